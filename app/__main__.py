@@ -1,0 +1,6 @@
+"""`python -m app <command>`: serve, detect, train, export, evaluate, bench, synth."""
+import sys
+
+from .cli import main
+
+sys.exit(main())

@@ -1,0 +1,28 @@
+"""Drawing detections: numbered quadrilaterals on the image (for people, not for models)."""
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+PALETTE = [(230, 25, 75), (60, 180, 75), (0, 130, 200), (245, 130, 48), (145, 30, 180),
+           (70, 240, 240), (240, 50, 230), (210, 245, 60), (0, 128, 128), (170, 110, 40)]
+
+
+def draw_boxes(image: np.ndarray, boxes: np.ndarray, numbered: bool = True) -> np.ndarray:
+    """Return an RGB copy of ``image`` with each box outlined and labelled 1..N."""
+    out = np.ascontiguousarray(image.copy())
+    h, w = out.shape[:2]
+    thickness = max(1, round(max(h, w) / 600))
+    font_scale = max(0.4, max(h, w) / 1600)
+    for i, box in enumerate(np.asarray(boxes).reshape(-1, 4, 2).astype(np.int32)):
+        color = PALETTE[i % len(PALETTE)]
+        cv2.polylines(out, [box], True, color, thickness, cv2.LINE_AA)
+        if numbered:
+            label = str(i + 1)
+            (tw, th), base = cv2.getTextSize(label, cv2.FONT_HERSHEY_SIMPLEX, font_scale, thickness)
+            x, y = int(box[0, 0]), int(box[0, 1])
+            y0 = max(th + base, y)
+            cv2.rectangle(out, (x, y0 - th - base), (x + tw + 2, y0), color, -1)
+            cv2.putText(out, label, (x + 1, y0 - base), cv2.FONT_HERSHEY_SIMPLEX, font_scale,
+                        (255, 255, 255), thickness, cv2.LINE_AA)
+    return out

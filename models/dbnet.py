@@ -1,0 +1,114 @@
+"""DBNet (Liao et al., "Real-time Scene Text Detection with Differentiable
+Binarization", AAAI 2020): backbone -> FPN neck -> DB head, as in the paper's figure.
+
+In training the head returns the probability map P, the threshold map T and the
+approximate binary map B = sigmoid(k (P - T)); in eval mode only P is computed,
+which is all that inference and the ONNX export need.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Dict, List, Sequence
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from .backbone import ResNet18
+
+
+@dataclass(frozen=True)
+class DBNetConfig:
+    """Architecture knobs; stored with checkpoints so weights and code agree."""
+
+    backbone: str = "resnet18"
+    variant: str = "standard"       # ResNet stem: "standard" or "vd"
+    inner_channels: int = 256       # FPN lateral width
+    k: float = 50.0                 # amplifying factor of the approximate binarization
+
+
+def conv_bn_relu(in_ch: int, out_ch: int, kernel: int) -> nn.Sequential:
+    return nn.Sequential(
+        nn.Conv2d(in_ch, out_ch, kernel, padding=kernel // 2, bias=False),
+        nn.BatchNorm2d(out_ch),
+        nn.ReLU(inplace=True),
+    )
+
+
+class FPNNeck(nn.Module):
+    """Lateral 1x1 to ``inner`` channels, top-down sum, 3x3 to inner/4 per level,
+    upsample everything to stride 4 and concatenate (``inner`` channels out)."""
+
+    def __init__(self, in_channels: Sequence[int], inner: int = 256) -> None:
+        super().__init__()
+        self.lateral = nn.ModuleList(nn.Conv2d(c, inner, 1, bias=False) for c in in_channels)
+        self.smooth = nn.ModuleList(
+            nn.Conv2d(inner, inner // 4, 3, padding=1, bias=False) for _ in in_channels
+        )
+        self.out_channels = inner // 4 * len(in_channels)
+
+    def forward(self, feats: List[torch.Tensor]) -> torch.Tensor:
+        lat = [conv(f) for conv, f in zip(self.lateral, feats)]
+        for i in range(len(lat) - 1, 0, -1):  # top-down pathway
+            lat[i - 1] = lat[i - 1] + F.interpolate(lat[i], size=lat[i - 1].shape[-2:], mode="nearest")
+        size = lat[0].shape[-2:]
+        outs = []
+        for i, (conv, f) in enumerate(zip(self.smooth, lat)):
+            o = conv(f)
+            if i > 0:
+                o = F.interpolate(o, size=size, mode="nearest")
+            outs.append(o)
+        return torch.cat(outs[::-1], dim=1)
+
+
+class MapHead(nn.Module):
+    """conv3x3 -> BN-ReLU -> deconv x2 -> BN-ReLU -> deconv x2 -> sigmoid: one full-resolution map."""
+
+    def __init__(self, in_ch: int, bias_init: float = 0.0) -> None:
+        super().__init__()
+        mid = in_ch // 4
+        self.body = nn.Sequential(
+            conv_bn_relu(in_ch, mid, 3),
+            nn.ConvTranspose2d(mid, mid, 2, stride=2, bias=False),
+            nn.BatchNorm2d(mid),
+            nn.ReLU(inplace=True),
+            nn.ConvTranspose2d(mid, 1, 2, stride=2),
+        )
+        nn.init.constant_(self.body[-1].bias, bias_init)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Return logits; the caller applies the sigmoid (in fp32 when training in bf16)."""
+        return self.body(x)
+
+
+class DBNet(nn.Module):
+    """DBNet with a ResNet-18 backbone."""
+
+    def __init__(self, config: DBNetConfig | None = None) -> None:
+        super().__init__()
+        self.config = config or DBNetConfig()
+        if self.config.backbone != "resnet18":
+            raise ValueError(f"unsupported backbone {self.config.backbone!r}")
+        self.backbone = ResNet18(self.config.variant)
+        self.neck = FPNNeck(self.backbone.out_channels, self.config.inner_channels)
+        # Text is rare: start the probability map near 0.01 so early training is not
+        # dominated by a flood of false positives (focal-loss style prior).
+        self.prob_head = MapHead(self.neck.out_channels, bias_init=-4.6)
+        self.thresh_head = MapHead(self.neck.out_channels)
+        for m in [self.neck, self.prob_head, self.thresh_head]:
+            for mod in m.modules():
+                if isinstance(mod, nn.Conv2d):
+                    nn.init.kaiming_normal_(mod.weight, nonlinearity="relu")
+
+    def forward(self, images: torch.Tensor) -> torch.Tensor | Dict[str, torch.Tensor]:
+        feat = self.neck(self.backbone(images))
+        prob_logits = self.prob_head(feat)
+        if not self.training:
+            return torch.sigmoid(prob_logits)
+        # Maps are formed in fp32: under bf16 autocast, k * (P - T) with k = 50 would
+        # amplify bf16 rounding of P and T into visible noise on B.
+        prob_logits = prob_logits.float()
+        prob = torch.sigmoid(prob_logits)
+        thresh = torch.sigmoid(self.thresh_head(feat).float())
+        binary = torch.sigmoid(self.config.k * (prob - thresh))
+        return {"prob": prob, "prob_logits": prob_logits, "thresh": thresh, "binary": binary}

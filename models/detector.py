@@ -1,0 +1,219 @@
+"""TextDetector: the one inference API (pre-process -> backend -> DB post-process).
+
+Used identically by the WebUI, the command line, the evaluator and the benchmarks.
+"""
+from __future__ import annotations
+
+import logging
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Dict, Iterable, Iterator, List, Sequence, Tuple
+
+import numpy as np
+
+from .backends import Backend, TorchBackend, pick_device
+from .config import DetectorConfig
+from .postprocess import DBPostProcess
+from .preprocess import ImageDecodeError, ImageSource, ResizeInfo, load_image, prepare
+from .weights import DEFAULT_WEIGHTS, load_model, weights_id
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class DetectionResult:
+    """Boxes of one image, in original pixels, clockwise from top-left."""
+
+    boxes: np.ndarray                   # (N, 4, 2) int32
+    scores: np.ndarray                  # (N,) float32
+    width: int
+    height: int
+    timings: Dict[str, float] = field(default_factory=dict)   # seconds per stage + total
+    polygons: List[np.ndarray] = field(default_factory=list)
+    image_path: str | None = None
+    error: str | None = None
+    image: np.ndarray | None = field(default=None, repr=False)  # decoded RGB, if asked for
+
+    @property
+    def success(self) -> bool:
+        return self.error is None
+
+    def box_list(self) -> List[List[int]]:
+        """Boxes as lists of 8 ints ``[x1, y1, ..., x4, y4]`` (the seed's JSON format)."""
+        return [[int(v) for v in b.reshape(-1)] for b in self.boxes]
+
+    def to_json(self, model: str = "", params: Dict[str, Any] | None = None) -> Dict[str, Any]:
+        """The per-image JSON record of DESIGN.md (seed keys plus size, params, model)."""
+        out: Dict[str, Any] = {
+            "image_path": self.image_path or "",
+            "boxes": self.box_list(),
+            "scores": [round(float(s), 4) for s in self.scores],
+            "success": self.success,
+            "inference_time": round(float(self.timings.get("total", 0.0)), 4),
+            "width": int(self.width),
+            "height": int(self.height),
+            "params": params or {},
+            "model": model,
+            "timings": {k: round(float(v), 4) for k, v in self.timings.items()},
+        }
+        if self.polygons:
+            out["polygons"] = [[int(v) for v in p.reshape(-1)] for p in self.polygons]
+        if self.error is not None:
+            out["error"] = self.error
+        return out
+
+    @classmethod
+    def failure(cls, error: str, image_path: str | None = None) -> "DetectionResult":
+        return cls(np.zeros((0, 4, 2), np.int32), np.zeros((0,), np.float32), 0, 0,
+                   image_path=image_path, error=error)
+
+
+@dataclass
+class _Prepared:
+    index: int
+    name: str | None
+    tensor: np.ndarray | None
+    info: ResizeInfo | None
+    timings: Dict[str, float]
+    error: str | None = None
+    image: np.ndarray | None = None
+
+
+class TextDetector:
+    """DBNet-R18 text detector.
+
+    Args:
+        config: thresholds and size policy (``DetectorConfig()`` defaults).
+        weights: safetensors file for the torch backend (default: ``weights/db_resnet18.safetensors``).
+        device: ``auto`` (CUDA when available), ``cpu`` or ``cuda``.
+        backend: ``torch`` or ``onnx``.
+        model: the ``.onnx`` file for the ONNX backend.
+
+    Raises:
+        WeightsNotFoundError: no trained weights; we never fall back to a random model.
+    """
+
+    def __init__(self, config: DetectorConfig | None = None, weights: str | Path | None = None,
+                 device: str | None = "auto", backend: str = "torch",
+                 model: str | Path | None = None) -> None:
+        self.config = config or DetectorConfig()
+        self.device = pick_device(device)
+        self.backend_name = backend
+        if backend == "torch":
+            path = Path(weights) if weights else DEFAULT_WEIGHTS
+            net, meta = load_model(path)
+            self.weights_path: Path | None = path
+            self.model_id = weights_id(path)
+            self.metadata: Dict[str, str] = meta
+            self.backend: Backend = TorchBackend(net, self.device)
+        elif backend == "onnx":
+            from .onnx_backend import OnnxBackend  # optional dependency, loaded on demand
+
+            if model is None:
+                raise ValueError("the ONNX backend needs an exported model file (model=... / --model)")
+            self.backend = OnnxBackend(model, self.device)
+            self.weights_path = Path(model)
+            self.model_id = self.backend.model_id
+            self.metadata = self.backend.metadata
+        else:
+            raise ValueError(f"unknown backend {backend!r}; use 'torch' or 'onnx'")
+        log.info("text detector ready: backend=%s device=%s model=%s",
+                 self.backend.name, self.backend.device, self.model_id)
+
+    # ------------------------------------------------------------------ helpers
+    def _config(self, overrides: Dict[str, Any]) -> DetectorConfig:
+        return self.config.with_overrides(**overrides) if overrides else self.config
+
+    def _prepare(self, index: int, image: ImageSource, cfg: DetectorConfig,
+                 name: str | None, keep_image: bool = False) -> _Prepared:
+        label = name if name is not None else (str(image) if isinstance(image, (str, Path)) else None)
+        t0 = time.perf_counter()
+        try:
+            rgb = load_image(image, cfg.max_megapixels, name=name)
+        except ImageDecodeError as exc:
+            return _Prepared(index, label, None, None, {}, str(exc))
+        t1 = time.perf_counter()
+        tensor, info = prepare(rgb, cfg, self.backend.fixed_shape)
+        t2 = time.perf_counter()
+        return _Prepared(index, label, tensor, info, {"decode": t1 - t0, "preprocess": t2 - t1},
+                         image=rgb if keep_image else None)
+
+    def _finish(self, item: _Prepared, prob: np.ndarray, post: DBPostProcess, infer_s: float) -> DetectionResult:
+        t0 = time.perf_counter()
+        boxes = post(prob, item.info)
+        timings = dict(item.timings, inference=infer_s, postprocess=time.perf_counter() - t0)
+        timings["total"] = sum(timings.values())
+        return DetectionResult(boxes.quads, boxes.scores, item.info.orig_w, item.info.orig_h,
+                               timings, boxes.polygons, item.name, image=item.image)
+
+    # ------------------------------------------------------------------ public API
+    def detect(self, image: ImageSource, name: str | None = None, keep_image: bool = False,
+               **overrides: Any) -> DetectionResult:
+        """Detect text in one image; bad input raises :class:`ImageDecodeError`.
+
+        ``overrides`` change single settings for this call (e.g. ``thresh=0.3``);
+        ``keep_image`` attaches the decoded RGB image to the result (for drawing).
+        """
+        cfg = self._config(overrides)
+        item = self._prepare(0, image, cfg, name, keep_image)
+        if item.error is not None:
+            raise ImageDecodeError(item.error)
+        t0 = time.perf_counter()
+        prob = self.backend.run(item.tensor[None])[0]
+        return self._finish(item, prob, DBPostProcess.from_config(cfg), time.perf_counter() - t0)
+
+    def detect_many(self, images: Iterable[ImageSource], names: Sequence[str] | None = None,
+                    keep_image: bool = False, **overrides: Any) -> Iterator[DetectionResult]:
+        """Detect text in many images, yielding results in input order.
+
+        Decoding of the next images and post-processing of the previous ones run in worker
+        threads while the backend infers (OpenCV and numpy release the GIL); on CUDA,
+        images of the same padded shape are batched. A bad image yields a result with
+        ``success == False`` and its error instead of stopping the run.
+        """
+        cfg = self._config(overrides)
+        post = DBPostProcess.from_config(cfg)
+        batch_size = self.backend.max_batch
+        src = list(images)
+        labels = list(names) if names is not None else [None] * len(src)
+        with ThreadPoolExecutor(max_workers=2, thread_name_prefix="detect-io") as pool:
+            prepared = [pool.submit(self._prepare, i, img, cfg, labels[i], keep_image) for i, img in enumerate(src[:2 * batch_size + 1])]
+            next_submit = len(prepared)
+            pending: List[Tuple[int, Any]] = []
+            cursor = 0
+            while cursor < len(src):
+                group: List[_Prepared] = []
+                while cursor < len(src) and len(group) < batch_size:
+                    item = prepared[cursor].result()
+                    prepared[cursor] = None  # free memory early
+                    if next_submit < len(src):
+                        prepared.append(pool.submit(self._prepare, next_submit, src[next_submit], cfg, labels[next_submit], keep_image))
+                        next_submit += 1
+                    cursor += 1
+                    if item.error is not None:
+                        pending.append((item.index, DetectionResult.failure(item.error, item.name)))
+                        continue
+                    if group and group[0].tensor.shape != item.tensor.shape:
+                        yield from self._drain(pending, self._infer_group(group, post, pool))
+                        group = []
+                    group.append(item)
+                if group:
+                    yield from self._drain(pending, self._infer_group(group, post, pool))
+                yield from self._drain(pending, [])
+
+    def _infer_group(self, group: List[_Prepared], post: DBPostProcess, pool: ThreadPoolExecutor):
+        t0 = time.perf_counter()
+        probs = self.backend.run(np.stack([g.tensor for g in group]))
+        per_image = (time.perf_counter() - t0) / len(group)
+        return [(g.index, pool.submit(self._finish, g, probs[k], post, per_image)) for k, g in enumerate(group)]
+
+    @staticmethod
+    def _drain(pending: List[Tuple[int, Any]], new: List[Tuple[int, Any]]) -> Iterator[DetectionResult]:
+        """Yield finished results in input order."""
+        pending.extend(new)
+        pending.sort(key=lambda p: p[0])
+        while pending:
+            _, res = pending.pop(0)
+            yield res.result() if hasattr(res, "result") else res

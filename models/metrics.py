@@ -1,0 +1,99 @@
+"""ICDAR-2015 detection metric: precision, recall, hmean at IoU 0.5.
+
+One-to-one matching of detections to ground truth by IoU (greedy, largest IoU first);
+ground truth marked ``###`` is "don't care": it is not counted as a miss, and detections
+lying mostly (> 50 % of their area) inside such a region are dropped before matching.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Dict, List, Sequence
+
+import numpy as np
+from shapely.geometry import Polygon
+from shapely.validation import make_valid
+
+
+def _poly(points: Sequence) -> Polygon | None:
+    pts = np.asarray(points, dtype=np.float64).reshape(-1, 2)
+    if len(pts) < 3:
+        return None
+    p = Polygon(pts)
+    if not p.is_valid:
+        p = make_valid(p)
+        if p.geom_type != "Polygon":
+            p = p.convex_hull if p.area == 0 else max(getattr(p, "geoms", [p]), key=lambda g: g.area)
+    return p if p.area > 0 else None
+
+
+@dataclass
+class ImageCounts:
+    matched: int
+    num_pred: int   # detections that count (not inside don't-care regions)
+    num_gt: int     # ground truth that counts (not ###)
+
+
+def match_image(preds: Sequence[Sequence], gts: Sequence[Sequence], ignore: Sequence[bool] | None = None,
+                iou_thresh: float = 0.5, ignore_overlap: float = 0.5) -> ImageCounts:
+    """Count matches for one image. ``preds`` and ``gts`` are point lists (quads or polygons)."""
+    ignore = list(ignore) if ignore is not None else [False] * len(gts)
+    gt_polys = [_poly(g) for g in gts]
+    care = [(p, i) for i, (p, ig) in enumerate(zip(gt_polys, ignore)) if not ig and p is not None]
+    dont_care = [p for p, ig in zip(gt_polys, ignore) if ig and p is not None]
+    num_gt = sum(1 for ig in ignore if not ig)
+    pred_polys = []
+    for pr in preds:
+        p = _poly(pr)
+        if p is None:
+            continue
+        if dont_care and any(p.intersection(d).area / p.area > ignore_overlap for d in dont_care):
+            continue
+        pred_polys.append(p)
+    pairs = []
+    for pi, p in enumerate(pred_polys):
+        for gi, (g, _) in enumerate(care):
+            if not p.intersects(g):
+                continue
+            inter = p.intersection(g).area
+            union = p.area + g.area - inter
+            iou = inter / union if union > 0 else 0.0
+            if iou > iou_thresh:
+                pairs.append((iou, pi, gi))
+    pairs.sort(reverse=True)
+    used_p, used_g, matched = set(), set(), 0
+    for _, pi, gi in pairs:
+        if pi in used_p or gi in used_g:
+            continue
+        used_p.add(pi)
+        used_g.add(gi)
+        matched += 1
+    return ImageCounts(matched, len(pred_polys), num_gt)
+
+
+class DetectionMetric:
+    """Accumulates :class:`ImageCounts` over a dataset."""
+
+    def __init__(self, iou_thresh: float = 0.5) -> None:
+        self.iou_thresh = iou_thresh
+        self.per_image: List[ImageCounts] = []
+
+    def update(self, preds: Sequence[Sequence], gts: Sequence[Sequence],
+               ignore: Sequence[bool] | None = None) -> ImageCounts:
+        counts = match_image(preds, gts, ignore, self.iou_thresh)
+        self.per_image.append(counts)
+        return counts
+
+    def result(self) -> Dict[str, float]:
+        return summarize_counts(self.per_image)
+
+
+def summarize_counts(counts: Sequence[ImageCounts]) -> Dict[str, float]:
+    matched = sum(c.matched for c in counts)
+    n_pred = sum(c.num_pred for c in counts)
+    n_gt = sum(c.num_gt for c in counts)
+    # Conventions of the ICDAR scripts: nothing to find and nothing found is perfect.
+    recall = matched / n_gt if n_gt else (1.0 if n_pred == 0 else 0.0)
+    precision = matched / n_pred if n_pred else (1.0 if n_gt == 0 else 0.0)
+    hmean = 2 * precision * recall / (precision + recall) if precision + recall > 0 else 0.0
+    return {"precision": precision, "recall": recall, "hmean": hmean,
+            "matched": matched, "detections": n_pred, "ground_truth": n_gt, "images": len(counts)}

@@ -1,0 +1,163 @@
+"""DB post-processing: probability map -> quadrilaterals (and optionally polygons).
+
+Framework-free (numpy, OpenCV, pyclipper) so that it serves the PyTorch and the ONNX
+Runtime backends alike, and training-time evaluation too. One class, all knobs in
+its constructor (as PaddleOCR's ``DBPostProcess``).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import List, Tuple
+
+import cv2
+import numpy as np
+import pyclipper
+
+from .config import DetectorConfig
+from .preprocess import ResizeInfo
+
+
+@dataclass
+class Boxes:
+    """Detections of one image in original pixel coordinates."""
+
+    quads: np.ndarray                                  # (N, 4, 2) int32, clockwise from top-left
+    scores: np.ndarray                                 # (N,) float32
+    polygons: List[np.ndarray] = field(default_factory=list)  # (K, 2) int32 each, if requested
+
+
+def order_clockwise(pts: np.ndarray) -> np.ndarray:
+    """Order 4 points clockwise (in image coordinates, y down) starting at the top-left.
+
+    Top-left is the point with the smallest x + y; ties (a 45-degree square) go to the
+    one with the smaller y, so the order is unique.
+    """
+    pts = np.asarray(pts, dtype=np.float64).reshape(4, 2)
+    center = pts.mean(axis=0)
+    angles = np.arctan2(pts[:, 1] - center[1], pts[:, 0] - center[0])
+    pts = pts[np.argsort(angles)]          # increasing angle = clockwise on screen
+    s = pts.sum(axis=1)
+    start = min(range(4), key=lambda i: (round(s[i], 6), pts[i, 1]))
+    return np.roll(pts, -start, axis=0)
+
+
+def unclip(points: np.ndarray, ratio: float) -> np.ndarray | None:
+    """Grow a polygon by D = area * ratio / perimeter (the DB paper's Eq. 10)."""
+    poly = points.reshape(-1, 2).astype(np.float64)
+    area = abs(cv2.contourArea(poly.astype(np.float32)))
+    length = cv2.arcLength(poly.astype(np.float32), True)
+    if length <= 0:
+        return None
+    distance = area * ratio / length
+    offset = pyclipper.PyclipperOffset()
+    offset.AddPath([tuple(p) for p in poly.round().astype(np.int64).tolist()],
+                   pyclipper.JT_ROUND, pyclipper.ET_CLOSEDPOLYGON)
+    expanded = offset.Execute(distance)
+    if not expanded:
+        return None
+    best = max(expanded, key=lambda p: abs(cv2.contourArea(np.asarray(p, np.float32))))
+    return np.asarray(best, dtype=np.float32)
+
+
+def mini_box(contour: np.ndarray) -> Tuple[np.ndarray, float]:
+    """Minimum-area rectangle (4x2, clockwise from top-left) and its short side."""
+    rect = cv2.minAreaRect(contour.reshape(-1, 2).astype(np.float32))
+    box = cv2.boxPoints(rect)
+    return order_clockwise(box), float(min(rect[1]))
+
+
+def box_score_fast(prob: np.ndarray, box: np.ndarray) -> float:
+    """Mean probability inside the quadrilateral ``box`` (computed on its bounding crop)."""
+    h, w = prob.shape
+    xmin = int(np.clip(np.floor(box[:, 0].min()), 0, w - 1))
+    xmax = int(np.clip(np.ceil(box[:, 0].max()), 0, w - 1))
+    ymin = int(np.clip(np.floor(box[:, 1].min()), 0, h - 1))
+    ymax = int(np.clip(np.ceil(box[:, 1].max()), 0, h - 1))
+    mask = np.zeros((ymax - ymin + 1, xmax - xmin + 1), dtype=np.uint8)
+    shifted = box.copy()
+    shifted[:, 0] -= xmin
+    shifted[:, 1] -= ymin
+    cv2.fillPoly(mask, [shifted.round().astype(np.int32)], 1)
+    return float(cv2.mean(prob[ymin:ymax + 1, xmin:xmax + 1], mask)[0])
+
+
+def box_score_slow(prob: np.ndarray, contour: np.ndarray) -> float:
+    """Mean probability inside the contour polygon itself (slower, tighter for curves)."""
+    return box_score_fast(prob, contour.reshape(-1, 2).astype(np.float32))
+
+
+class DBPostProcess:
+    """Turns a probability map into boxes in original image coordinates."""
+
+    def __init__(self, thresh: float = 0.2, box_thresh: float = 0.5, max_candidates: int = 1000,
+                 unclip_ratio: float = 1.5, min_size: int = 3, score_mode: str = "fast",
+                 box_type: str = "quad", use_dilation: bool = False) -> None:
+        if score_mode not in ("fast", "slow"):
+            raise ValueError(f"score_mode must be 'fast' or 'slow', got {score_mode!r}")
+        if box_type not in ("quad", "poly"):
+            raise ValueError(f"box_type must be 'quad' or 'poly', got {box_type!r}")
+        self.thresh = thresh
+        self.box_thresh = box_thresh
+        self.max_candidates = max_candidates
+        self.unclip_ratio = unclip_ratio
+        self.min_size = min_size
+        self.score_mode = score_mode
+        self.box_type = box_type
+        self.dilation_kernel = np.ones((2, 2), np.uint8) if use_dilation else None
+
+    @classmethod
+    def from_config(cls, cfg: DetectorConfig) -> "DBPostProcess":
+        return cls(cfg.thresh, cfg.box_thresh, cfg.max_candidates, cfg.unclip_ratio,
+                   cfg.min_size, cfg.score_mode, cfg.box_type, cfg.use_dilation)
+
+    def __call__(self, prob: np.ndarray, info: ResizeInfo) -> Boxes:
+        """``prob``: the (input_h, input_w) probability map of one padded image."""
+        prob = np.asarray(prob, dtype=np.float32)
+        if prob.ndim == 3:
+            prob = prob[0]
+        prob = prob[:info.resized_h, :info.resized_w]   # drop the padding
+        bitmap = (prob > self.thresh).astype(np.uint8)
+        if self.dilation_kernel is not None:
+            bitmap = cv2.dilate(bitmap, self.dilation_kernel)
+        contours, _ = cv2.findContours(bitmap, cv2.RETR_LIST, cv2.CHAIN_APPROX_SIMPLE)
+        if len(contours) > self.max_candidates:
+            # Keep the largest regions: a cap must never drop big text for specks.
+            contours = sorted(contours, key=cv2.contourArea, reverse=True)[:self.max_candidates]
+        sx, sy = info.scale_x, info.scale_y
+        quads, scores, polys = [], [], []
+        for contour in contours:
+            if len(contour) < 3:
+                continue
+            box, short = mini_box(contour)
+            if short < self.min_size:
+                continue
+            score = box_score_fast(prob, box) if self.score_mode == "fast" else box_score_slow(prob, contour)
+            if score < self.box_thresh:
+                continue
+            grown = unclip(box, self.unclip_ratio)
+            if grown is None:
+                continue
+            quad, short = mini_box(grown)
+            if short < self.min_size + 2:
+                continue
+            quad = self._to_original(quad, sx, sy, info)
+            if self.box_type == "poly":
+                poly_grown = unclip(contour.reshape(-1, 2).astype(np.float32), self.unclip_ratio)
+                poly = poly_grown if poly_grown is not None else quad
+                polys.append(self._to_original(poly, sx, sy, info).astype(np.int32))
+            quads.append(quad)
+            scores.append(score)
+        if not quads:
+            return Boxes(np.zeros((0, 4, 2), np.int32), np.zeros((0,), np.float32), polys)
+        quads_arr = np.stack([order_clockwise(q) for q in quads]).round().astype(np.int32)
+        # Reading order: top to bottom, then left to right.
+        order = np.lexsort((quads_arr[:, 0, 0], quads_arr[:, 0, 1]))
+        return Boxes(quads_arr[order], np.asarray(scores, np.float32)[order],
+                     [polys[i] for i in order] if polys else [])
+
+    @staticmethod
+    def _to_original(pts: np.ndarray, sx: float, sy: float, info: ResizeInfo) -> np.ndarray:
+        out = np.asarray(pts, dtype=np.float64).reshape(-1, 2).copy()
+        out[:, 0] = np.clip(out[:, 0] / sx, 0, info.orig_w - 1)
+        out[:, 1] = np.clip(out[:, 1] / sy, 0, info.orig_h - 1)
+        return out

@@ -1,0 +1,239 @@
+"""Image decoding, validation, resizing and normalisation.
+
+Everything a user can upload passes through :func:`load_image`, which either returns an
+``HxWx3`` RGB ``uint8`` array (EXIF-rotated) or raises :class:`ImageDecodeError` with a
+message that names the file and the reason. :func:`resize_for_model` keeps the aspect
+ratio, scales so the chosen side meets the size policy, then *pads* (never stretches)
+to multiples of 32, so a single scale factor per axis maps boxes back exactly.
+"""
+from __future__ import annotations
+
+import io
+import math
+import os
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Tuple, Union
+
+import cv2
+import numpy as np
+from PIL import Image, ImageOps
+
+from .config import DetectorConfig
+
+ImageSource = Union[str, os.PathLike, bytes, bytearray, np.ndarray, Image.Image]
+
+STRIDE = 32
+
+
+class ImageDecodeError(ValueError):
+    """An input that is not a usable image; the message names the file and the reason."""
+
+
+def _describe(source: object, name: str | None) -> str:
+    if name:
+        return name
+    if isinstance(source, (str, os.PathLike)):
+        return str(source)
+    if isinstance(source, (bytes, bytearray)):
+        return f"<{len(source)} bytes>"
+    return f"<{type(source).__name__}>"
+
+
+def _sniff_non_image(head: bytes) -> str | None:
+    """Name well-known non-image formats so the error says what the file really is."""
+    h = head.lstrip()[:64].lower()
+    if head.startswith(b"%PDF"):
+        return "it is a PDF document, not an image (convert its pages to PNG first)"
+    if h.startswith(b"<svg") or (h.startswith(b"<?xml") and b"svg" in head[:512].lower()):
+        return "it is an SVG vector drawing, not a raster image"
+    if h.startswith(b"<!doctype html") or h.startswith(b"<html"):
+        return "it is an HTML page, not an image"
+    if head.startswith(b"PK\x03\x04"):
+        return "it is a ZIP archive, not an image"
+    return None
+
+
+def load_image(source: ImageSource, max_megapixels: float = 40.0, name: str | None = None) -> np.ndarray:
+    """Decode ``source`` (path, bytes, numpy array or PIL image) to RGB uint8, EXIF-rotated.
+
+    Raises:
+        ImageDecodeError: zero-byte, truncated, non-image, over-limit or unreadable input.
+    """
+    label = _describe(source, name)
+    if isinstance(source, np.ndarray):
+        return _array_to_rgb(source, label, max_megapixels)
+    if isinstance(source, Image.Image):
+        return _pil_to_rgb(source, label, max_megapixels)
+    if isinstance(source, (str, os.PathLike)):
+        path = Path(source)
+        if not path.exists():
+            raise ImageDecodeError(f"{label}: file not found")
+        if not path.is_file():
+            raise ImageDecodeError(f"{label}: not a regular file")
+        try:
+            data = path.read_bytes()
+        except OSError as exc:
+            raise ImageDecodeError(f"{label}: cannot be read ({exc.strerror or exc})") from exc
+    elif isinstance(source, (bytes, bytearray)):
+        data = bytes(source)
+    else:
+        raise ImageDecodeError(f"{label}: unsupported input type {type(source).__name__}")
+    if not data:
+        raise ImageDecodeError(f"{label}: the file is empty (0 bytes)")
+    reason = _sniff_non_image(data[:1024])
+    if reason:
+        raise ImageDecodeError(f"{label}: {reason}")
+    max_pixels = int(max_megapixels * 1e6)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            img = Image.open(io.BytesIO(data))
+            w, h = img.size
+            if w * h > max_pixels:
+                raise ImageDecodeError(
+                    f"{label}: image is {w}x{h} = {w * h / 1e6:.1f} megapixels, above the "
+                    f"limit of {max_megapixels:g} megapixels (raise max_megapixels to allow it)")
+            img.load()
+    except ImageDecodeError:
+        raise
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+        raise ImageDecodeError(f"{label}: image is too large to decode safely ({exc})") from exc
+    except Image.UnidentifiedImageError as exc:
+        raise ImageDecodeError(f"{label}: not a recognised image format") from exc
+    except (OSError, SyntaxError, ValueError, EOFError) as exc:
+        msg = str(exc)
+        if "truncated" in msg.lower() or isinstance(exc, EOFError):
+            raise ImageDecodeError(f"{label}: the image data is truncated or corrupt ({msg})") from exc
+        raise ImageDecodeError(f"{label}: the image cannot be decoded ({msg})") from exc
+    return _pil_to_rgb(img, label, max_megapixels)
+
+
+def _pil_to_rgb(img: Image.Image, label: str, max_megapixels: float) -> np.ndarray:
+    w, h = img.size
+    if w * h > max_megapixels * 1e6:
+        raise ImageDecodeError(f"{label}: image is {w}x{h}, above the limit of {max_megapixels:g} megapixels")
+    if w < 1 or h < 1:
+        raise ImageDecodeError(f"{label}: image has no pixels ({w}x{h})")
+    try:
+        img = ImageOps.exif_transpose(img)  # the first frame of animations / multi-page files
+    except Exception:  # a broken EXIF block must not make the picture unusable
+        pass
+    mode = img.mode
+    if mode in ("I;16", "I;16B", "I;16L", "I", "F"):
+        arr = np.asarray(img, dtype=np.float64)
+        hi = arr.max() if arr.size else 0.0
+        scale = 255.0 / 65535.0 if hi > 255 else 1.0
+        arr = np.clip(arr * scale, 0, 255).astype(np.uint8)
+        return np.ascontiguousarray(np.repeat(arr[..., None], 3, axis=2))
+    if mode in ("RGBA", "LA", "PA") or (mode == "P" and "transparency" in img.info):
+        # Composite on white: transparent text on a transparent canvas must stay visible.
+        img = img.convert("RGBA")
+        background = Image.new("RGBA", img.size, (255, 255, 255, 255))
+        img = Image.alpha_composite(background, img)
+    return np.ascontiguousarray(np.asarray(img.convert("RGB"), dtype=np.uint8))
+
+
+def _array_to_rgb(arr: np.ndarray, label: str, max_megapixels: float) -> np.ndarray:
+    if arr.ndim == 2:
+        arr = arr[..., None]
+    if arr.ndim != 3 or arr.shape[2] not in (1, 3, 4) or arr.shape[0] < 1 or arr.shape[1] < 1:
+        raise ImageDecodeError(f"{label}: expected an HxW, HxWx3 or HxWx4 array, got shape {arr.shape}")
+    if arr.shape[0] * arr.shape[1] > max_megapixels * 1e6:
+        raise ImageDecodeError(f"{label}: image is {arr.shape[1]}x{arr.shape[0]}, above the limit of {max_megapixels:g} megapixels")
+    if arr.dtype != np.uint8:
+        if np.issubdtype(arr.dtype, np.floating) and arr.max(initial=0) <= 1.0:
+            arr = arr * 255.0
+        elif arr.dtype == np.uint16:
+            arr = arr / 257.0
+        arr = np.clip(arr, 0, 255).astype(np.uint8)
+    if arr.shape[2] == 1:
+        arr = np.repeat(arr, 3, axis=2)
+    elif arr.shape[2] == 4:
+        alpha = arr[..., 3:4].astype(np.float32) / 255.0
+        arr = (arr[..., :3] * alpha + 255.0 * (1.0 - alpha)).astype(np.uint8)
+    return np.ascontiguousarray(arr)
+
+
+@dataclass(frozen=True)
+class ResizeInfo:
+    """How an image was mapped into the network input: ``x_in = x_orig * scale_x``."""
+
+    orig_h: int
+    orig_w: int
+    resized_h: int      # content size before padding
+    resized_w: int
+    input_h: int        # padded size fed to the network (multiples of 32)
+    input_w: int
+
+    @property
+    def scale_x(self) -> float:
+        return self.resized_w / self.orig_w
+
+    @property
+    def scale_y(self) -> float:
+        return self.resized_h / self.orig_h
+
+
+def target_size(h: int, w: int, cfg: DetectorConfig) -> Tuple[int, int]:
+    """Content size (h, w) after the size policy; aspect kept, long side capped."""
+    if cfg.limit_type == "max":
+        ratio = min(1.0, cfg.limit_side / max(h, w))
+    else:
+        ratio = max(1.0, cfg.limit_side / min(h, w))
+    ratio = min(ratio, cfg.max_side / max(h, w))
+    rh = max(1, int(round(h * ratio)))
+    rw = max(1, int(round(w * ratio)))
+    return rh, rw
+
+
+def pad_to_stride(n: int, stride: int = STRIDE) -> int:
+    return max(stride, int(math.ceil(n / stride)) * stride)
+
+
+def resize_for_model(image: np.ndarray, cfg: DetectorConfig,
+                     pad_to: Tuple[int, int] | None = None) -> Tuple[np.ndarray, ResizeInfo]:
+    """Resize (aspect kept) and pad to multiples of 32, or to ``pad_to`` (fixed-shape models).
+
+    With ``pad_to`` the content is scaled down further if needed to fit inside it.
+    Returns the padded uint8 image and the mapping back to the original.
+    """
+    h, w = image.shape[:2]
+    rh, rw = target_size(h, w, cfg)
+    if pad_to is not None:
+        fit = min(1.0, pad_to[0] / rh, pad_to[1] / rw)
+        if fit < 1.0:
+            rh, rw = max(1, int(rh * fit)), max(1, int(rw * fit))
+        ih, iw = pad_to
+    else:
+        ih, iw = pad_to_stride(rh), pad_to_stride(rw)
+    if (rh, rw) != (h, w):
+        interp = cv2.INTER_AREA if rh < h else cv2.INTER_LINEAR
+        resized = cv2.resize(image, (rw, rh), interpolation=interp)
+    else:
+        resized = image
+    padded = np.zeros((ih, iw, 3), dtype=np.uint8)
+    padded[:rh, :rw] = resized
+    # Pad with the mean colour so the padding normalises to exactly zero.
+    mean_rgb = np.array(cfg.mean) * 255.0
+    if ih > rh:
+        padded[rh:, :] = mean_rgb.round().astype(np.uint8)
+    if iw > rw:
+        padded[:, rw:] = mean_rgb.round().astype(np.uint8)
+    return padded, ResizeInfo(h, w, rh, rw, ih, iw)
+
+
+def normalize(image: np.ndarray, cfg: DetectorConfig) -> np.ndarray:
+    """uint8 HxWx3 RGB -> float32 3xHxW with ImageNet mean/std."""
+    mean = np.asarray(cfg.mean, dtype=np.float32) * 255.0
+    inv_std = 1.0 / (np.asarray(cfg.std, dtype=np.float32) * 255.0)
+    out = (image.astype(np.float32) - mean) * inv_std
+    return np.ascontiguousarray(out.transpose(2, 0, 1))
+
+
+def prepare(image: np.ndarray, cfg: DetectorConfig,
+            pad_to: Tuple[int, int] | None = None) -> Tuple[np.ndarray, ResizeInfo]:
+    """Resize + pad + normalise: the network input (3xHxW float32) and its mapping."""
+    padded, info = resize_for_model(image, cfg, pad_to)
+    return normalize(padded, cfg), info

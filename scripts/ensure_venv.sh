@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Create .venv at the repository root and (re)install a requirements file when it changed.
+# Usage: bash scripts/ensure_venv.sh requirements.txt|requirements-dev.txt
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+req="${1:-requirements.txt}"
+cd "$root"
+python_bin="${PYTHON:-python3}"
+if [ ! -x .venv/bin/python ]; then
+    echo "creating virtual environment in $root/.venv"
+    "$python_bin" -m venv .venv
+fi
+# Hash every requirements file the chosen one pulls in, so an edit to either re-installs.
+stamp=".venv/.installed-$(basename "$req")"
+want="$(cat requirements*.txt | sha256sum | cut -c1-16)"
+if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
+    echo "installing $req into .venv (first run or requirements changed)"
+    .venv/bin/python -m pip install --disable-pip-version-check -q -U pip
+    .venv/bin/python -m pip install --disable-pip-version-check -q -r "$req"
+    echo "$want" > "$stamp"
+fi

@@ -1,0 +1,71 @@
+"""End to end through `python -m app detect` with a random-weight model."""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from conftest import ROOT, text_like_image
+
+
+def _run(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "app", *args], cwd=ROOT, capture_output=True,
+                          text=True, timeout=300)
+
+
+def test_detect_folder_writes_outputs_and_resumes(tmp_path, random_weights):
+    images = tmp_path / "in"
+    (images / "nested").mkdir(parents=True)
+    cv2.imwrite(str(images / "page.jpg"), text_like_image(200, 300, 1))
+    cv2.imwrite(str(images / "nested" / "扫描 1.png"), text_like_image(180, 240, 2))
+    out = tmp_path / "out"
+    res = _run("detect", str(images), "--output", str(out), "--weights", str(random_weights), "--no-progress")
+    assert res.returncode == 0, res.stderr
+    for stem in ("page", "nested__扫描 1"):
+        record = json.loads((out / "json" / f"{stem}.json").read_text(encoding="utf-8"))
+        for key in ("image_path", "boxes", "scores", "success", "inference_time", "width", "height",
+                    "params", "model"):
+            assert key in record
+        assert record["success"] is True
+        assert all(len(b) == 8 for b in record["boxes"])
+        assert (out / "visualization" / f"{stem}.jpg").is_file()
+        assert (out / "icdar" / f"res_{stem}.txt").is_file()
+    assert "processed: 2" in res.stdout
+    again = _run("detect", str(images), "--output", str(out), "--weights", str(random_weights), "--no-progress")
+    assert again.returncode == 0
+    assert "processed: 0" in again.stdout and "skipped (already done): 2" in again.stdout
+
+
+def test_bad_image_reported_and_run_continues(tmp_path, random_weights):
+    images = tmp_path / "in"
+    images.mkdir()
+    (images / "broken.jpg").write_bytes(b"\xff\xd8\xff garbage")
+    cv2.imwrite(str(images / "ok.png"), text_like_image())
+    out = tmp_path / "out"
+    res = _run("detect", str(images), "--output", str(out), "--weights", str(random_weights), "--no-progress")
+    assert res.returncode == 1
+    bad = json.loads((out / "json" / "broken.json").read_text())
+    assert bad["success"] is False and "broken.jpg" in bad["error"]
+    assert json.loads((out / "json" / "ok.json").read_text())["success"] is True
+
+
+def test_missing_weights_is_a_loud_error(tmp_path):
+    img = tmp_path / "a.png"
+    cv2.imwrite(str(img), text_like_image())
+    res = _run("detect", str(img), "--output", str(tmp_path / "o"), "--weights", str(tmp_path / "none.safetensors"))
+    assert res.returncode != 0
+    assert "No trained detector weights" in res.stderr and "Traceback" not in res.stderr
+
+
+def test_detector_api_detect_and_detect_many(random_detector):
+    imgs = [text_like_image(200, 300, i) for i in range(3)]
+    single = random_detector.detect(imgs[0])
+    assert single.width == 300 and single.height == 200
+    assert {"decode", "preprocess", "inference", "postprocess", "total"} <= set(single.timings)
+    many = list(random_detector.detect_many([imgs[0], b"junk", imgs[2]]))
+    assert [r.success for r in many] == [True, False, True]
+    np.testing.assert_array_equal(many[0].boxes, single.boxes)

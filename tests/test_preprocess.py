@@ -1,0 +1,123 @@
+"""Decoding, validation and the resize/pad mapping back to original pixels."""
+from __future__ import annotations
+
+import io
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from models.config import DetectorConfig
+from models.postprocess import DBPostProcess
+from models.preprocess import ImageDecodeError, load_image, prepare, resize_for_model, target_size
+
+
+def _png_bytes(img: Image.Image, fmt: str = "PNG", **kw) -> bytes:
+    buf = io.BytesIO()
+    img.save(buf, fmt, **kw)
+    return buf.getvalue()
+
+
+@pytest.mark.parametrize("h,w", [(480, 640), (640, 480), (100, 1500), (1500, 100), (33, 33), (2000, 3000)])
+@pytest.mark.parametrize("policy", [("max", 960), ("max", 640), ("min", 736)])
+def test_boxes_map_back_to_original_pixels(h, w, policy):
+    """A rectangle painted on the network-input probability map comes back within 1 px."""
+    cfg = DetectorConfig(limit_type=policy[0], limit_side=policy[1], box_thresh=0.3, unclip_ratio=1.5)
+    img = np.zeros((h, w, 3), np.uint8)
+    _, info = prepare(img, cfg)
+    assert info.input_h % 32 == 0 and info.input_w % 32 == 0
+    assert max(info.input_h, info.input_w) <= cfg.max_side + 31
+    # Expected box in original pixels, as a fraction of the image.
+    x0, y0, x1, y1 = 0.2 * w, 0.3 * h, 0.8 * w, 0.7 * h
+    prob = np.zeros((info.input_h, info.input_w), np.float32)
+    # The DB kernel is the shrunk box; unclip 1.5 brings it back to roughly the full box.
+    sx, sy = info.scale_x, info.scale_y
+    prob[int(round(y0 * sy)):int(round(y1 * sy)), int(round(x0 * sx)):int(round(x1 * sx))] = 1.0
+    boxes = DBPostProcess(thresh=0.5, box_thresh=0.3, unclip_ratio=0.5, min_size=0)(prob, info)
+    assert len(boxes.quads) == 1
+    q = boxes.quads[0]
+    xs, ys = q[:, 0], q[:, 1]
+    # unclip 0.5 grows by area*0.5/perimeter, bounded by a few input pixels: allow that
+    # growth (in original pixels) plus 1 px of rounding.
+    tol_x = 1 + 0.5 * (x1 - x0) * (y1 - y0) * sx * sy / (2 * ((x1 - x0) * sx + (y1 - y0) * sy)) / sx + 1 / sx
+    tol_y = 1 + 0.5 * (x1 - x0) * (y1 - y0) * sx * sy / (2 * ((x1 - x0) * sx + (y1 - y0) * sy)) / sy + 1 / sy
+    assert abs(xs.min() - x0) <= tol_x and abs(xs.max() - (x1 - 1)) <= tol_x
+    assert abs(ys.min() - y0) <= tol_y and abs(ys.max() - (y1 - 1)) <= tol_y
+
+
+def test_scale_is_uniform_and_padding_not_stretching():
+    cfg = DetectorConfig(limit_side=960)
+    img = np.full((500, 1000, 3), 200, np.uint8)
+    padded, info = resize_for_model(img, cfg)
+    assert (info.resized_h, info.resized_w) == (480, 960)
+    assert (info.input_h, info.input_w) == (480, 960)
+    assert abs(info.scale_x - info.scale_y) < 1e-9
+    img2 = np.full((301, 401, 3), 200, np.uint8)
+    padded, info = resize_for_model(img2, DetectorConfig(limit_side=2048))
+    assert (info.resized_h, info.resized_w) == (301, 401)      # no upscaling with "max"
+    assert (info.input_h, info.input_w) == (320, 416)           # padded, not stretched
+    assert (padded[301:] == padded[301, 0]).all()
+
+
+def test_long_side_capped_even_with_min_policy():
+    cfg = DetectorConfig(limit_type="min", limit_side=960, max_side=2048)
+    assert max(target_size(4961, 7016, cfg)) <= 2048
+    assert max(target_size(100, 10000, cfg)) <= 2048
+
+
+def test_normalisation_is_imagenet():
+    cfg = DetectorConfig()
+    x, _ = prepare(np.full((32, 32, 3), 255, np.uint8), cfg)
+    expected = (1.0 - np.array(cfg.mean)) / np.array(cfg.std)
+    np.testing.assert_allclose(x[:, 0, 0], expected, rtol=1e-5)
+
+
+def test_decode_modes_to_rgb():
+    gray = Image.new("L", (20, 10), 128)
+    assert load_image(_png_bytes(gray)).shape == (10, 20, 3)
+    rgba = Image.new("RGBA", (20, 10), (0, 0, 0, 0))
+    out = load_image(_png_bytes(rgba))
+    assert out.shape == (10, 20, 3) and (out == 255).all()        # transparent -> white
+    pal = Image.new("P", (8, 8))
+    assert load_image(_png_bytes(pal)).shape == (8, 8, 3)
+    deep = Image.fromarray(np.full((6, 6), 65535, np.uint16))
+    assert load_image(_png_bytes(deep)).max() == 255
+    cmyk = Image.new("CMYK", (8, 8), (0, 0, 0, 0))
+    out = load_image(_png_bytes(cmyk, "JPEG"))
+    assert out.shape == (8, 8, 3) and out.mean() > 240
+
+
+def test_exif_orientation_applied():
+    img = Image.new("RGB", (40, 20), (255, 0, 0))
+    exif = Image.Exif()
+    exif[0x0112] = 6  # rotate 90 CW on display
+    data = _png_bytes(img, "JPEG", exif=exif.tobytes())
+    assert load_image(data).shape == (40, 20, 3)
+
+
+@pytest.mark.parametrize("data,reason", [
+    (b"", "empty"),
+    (b"\x00\x01 not an image at all" * 10, "not a recognised image"),
+    (b"%PDF-1.4\n...", "PDF"),
+    (b"<svg xmlns='http://www.w3.org/2000/svg'></svg>", "SVG"),
+])
+def test_bad_inputs_have_clear_errors(data, reason):
+    with pytest.raises(ImageDecodeError, match=reason):
+        load_image(data, name="upload.png")
+
+
+def test_truncated_and_oversized(tmp_path):
+    good = _png_bytes(Image.new("RGB", (300, 300), (10, 200, 30)), "JPEG")
+    with pytest.raises(ImageDecodeError, match="truncated|corrupt|decoded"):
+        load_image(good[: len(good) // 3], name="cut.jpg")
+    big = Image.new("L", (3000, 2000))
+    with pytest.raises(ImageDecodeError, match="megapixels"):
+        load_image(_png_bytes(big), max_megapixels=5)
+    with pytest.raises(ImageDecodeError, match="not found"):
+        load_image(tmp_path / "missing.jpg")
+    path = tmp_path / "名字 with space.png"
+    path.write_bytes(_png_bytes(Image.new("RGB", (5, 5))))
+    assert load_image(path).shape == (5, 5, 3)
+    with pytest.raises(ImageDecodeError, match="名字 with space.png"):
+        path.write_bytes(b"")
+        load_image(path)
