@@ -7,7 +7,8 @@ lying mostly (> 50 % of their area) inside such a region are dropped before matc
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Dict, List, Sequence
+from pathlib import Path
+from typing import Dict, Iterable, List, Sequence, Tuple
 
 import numpy as np
 from shapely.geometry import Polygon
@@ -97,3 +98,71 @@ def summarize_counts(counts: Sequence[ImageCounts]) -> Dict[str, float]:
     hmean = 2 * precision * recall / (precision + recall) if precision + recall > 0 else 0.0
     return {"precision": precision, "recall": recall, "hmean": hmean,
             "matched": matched, "detections": n_pred, "ground_truth": n_gt, "images": len(counts)}
+
+
+def summarize_groups(items: Iterable[Tuple[str, ImageCounts]]) -> Dict[str, Dict[str, float]]:
+    """Per-group totals (e.g. image categories), in first-seen order, plus ``all``.
+
+    Each group also gets the seed article's names for the rates: detection rate
+    (= recall) and false detection rate (= 1 - precision).
+    """
+    groups: Dict[str, List[ImageCounts]] = {}
+    everything: List[ImageCounts] = []
+    for name, counts in items:
+        groups.setdefault(name, []).append(counts)
+        everything.append(counts)
+    out = {name: _with_rates(summarize_counts(c)) for name, c in groups.items()}
+    out["all"] = _with_rates(summarize_counts(everything))
+    return out
+
+
+def _with_rates(summary: Dict[str, float]) -> Dict[str, float]:
+    summary["detection_rate"] = summary["recall"]
+    summary["false_detection_rate"] = 1.0 - summary["precision"]
+    return summary
+
+
+# ---------------------------------------------------------------------------- ICDAR text files
+@dataclass
+class IcdarLine:
+    """One line of an ICDAR-2015 ground-truth or result file."""
+
+    points: np.ndarray      # (4, 2) float64, in the file's order
+    text: str               # transcription ("" in result files; may contain commas)
+    ignore: bool            # transcription is ``###``: a don't-care region
+
+
+def parse_icdar_line(line: str, where: str = "") -> IcdarLine | None:
+    """Parse ``x1,y1,...,x4,y4[,transcription]``; blank lines give None.
+
+    Everything after the eighth comma-separated field is the transcription, commas
+    included; result files may carry a confidence there instead, which is kept as text.
+
+    Raises:
+        ValueError: fewer than 8 fields or a coordinate that is not a number (the
+            message starts with ``where``, e.g. ``gt_img_1.txt:3``).
+    """
+    line = line.replace("\ufeff", "").strip()
+    if not line:
+        return None
+    parts = line.split(",", 8)
+    if len(parts) < 8:
+        raise ValueError(f"{where}: expected x1,y1,...,x4,y4[,text], got {len(parts)} field(s): {line!r}")
+    try:
+        coords = [float(v) for v in parts[:8]]
+    except ValueError:
+        raise ValueError(f"{where}: coordinates must be numbers: {line!r}") from None
+    text = parts[8].strip() if len(parts) > 8 else ""
+    return IcdarLine(np.asarray(coords, dtype=np.float64).reshape(4, 2), text, text == "###")
+
+
+def read_icdar_file(path: str | Path) -> List[IcdarLine]:
+    """All boxes of one ``gt_<stem>.txt`` / ``res_<stem>.txt`` (UTF-8, with or without BOM)."""
+    path = Path(path)
+    text = path.read_bytes().decode("utf-8-sig", errors="replace")
+    out: List[IcdarLine] = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        parsed = parse_icdar_line(line, f"{path.name}:{number}")
+        if parsed is not None:
+            out.append(parsed)
+    return out

@@ -1,0 +1,87 @@
+"""`python -m app evaluate` on a tiny labelled folder (predictions folder and random model)."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import cv2
+
+from app.cli import main
+from conftest import text_like_image
+
+BOX_A = "10,10,60,10,60,30,10,30"
+BOX_B = "10,50,60,50,60,70,10,70"
+FAR = "200,200,230,200,230,220,200,220"
+
+
+def make_dataset(root: Path) -> None:
+    """Two categories; ground truth nested for one, flat (no gt_ prefix) for the other."""
+    for rel in ("invoices/a.png", "invoices/c.jpg", "receipts/b.png"):
+        path = root / "test_images" / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        cv2.imwrite(str(path), text_like_image(96, 128))
+    gts = root / "test_gts"
+    (gts / "invoices").mkdir(parents=True)
+    (gts / "invoices" / "gt_a.txt").write_bytes(b"\xef\xbb\xbf" + f"{BOX_A},Total, 12\n{BOX_B},###\n".encode())
+    (gts / "invoices" / "gt_c.txt").write_text(f"{BOX_A},x\n")
+    (gts / "b.txt").write_text(f"{BOX_A},hello\n{BOX_B},world\n")
+
+
+def test_evaluate_predictions_by_category(tmp_path, capsys):
+    make_dataset(tmp_path / "data")
+    preds = tmp_path / "preds"
+    preds.mkdir()
+    (preds / "res_invoices__a.txt").write_text(f"{BOX_A}\n{BOX_B}\n")   # hit + one on ### (dropped)
+    (preds / "res_invoices__c.txt").write_text(f"{FAR}\n")             # miss + false positive
+    (preds / "res_b.txt").write_text(f"{BOX_A},0.9\n{BOX_B},0.8\n")     # plain stem works too
+    out = tmp_path / "report"
+    code = main(["evaluate", "--data", str(tmp_path / "data"), "--predictions", str(preds),
+                 "--by-category", "--output", str(out), "--no-progress"])
+    printed = capsys.readouterr().out
+    assert code == 0
+    assert "invoices" in printed and "receipts" in printed and "false detection rate" in printed
+    report = json.loads((out / "evaluation.json").read_text(encoding="utf-8"))
+    overall = report["overall"]
+    assert (overall["matched"], overall["detections"], overall["ground_truth"]) == (3, 4, 4)
+    assert overall["hmean"] == 0.75
+    inv, rec = report["categories"]["invoices"], report["categories"]["receipts"]
+    assert inv["images"] == 2 and inv["detection_rate"] == 0.5 and inv["false_detection_rate"] == 0.5
+    assert rec["detection_rate"] == 1.0 and rec["false_detection_rate"] == 0.0
+    assert len(report["images"]) == 3 and report["warnings"] == []
+    md = (out / "evaluation.md").read_text(encoding="utf-8")
+    assert "## By category" in md and "| invoices |" in md
+
+
+def test_evaluate_reads_a_detect_output_folder_and_warns_on_missing(tmp_path, capsys):
+    make_dataset(tmp_path / "data")
+    detect_out = tmp_path / "det"
+    (detect_out / "icdar").mkdir(parents=True)
+    (detect_out / "json").mkdir()
+    (detect_out / "icdar" / "res_invoices__a.txt").write_text(f"{BOX_A}\n")
+    (detect_out / "json" / "invoices__a.json").write_text(json.dumps({"inference_time": 0.25}))
+    code = main(["evaluate", "--data", str(tmp_path / "data"), "--predictions", str(detect_out),
+                 "--output", str(tmp_path / "r"), "--no-progress"])
+    assert code == 0
+    report = json.loads((tmp_path / "r" / "evaluation.json").read_text())
+    assert report["overall"]["matched"] == 1 and report["overall"]["mean_seconds"] == 0.25
+    assert any("no result file" in w for w in report["warnings"])
+    assert "warning:" in capsys.readouterr().out
+
+
+def test_evaluate_bad_layout_is_a_clear_error(tmp_path, capsys):
+    (tmp_path / "empty").mkdir()
+    code = main(["evaluate", "--data", str(tmp_path / "empty"), "--predictions", str(tmp_path),
+                 "--output", str(tmp_path / "r"), "--no-progress"])
+    assert code == 2
+    assert "test_images/ + test_gts/" in capsys.readouterr().err
+
+
+def test_evaluate_runs_the_model(tmp_path, random_weights):
+    make_dataset(tmp_path / "data")
+    code = main(["evaluate", "--data", str(tmp_path / "data"), "--weights", str(random_weights),
+                 "--device", "cpu", "--limit-side", "128", "--output", str(tmp_path / "r"), "--no-progress"])
+    assert code == 0
+    report = json.loads((tmp_path / "r" / "evaluation.json").read_text())
+    assert report["overall"]["images"] == 3 and report["overall"]["ground_truth"] == 4
+    assert report["overall"]["mean_seconds"] > 0
+    assert report["source"].startswith("random-")
