@@ -15,6 +15,8 @@ from typing import List, Sequence
 # breaks its own command.
 COMMANDS = {
     "detect": "Detect text in an image file or a folder of images",
+    "train": "Train or fine-tune the detector",
+    "synth": "Render synthetic training data",
     "evaluate": "Precision, recall and hmean (ICDAR-2015) on a labelled folder",
 }
 OPTIONAL_COMMANDS: dict = {}

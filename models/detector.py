@@ -122,6 +122,20 @@ class TextDetector:
         log.info("text detector ready: backend=%s device=%s model=%s",
                  self.backend.name, self.backend.device, self.model_id)
 
+    @classmethod
+    def from_model(cls, net, config: DetectorConfig | None = None, device: str = "cpu",
+                   model_id: str = "in-memory") -> "TextDetector":
+        """Wrap a DBNet already in memory (training-time evaluation); same pipeline as inference."""
+        self = cls.__new__(cls)
+        self.config = config or DetectorConfig()
+        self.device = device
+        self.backend_name = "torch"
+        self.weights_path = None
+        self.model_id = model_id
+        self.metadata = {}
+        self.backend = TorchBackend(net, device)
+        return self
+
     # ------------------------------------------------------------------ helpers
     def _config(self, overrides: Dict[str, Any]) -> DetectorConfig:
         return self.config.with_overrides(**overrides) if overrides else self.config

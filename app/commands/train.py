@@ -1,0 +1,65 @@
+"""`python -m app train --data DIR`: train or fine-tune DBNet-R18 (ICDAR-2015 layout)."""
+from __future__ import annotations
+
+import argparse
+import sys
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    from models.train import TrainConfig
+
+    d = TrainConfig()
+    p = sub.add_parser("train", help="train / fine-tune the detector on an ICDAR-2015 folder",
+                       description="Checkpoints go to WORKDIR/checkpoint.pt; best and last weights to "
+                                   "WORKDIR/{best,last}.safetensors (usable with --weights).")
+    p.add_argument("--data", required=True, help="dataset folder: train_images/, train_gts/, train_list.txt, test_*")
+    p.add_argument("--workdir", default="", help="run folder (default workdirs/run_<time>)")
+    p.add_argument("--epochs", type=int, default=d.epochs)
+    p.add_argument("--batch-size", type=int, default=d.batch_size)
+    p.add_argument("--lr", type=float, default=d.lr)
+    p.add_argument("--optimizer", choices=["sgd", "adam"], default=d.optimizer)
+    p.add_argument("--warmup-steps", type=int, default=d.warmup_steps)
+    p.add_argument("--max-steps", type=int, default=0, help="stop after this many steps (0 = epochs)")
+    p.add_argument("--input-size", type=int, default=d.input_size, help="training crop (multiple of 32)")
+    p.add_argument("--init", dest="init_weights", help="start from these weights (fine-tune)")
+    p.add_argument("--resume", action="store_true", help="continue WORKDIR/checkpoint.pt exactly")
+    p.add_argument("--device", default="auto")
+    p.add_argument("--precision", choices=["auto", "fp32", "bf16", "fp16"], default="auto")
+    p.add_argument("--workers", type=int, default=d.workers, help="data loading processes")
+    p.add_argument("--checkpoint-every", type=int, default=d.checkpoint_every)
+    p.add_argument("--eval-limit", type=int, default=d.eval_limit)
+    p.add_argument("--seed", type=int, default=d.seed)
+    p.add_argument("--threads", type=int, default=0, help="torch CPU threads (0 = default)")
+    p.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from models.data.icdar import DatasetError
+    from models.train import TrainConfig, Trainer
+
+    cfg = TrainConfig(data_dir=args.data, workdir=args.workdir, epochs=args.epochs, batch_size=args.batch_size,
+                      lr=args.lr, optimizer=args.optimizer, warmup_steps=args.warmup_steps,
+                      max_steps=args.max_steps, input_size=args.input_size, init_weights=args.init_weights,
+                      resume=args.resume, device=args.device, precision=args.precision, workers=args.workers,
+                      checkpoint_every=args.checkpoint_every, eval_limit=args.eval_limit, seed=args.seed,
+                      threads=args.threads)
+
+    def progress(e: dict) -> None:
+        if e["type"] == "step":
+            print(f"epoch {e['epoch']} step {e['step']}/{e['total_steps']} loss {e['loss']:.4f} "
+                  f"(prob {e['prob']:.4f} thresh {e['thresh']:.4f} binary {e['binary']:.4f}) "
+                  f"lr {e['lr']:.2e} {e.get('images_per_s') or 0:.2f} img/s", flush=True)
+        elif e["type"] == "eval":
+            print(f"eval epoch {e['epoch']}: precision {e['precision']:.4f} recall {e['recall']:.4f} "
+                  f"hmean {e['hmean']:.4f}{' (best)' if e['best'] else ''}", flush=True)
+        elif e["type"] in ("log", "done"):
+            print(e.get("message") or {k: v for k, v in e.items() if k not in ("type", "time")}, flush=True)
+
+    try:
+        trainer = Trainer(cfg, progress=progress)
+    except (DatasetError, ValueError, FileNotFoundError) as exc:
+        print(f"ERROR: {exc}", file=sys.stderr)
+        return 2
+    result = trainer.fit()
+    print(f"weights: last {result.last_weights}, best {result.best_weights} (hmean {result.best_hmean})")
+    return 130 if result.cancelled else 0

@@ -1,0 +1,156 @@
+"""Training augmentation: one affine warp (scale, rotation, flip, crop) plus photometric noise.
+
+Geometry is composed into a single 2x3 matrix and applied once with ``cv2.warpAffine``
+straight into the training crop, so polygons transform exactly as the pixels do and the
+cost stays one resample per sample. The crop window avoids cutting through text when it
+can (as DB's EastRandomCropData); text cut by the crop anyway keeps its visible part, and
+is marked ignore when less than half of it remains.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import List, Sequence, Tuple
+
+import cv2
+import numpy as np
+from shapely.geometry import Polygon, box as shapely_box
+
+
+@dataclass(frozen=True)
+class AugmentConfig:
+    size: int = 512                         # square training crop
+    scale_range: Tuple[float, float] = (0.5, 3.0)
+    scale_wide_prob: float = 0.35           # else a gentle 0.75..1.33 scale
+    infer_long_side: int = 960              # scales are relative to how inference sees the image
+    max_rotation: float = 10.0              # degrees
+    rotation_prob: float = 0.5
+    flip_prob: float = 0.0                  # mirrored text is not text users see; off by default
+    text_crop_prob: float = 0.85            # centre the crop on some text
+    color_prob: float = 0.6
+    blur_prob: float = 0.2
+    noise_prob: float = 0.2
+    jpeg_prob: float = 0.2
+    min_visible: float = 0.5                # partially cropped text below this is ignored
+
+
+def _affine(scale: float, angle_deg: float, flip: bool, center: Tuple[float, float]) -> np.ndarray:
+    a = math.radians(angle_deg)
+    ca, sa = math.cos(a) * scale, math.sin(a) * scale
+    fx = -1.0 if flip else 1.0
+    cx, cy = center
+    m = np.array([[ca * fx, -sa, 0.0], [sa * fx, ca, 0.0]], np.float64)
+    m[:, 2] = -m[:, :2] @ np.array([cx, cy])   # rotate/scale about the image centre
+    return m
+
+
+def _apply(m: np.ndarray, pts: np.ndarray) -> np.ndarray:
+    return (pts.astype(np.float64) @ m[:, :2].T + m[:, 2]).astype(np.float32)
+
+
+def _free_offset(rng: np.random.Generator, occupied: np.ndarray, lo: int, hi: int) -> int:
+    """A crop start in [lo, hi] whose edge does not land on text (if such a position exists)."""
+    if hi <= lo:
+        return lo
+    cand = np.arange(lo, hi + 1)
+    idx = np.clip(cand, 0, len(occupied) - 1)
+    free = cand[~occupied[idx]]
+    pool = free if len(free) else cand
+    return int(pool[rng.integers(len(pool))])
+
+
+def augment(rng: np.random.Generator, image: np.ndarray, polygons: Sequence[np.ndarray],
+            ignore: Sequence[bool], cfg: AugmentConfig) -> Tuple[np.ndarray, List[np.ndarray], List[bool]]:
+    """Return a ``cfg.size`` square crop and the polygons (and ignore flags) inside it."""
+    h, w = image.shape[:2]
+    S = cfg.size
+    # Centre the scale on what inference sees (long side resized to DetectorConfig.limit_side).
+    base = min(1.0, cfg.infer_long_side / max(h, w)) * rng.uniform(0.6, 1.25)
+    if rng.random() < cfg.scale_wide_prob:
+        lo, hi = cfg.scale_range
+        scale = base * math.exp(rng.uniform(math.log(lo), math.log(hi)))
+    else:
+        scale = base * rng.uniform(0.75, 1.33)
+    angle = rng.uniform(-cfg.max_rotation, cfg.max_rotation) if rng.random() < cfg.rotation_prob else 0.0
+    flip = rng.random() < cfg.flip_prob
+    m = _affine(scale, angle, flip, (w / 2, h / 2))
+    corners = _apply(m, np.array([[0, 0], [w, 0], [w, h], [0, h]], np.float32))
+    mn, mx = corners.min(axis=0), corners.max(axis=0)
+    polys = [_apply(m, np.asarray(p, np.float32).reshape(-1, 2)) for p in polygons]
+
+    # Choose the crop window in warped coordinates.
+    span = (mx - mn)
+    occ_x = np.zeros(int(math.ceil(span[0])) + 2, bool)
+    occ_y = np.zeros(int(math.ceil(span[1])) + 2, bool)
+    for p in polys:
+        x0, y0 = np.floor(p.min(axis=0) - mn).astype(int)
+        x1, y1 = np.ceil(p.max(axis=0) - mn).astype(int)
+        occ_x[max(x0, 0):max(x1, 0) + 1] = True
+        occ_y[max(y0, 0):max(y1, 0) + 1] = True
+    lo_x, hi_x = (0, int(span[0] - S)) if span[0] > S else (int(span[0] - S), 0)
+    lo_y, hi_y = (0, int(span[1] - S)) if span[1] > S else (int(span[1] - S), 0)
+    if polys and rng.random() < cfg.text_crop_prob and (span > S).any():
+        target = polys[int(rng.integers(len(polys)))].mean(axis=0) - mn
+        jitter = rng.uniform(-0.4, 0.4, 2) * S
+        lo_x2 = int(np.clip(target[0] - S / 2 + jitter[0] - S / 4, lo_x, hi_x))
+        lo_y2 = int(np.clip(target[1] - S / 2 + jitter[1] - S / 4, lo_y, hi_y))
+        ox = _free_offset(rng, occ_x, lo_x2, int(np.clip(lo_x2 + S / 2, lo_x, hi_x)))
+        oy = _free_offset(rng, occ_y, lo_y2, int(np.clip(lo_y2 + S / 2, lo_y, hi_y)))
+    else:
+        ox = _free_offset(rng, occ_x, lo_x, hi_x) if span[0] > S else int(rng.integers(lo_x, hi_x + 1))
+        oy = _free_offset(rng, occ_y, lo_y, hi_y) if span[1] > S else int(rng.integers(lo_y, hi_y + 1))
+    shift = np.array([[1, 0, -(mn[0] + ox)], [0, 1, -(mn[1] + oy)]], np.float64)
+    full = shift @ np.vstack([m, [0, 0, 1]])
+    border = tuple(float(v) for v in rng.integers(0, 256, 3)) if rng.random() < 0.5 else (0.0, 0.0, 0.0)
+    out = cv2.warpAffine(image, full, (S, S), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT,
+                         borderValue=border)
+
+    crop = shapely_box(0, 0, S - 1, S - 1)
+    out_polys, out_ignore = [], []
+    for p, ign in zip(polygons, ignore):
+        q = _apply(full, np.asarray(p, np.float32).reshape(-1, 2))
+        if (q >= 0).all() and (q <= S - 1).all():
+            out_polys.append(q)
+            out_ignore.append(bool(ign))
+            continue
+        poly = Polygon(q)
+        if not poly.is_valid or poly.area <= 0:
+            continue
+        inter = poly.intersection(crop)
+        if inter.is_empty or inter.area < 1:
+            continue
+        if inter.geom_type != "Polygon":
+            inter = max(getattr(inter, "geoms", [inter]), key=lambda g: g.area)
+            if inter.geom_type != "Polygon":
+                continue
+        visible = inter.area / poly.area
+        pts = np.asarray(inter.exterior.coords[:-1], np.float32)
+        if len(pts) < 3:
+            continue
+        if len(pts) == 3:
+            pts = np.vstack([pts, pts[-1:]])
+        out_polys.append(pts)
+        out_ignore.append(bool(ign) or visible < cfg.min_visible)
+    return photometric(rng, out, cfg), out_polys, out_ignore
+
+
+def photometric(rng: np.random.Generator, img: np.ndarray, cfg: AugmentConfig) -> np.ndarray:
+    """Colour jitter, blur, noise and JPEG artefacts (boxes unaffected)."""
+    if rng.random() < cfg.color_prob:
+        f = img.astype(np.float32)
+        f = (f - 128) * rng.uniform(0.6, 1.4) + 128 + rng.uniform(-40, 40)   # contrast, brightness
+        gray = f.mean(axis=2, keepdims=True)
+        f = gray + (f - gray) * rng.uniform(0.3, 1.5)                          # saturation
+        f *= rng.uniform(0.85, 1.15, 3)                                        # white balance
+        if rng.random() < 0.1:
+            f = 255 - f                                                        # inverted (dark mode)
+        img = np.clip(f, 0, 255).astype(np.uint8)
+    if rng.random() < cfg.blur_prob:
+        k = int(rng.choice([3, 5]))
+        img = cv2.GaussianBlur(img, (k, k), 0) if rng.random() < 0.7 else cv2.blur(img, (k, 1))
+    if rng.random() < cfg.noise_prob:
+        img = np.clip(img + rng.normal(0, rng.uniform(2, 12), img.shape), 0, 255).astype(np.uint8)
+    if rng.random() < cfg.jpeg_prob:
+        ok, buf = cv2.imencode(".jpg", img, [cv2.IMWRITE_JPEG_QUALITY, int(rng.integers(30, 90))])
+        img = cv2.imdecode(buf, cv2.IMREAD_UNCHANGED)
+    return img

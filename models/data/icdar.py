@@ -1,0 +1,190 @@
+"""ICDAR-2015 dataset layout: reading, validating and writing.
+
+Layout (the seed WebUI's)::
+
+    DIR/train_images/  DIR/train_gts/  DIR/train_list.txt
+    DIR/test_images/   DIR/test_gts/   DIR/test_list.txt
+
+List files hold one image name per line, or ``train_images/x.jpg train_gts/gt_x.txt``
+per line. Ground truth is ``gt_<stem>.txt`` or ``<stem>.txt``, UTF-8 with or without
+BOM, one region per line: ``x1,y1,...,xn,yn,transcription`` (n >= 4; more than 4 points
+is a polygon; the transcription may itself contain commas; ``###`` marks a region to
+ignore). Every problem is reported with the file and line number before training starts.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Dict, Iterable, List, Sequence, Tuple
+
+import numpy as np
+
+IMAGE_EXTS = (".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp", ".gif", ".jfif")
+IGNORE_TEXT = "###"
+
+
+class DatasetError(ValueError):
+    """A malformed dataset; the message names the file (and line) and the problem."""
+
+
+@dataclass
+class Region:
+    points: np.ndarray      # (K, 2) float32, K >= 4
+    text: str
+    ignore: bool
+
+
+@dataclass
+class Sample:
+    image_path: Path
+    gt_path: Path
+    regions: List[Region] = field(default_factory=list)
+
+    @property
+    def polygons(self) -> List[np.ndarray]:
+        return [r.points for r in self.regions]
+
+    @property
+    def ignore(self) -> List[bool]:
+        return [r.ignore for r in self.regions]
+
+
+@dataclass
+class DatasetSummary:
+    root: Path
+    splits: Dict[str, int]          # split -> number of images
+    regions: Dict[str, int]         # split -> number of regions (ignored included)
+
+    def __str__(self) -> str:
+        parts = [f"{s}: {self.splits[s]} images, {self.regions[s]} regions" for s in self.splits]
+        return f"{self.root} — " + "; ".join(parts)
+
+
+def parse_gt_line(line: str, where: str) -> Region | None:
+    """Parse one ground-truth line; ``None`` for blank lines."""
+    line = line.strip().lstrip("\ufeff")
+    if not line:
+        return None
+    fields = line.split(",")
+    coords: List[float] = []
+    for k, f in enumerate(fields):
+        try:
+            coords.append(float(f))
+        except ValueError:
+            break
+    else:
+        k = len(fields)
+    # An odd count means the transcription starts with a number: give it back.
+    if len(coords) % 2 == 1:
+        coords.pop()
+        k -= 1
+    if len(coords) < 8:
+        raise DatasetError(f"{where}: expected at least 4 points 'x1,y1,...,x4,y4,text', "
+                           f"found {len(coords) // 2} point(s) in {line[:80]!r}")
+    text = ",".join(fields[k:]).strip()
+    pts = np.asarray(coords, np.float32).reshape(-1, 2)
+    if not np.isfinite(pts).all():
+        raise DatasetError(f"{where}: coordinates must be finite numbers")
+    return Region(pts, text, ignore=(text == IGNORE_TEXT))
+
+
+def read_gt(path: Path) -> List[Region]:
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise DatasetError(f"{path}: cannot be read ({exc})") from exc
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise DatasetError(f"{path}: not UTF-8 text ({exc})") from exc
+    regions = []
+    for n, line in enumerate(text.splitlines(), start=1):
+        r = parse_gt_line(line, f"{path}, line {n}")
+        if r is not None:
+            regions.append(r)
+    return regions
+
+
+def _gt_for(image: Path, gt_dir: Path) -> Path | None:
+    for name in (f"gt_{image.stem}.txt", f"{image.stem}.txt"):
+        p = gt_dir / name
+        if p.is_file():
+            return p
+    return None
+
+
+def _list_entries(root: Path, split: str) -> List[Tuple[Path, Path | None, str]]:
+    """(image path, gt path or None, where) from the list file, or the folder when absent."""
+    img_dir, gt_dir = root / f"{split}_images", root / f"{split}_gts"
+    list_file = root / f"{split}_list.txt"
+    entries: List[Tuple[Path, Path | None, str]] = []
+    if list_file.is_file():
+        text = list_file.read_bytes().decode("utf-8-sig", errors="replace")
+        for n, line in enumerate(text.splitlines(), start=1):
+            line = line.strip()
+            if not line:
+                continue
+            where = f"{list_file}, line {n}"
+            parts = line.split()
+            if len(parts) >= 2 and ("/" in parts[0] or "\\" in parts[0]) and parts[-1].endswith(".txt"):
+                # `train_images/x.jpg train_gts/gt_x.txt` (the gt may not contain spaces)
+                img_rel = line[: line.rfind(parts[-1])].strip()
+                entries.append((root / img_rel, root / parts[-1], where))
+            else:
+                img = img_dir / line
+                entries.append((img, None, where))
+    else:
+        for p in sorted(img_dir.iterdir()):
+            if p.suffix.lower() in IMAGE_EXTS:
+                entries.append((p, None, str(p)))
+    return entries
+
+
+def read_split(root: str | Path, split: str = "train") -> List[Sample]:
+    """All samples of a split, validated. Raises :class:`DatasetError` on any problem."""
+    root = Path(root)
+    img_dir, gt_dir = root / f"{split}_images", root / f"{split}_gts"
+    if not img_dir.is_dir():
+        raise DatasetError(f"{root}: missing folder {split}_images/ (expected the ICDAR-2015 layout: "
+                           f"{split}_images/, {split}_gts/, {split}_list.txt)")
+    if not gt_dir.is_dir():
+        raise DatasetError(f"{root}: missing folder {split}_gts/ beside {split}_images/")
+    samples = []
+    for img, gt, where in _list_entries(root, split):
+        if not img.is_file():
+            raise DatasetError(f"{where}: image {img} does not exist")
+        if img.suffix.lower() not in IMAGE_EXTS:
+            raise DatasetError(f"{where}: {img.name} is not an image file ({', '.join(IMAGE_EXTS)})")
+        gt = gt or _gt_for(img, gt_dir)
+        if gt is None or not gt.is_file():
+            raise DatasetError(f"{where}: no ground truth for {img.name} (expected {gt_dir}/gt_{img.stem}.txt "
+                               f"or {gt_dir}/{img.stem}.txt)")
+        samples.append(Sample(img, gt, read_gt(gt)))
+    if not samples:
+        raise DatasetError(f"{root}: the {split} split has no images")
+    return samples
+
+
+def validate_dataset(root: str | Path, splits: Sequence[str] = ("train", "test"),
+                     required: Sequence[str] = ("train",)) -> DatasetSummary:
+    """Check a dataset folder before training; the test split is optional."""
+    root = Path(root)
+    if not root.is_dir():
+        raise DatasetError(f"{root}: dataset folder not found")
+    counts, regions = {}, {}
+    for split in splits:
+        if split not in required and not (root / f"{split}_images").is_dir():
+            continue
+        samples = read_split(root, split)
+        counts[split] = len(samples)
+        regions[split] = sum(len(s.regions) for s in samples)
+    return DatasetSummary(root, counts, regions)
+
+
+def format_gt(regions: Iterable[Tuple[np.ndarray, str]]) -> str:
+    """Ground-truth file text for (points, transcription) pairs."""
+    lines = []
+    for pts, text in regions:
+        coords = ",".join(str(int(round(v))) for v in np.asarray(pts).reshape(-1))
+        lines.append(f"{coords},{text}")
+    return "\n".join(lines) + ("\n" if lines else "")

@@ -1,0 +1,101 @@
+"""Dataset reading, synthetic renders, loss decrease and exact resume."""
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+import torch
+
+from models.data.icdar import DatasetError, parse_gt_line, read_split, validate_dataset
+from models.data.synth import SynthConfig, render_sample, write_dataset
+
+
+@pytest.fixture(scope="module")
+def tiny_set(tmp_path_factory):
+    root = tmp_path_factory.mktemp("synth")
+    write_dataset(root, 8, SynthConfig(seed=3, long_side=(320, 400)), "train")
+    write_dataset(root, 2, SynthConfig(seed=4, long_side=(320, 400)), "test")
+    return root
+
+
+def test_synth_is_deterministic_and_read_back(tiny_set):
+    a, b = render_sample(5, SynthConfig(seed=3)), render_sample(5, SynthConfig(seed=3))
+    np.testing.assert_array_equal(a.image, b.image)
+    samples = read_split(tiny_set, "train")
+    assert len(samples) == 8
+    s = render_sample(0, SynthConfig(seed=3, long_side=(320, 400)))
+    kept = samples[0].regions
+    assert len(kept) == len(s.items)
+    for r, it in zip(kept, s.items):
+        assert np.abs(r.points - it.quad).max() <= 0.5 + 1e-6     # integer rounding only
+        assert r.ignore == it.ignore
+
+
+def test_gt_line_parsing():
+    r = parse_gt_line("\ufeff1,2,3,4,5,6,7,8,Hello, world", "x")
+    assert r.text == "Hello, world" and r.points.shape == (4, 2) and not r.ignore
+    assert parse_gt_line("1,2,3,4,5,6,7,8,###", "x").ignore
+    assert parse_gt_line("1,2,3,4,5,6,7,8,9,10,11,12,curve", "x").points.shape == (6, 2)
+    assert parse_gt_line("1,2,3,4,5,6,7,8,2024", "x").text == "2024"
+    with pytest.raises(DatasetError, match="line 3"):
+        parse_gt_line("1,2,3,oops", "gt_a.txt, line 3")
+
+
+def test_malformed_datasets_are_explained(tmp_path, tiny_set):
+    with pytest.raises(DatasetError, match="not found"):
+        validate_dataset(tmp_path / "nope")
+    (tmp_path / "a").mkdir()
+    with pytest.raises(DatasetError, match="train_images"):
+        validate_dataset(tmp_path / "a")
+    (tmp_path / "a" / "train_images").mkdir()
+    with pytest.raises(DatasetError, match="train_gts"):
+        validate_dataset(tmp_path / "a")
+    (tmp_path / "a" / "train_gts").mkdir()
+    (tmp_path / "a" / "train_list.txt").write_text("x.jpg\n")
+    with pytest.raises(DatasetError, match="line 1.*does not exist"):
+        validate_dataset(tmp_path / "a")
+    (tmp_path / "a" / "train_images" / "x.jpg").write_bytes(b"\xff\xd8")
+    with pytest.raises(DatasetError, match="no ground truth"):
+        validate_dataset(tmp_path / "a")
+    (tmp_path / "a" / "train_gts" / "gt_x.txt").write_text("1,2,3,4,5,6,7,8,ok\n1,2,zz\n")
+    with pytest.raises(DatasetError, match=r"gt_x.txt, line 2"):
+        validate_dataset(tmp_path / "a")
+    # The "image gt" list style.
+    (tmp_path / "a" / "train_gts" / "gt_x.txt").write_text("1,2,3,4,5,6,7,8,ok\n")
+    (tmp_path / "a" / "train_list.txt").write_text("train_images/x.jpg train_gts/gt_x.txt\n")
+    assert validate_dataset(tmp_path / "a").splits == {"train": 1}
+
+
+def _trainer(tiny_set, workdir, **kw):
+    from models.train import TrainConfig, Trainer
+
+    cfg = TrainConfig(data_dir=str(tiny_set), workdir=str(workdir), batch_size=2, input_size=128,
+                      optimizer="adam", lr=1e-3, workers=0, checkpoint_every=2, eval_limit=1, **kw)
+    return Trainer(cfg)
+
+
+def test_loss_decreases_on_a_tiny_set(tiny_set, tmp_path):
+    torch.manual_seed(0)
+    t = _trainer(tiny_set, tmp_path / "run", max_steps=1)
+    batch = next(iter(torch.utils.data.DataLoader(t.dataset, batch_size=2, collate_fn=lambda b: {
+        k: torch.stack([x[k] for x in b]) for k in b[0]})))
+    losses = [t._train_step(batch)["loss"] for _ in range(12)]
+    assert losses[-1] < losses[0] * 0.8, losses
+
+
+def test_resume_restores_step_optimizer_and_lr(tiny_set, tmp_path):
+    t = _trainer(tiny_set, tmp_path / "run", max_steps=4)
+    res = t.fit()
+    assert res.step == 4 and res.last_weights.is_file()
+    log = [json.loads(l) for l in (tmp_path / "run" / "log.jsonl").read_text().splitlines()]
+    assert any(e["type"] == "eval" for e in log) and log[-1]["type"] == "done"
+    t2 = _trainer(tiny_set, tmp_path / "run", max_steps=4, resume=True)
+    assert t2.step == 4
+    assert t2.optimizer.param_groups[0]["lr"] == pytest.approx(t.lr_at(4))
+    s1, s2 = t.optimizer.state_dict()["state"], t2.optimizer.state_dict()["state"]
+    assert s1.keys() == s2.keys()
+    k = next(iter(s1))
+    assert torch.equal(s1[k]["exp_avg"].cpu(), s2[k]["exp_avg"].cpu())
+    for (n1, p1), (n2, p2) in zip(t.model.state_dict().items(), t2.model.state_dict().items()):
+        assert torch.equal(p1.cpu(), p2.cpu()), n1
