@@ -18,6 +18,7 @@ COMMANDS = {
     "train": "Train or fine-tune the detector",
     "synth": "Render synthetic training data",
     "evaluate": "Precision, recall and hmean (ICDAR-2015) on a labelled folder",
+    "bench": "Speed, memory and cost per backend / precision / size on this machine",
 }
 OPTIONAL_COMMANDS: dict = {}
 

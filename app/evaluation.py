@@ -16,10 +16,11 @@ from typing import Any, Callable, Dict, List, Sequence, Tuple
 
 import numpy as np
 
-from models.metrics import ImageCounts, match_image, read_icdar_file, summarize_groups
+from models.data.icdar import read_gt
+from models.metrics import ImageCounts, match_image, summarize_groups
 
-from .outputs import atomic_write_text, collect_images, output_stem
-from .tables import markdown_table, text_table
+from .outputs import collect_images, output_stem
+from .tables import markdown_table, text_table, write_report_files
 
 # (images folder, ground-truth folder) pairs we recognise, in order of preference.
 LAYOUTS: Tuple[Tuple[str, str], ...] = (("test_images", "test_gts"), ("images", "gts"))
@@ -173,9 +174,9 @@ def collect_samples(root: Path) -> Tuple[List[EvalSample], List[str]]:
 
 
 def load_ground_truth(path: Path) -> Tuple[List[np.ndarray], List[bool]]:
-    """Polygons and don't-care flags of one ground-truth file."""
-    lines = read_icdar_file(path)
-    return [ln.points for ln in lines], [ln.ignore for ln in lines]
+    """Polygons and don't-care flags of one ground-truth file (the training reader's parser)."""
+    regions = read_gt(path)
+    return [r.points for r in regions], [r.ignore for r in regions]
 
 
 # ---------------------------------------------------------------------------- predictions
@@ -198,7 +199,7 @@ class PredictionFolder:
         for name in (f"res_{sample.stem}.txt", f"res_{sample.image.stem}.txt"):
             path = self.txt_dir / name
             if path.is_file():
-                return [ln.points for ln in read_icdar_file(path)]
+                return [r.points for r in read_gt(path)]   # same line format; a score reads as text
         return None
 
     def seconds(self, sample: EvalSample) -> float | None:
@@ -288,7 +289,4 @@ def evaluate(config: EvalConfig, detector: Any = None, progress: ProgressFn | No
 
 def write_report(report: EvalReport, out_dir: Path) -> Tuple[Path, Path]:
     """``evaluation.json`` and ``evaluation.md`` under ``out_dir`` (written atomically)."""
-    json_path, md_path = out_dir / "evaluation.json", out_dir / "evaluation.md"
-    atomic_write_text(json_path, json.dumps(report.to_json(), ensure_ascii=False, indent=2))
-    atomic_write_text(md_path, report.markdown())
-    return json_path, md_path
+    return write_report_files(out_dir, "evaluation", report.to_json(), report.markdown())

@@ -1,22 +1,27 @@
 """Plain-text and Markdown tables for reports (evaluate, bench, bench/latency.py).
 
 One row format for both renderings, so the printed table and the Markdown file a
-user pastes into a ticket always show the same numbers.
+user pastes into a ticket always show the same numbers; each report is saved as a
+JSON file (for scripts) beside its Markdown file (for people).
 """
 from __future__ import annotations
 
-from typing import Any, List, Sequence
+import json
+from pathlib import Path
+from typing import Any, Dict, List, Sequence, Tuple
 
 Row = Sequence[Any]
 
 
-def cell(value: Any, digits: int = 3) -> str:
-    """Numbers rounded for reading; ``None`` (not measured) as an em dash."""
+def cell(value: Any) -> str:
+    """Numbers rounded for reading (3 decimals below 10, 1 below 1000, none above);
+    ``None`` (not measured) as an em dash."""
     if value is None:
         return "—"
     if isinstance(value, bool):
         return "yes" if value else "no"
     if isinstance(value, float):
+        digits = 3 if abs(value) < 10 else 1 if abs(value) < 1000 else 0
         return f"{value:.{digits}f}"
     return str(value)
 
@@ -51,3 +56,13 @@ def markdown_table(headers: Sequence[str], rows: Sequence[Row]) -> str:
 
 def _is_number(value: Any) -> bool:
     return value is None or (isinstance(value, (int, float)) and not isinstance(value, bool))
+
+
+def write_report_files(out_dir: Path, name: str, data: Dict[str, Any], markdown: str) -> Tuple[Path, Path]:
+    """``<name>.json`` and ``<name>.md`` under ``out_dir``, each written atomically."""
+    from .outputs import atomic_write_text
+
+    json_path, md_path = out_dir / f"{name}.json", out_dir / f"{name}.md"
+    atomic_write_text(json_path, json.dumps(data, ensure_ascii=False, indent=2))
+    atomic_write_text(md_path, markdown)
+    return json_path, md_path

@@ -7,7 +7,6 @@ lying mostly (> 50 % of their area) inside such a region are dropped before matc
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Dict, Iterable, List, Sequence, Tuple
 
 import numpy as np
@@ -121,48 +120,3 @@ def _with_rates(summary: Dict[str, float]) -> Dict[str, float]:
     summary["false_detection_rate"] = 1.0 - summary["precision"]
     return summary
 
-
-# ---------------------------------------------------------------------------- ICDAR text files
-@dataclass
-class IcdarLine:
-    """One line of an ICDAR-2015 ground-truth or result file."""
-
-    points: np.ndarray      # (4, 2) float64, in the file's order
-    text: str               # transcription ("" in result files; may contain commas)
-    ignore: bool            # transcription is ``###``: a don't-care region
-
-
-def parse_icdar_line(line: str, where: str = "") -> IcdarLine | None:
-    """Parse ``x1,y1,...,x4,y4[,transcription]``; blank lines give None.
-
-    Everything after the eighth comma-separated field is the transcription, commas
-    included; result files may carry a confidence there instead, which is kept as text.
-
-    Raises:
-        ValueError: fewer than 8 fields or a coordinate that is not a number (the
-            message starts with ``where``, e.g. ``gt_img_1.txt:3``).
-    """
-    line = line.replace("\ufeff", "").strip()
-    if not line:
-        return None
-    parts = line.split(",", 8)
-    if len(parts) < 8:
-        raise ValueError(f"{where}: expected x1,y1,...,x4,y4[,text], got {len(parts)} field(s): {line!r}")
-    try:
-        coords = [float(v) for v in parts[:8]]
-    except ValueError:
-        raise ValueError(f"{where}: coordinates must be numbers: {line!r}") from None
-    text = parts[8].strip() if len(parts) > 8 else ""
-    return IcdarLine(np.asarray(coords, dtype=np.float64).reshape(4, 2), text, text == "###")
-
-
-def read_icdar_file(path: str | Path) -> List[IcdarLine]:
-    """All boxes of one ``gt_<stem>.txt`` / ``res_<stem>.txt`` (UTF-8, with or without BOM)."""
-    path = Path(path)
-    text = path.read_bytes().decode("utf-8-sig", errors="replace")
-    out: List[IcdarLine] = []
-    for number, line in enumerate(text.splitlines(), start=1):
-        parsed = parse_icdar_line(line, f"{path.name}:{number}")
-        if parsed is not None:
-            out.append(parsed)
-    return out

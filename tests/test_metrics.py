@@ -1,11 +1,15 @@
-"""The ICDAR-2015 metric on hand-made cases, and the ground-truth line parser."""
+"""The ICDAR-2015 metric on hand-made cases, and the ground-truth / result lines it reads.
+
+The evaluator parses files with the training reader (models.data.icdar) so that there
+is one parser; the cases below are the ones scoring depends on.
+"""
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from models.metrics import (DetectionMetric, ImageCounts, match_image, parse_icdar_line, read_icdar_file,
-                            summarize_counts, summarize_groups)
+from models.data.icdar import parse_gt_line, read_gt
+from models.metrics import DetectionMetric, ImageCounts, match_image, summarize_counts, summarize_groups
 
 
 def rect(x: float, y: float, w: float, h: float) -> np.ndarray:
@@ -89,25 +93,25 @@ def test_groups_per_category_and_overall():
     ("\ufeff 1.5, 2 ,3,4,5,6,7,8,  ###  \r", "###", True),    # BOM, spaces, CR
     ("1,2,3,4,5,6,7,8,发票 号码", "发票 号码", False),
 ])
-def test_parse_icdar_line(line, text, ignore):
-    parsed = parse_icdar_line(line)
+def test_parse_gt_line(line, text, ignore):
+    parsed = parse_gt_line(line, "gt_1.txt, line 1")
     assert parsed is not None and parsed.text == text and parsed.ignore is ignore
     assert parsed.points.shape == (4, 2)
 
 
-def test_parse_icdar_line_rejects_bad_lines():
-    assert parse_icdar_line("   ") is None
-    with pytest.raises(ValueError, match="gt_1.txt:3"):
-        parse_icdar_line("1,2,3,4,5,6", "gt_1.txt:3")
-    with pytest.raises(ValueError, match="numbers"):
-        parse_icdar_line("1,2,3,x,5,6,7,8,text")
+def test_parse_gt_line_rejects_bad_lines():
+    assert parse_gt_line("   ", "x") is None
+    with pytest.raises(ValueError, match="gt_1.txt, line 3"):
+        parse_gt_line("1,2,3,4,5,6", "gt_1.txt, line 3")
+    with pytest.raises(ValueError):
+        parse_gt_line("1,2,3,x,5,6,7,8,text", "x")
 
 
 @pytest.mark.parametrize("bom", [b"", b"\xef\xbb\xbf"])
-def test_read_icdar_file_with_and_without_bom(tmp_path, bom):
+def test_read_gt_with_and_without_bom(tmp_path, bom):
     path = tmp_path / "gt_img_1.txt"
     path.write_bytes(bom + "0,0,10,0,10,5,0,5,Total, 12\r\n\r\n20,0,30,0,30,5,20,5,###\n".encode("utf-8"))
-    lines = read_icdar_file(path)
-    assert [ln.text for ln in lines] == ["Total, 12", "###"]
-    assert [ln.ignore for ln in lines] == [False, True]
-    assert lines[0].points[2].tolist() == [10.0, 5.0]
+    regions = read_gt(path)
+    assert [r.text for r in regions] == ["Total, 12", "###"]
+    assert [r.ignore for r in regions] == [False, True]
+    assert regions[0].points[2].tolist() == [10.0, 5.0]

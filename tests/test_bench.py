@@ -1,0 +1,76 @@
+"""`python -m app bench` on two tiny images with a random-weight model (no timing assertions)."""
+from __future__ import annotations
+
+import json
+
+import cv2
+import pytest
+
+from app.benchmark import cost_per_1000, plan
+from app.cli import main
+from conftest import text_like_image
+
+
+@pytest.fixture()
+def two_images(tmp_path):
+    folder = tmp_path / "imgs"
+    folder.mkdir()
+    cv2.imwrite(str(folder / "a.png"), text_like_image(96, 128, 1))
+    cv2.imwrite(str(folder / "b.jpg"), text_like_image(160, 128, 2))
+    return folder
+
+
+def test_bench_writes_json_and_markdown(tmp_path, two_images, random_weights, capsys):
+    out = tmp_path / "bench"
+    code = main(["bench", "--images", str(two_images), "--sizes", "64,96", "--backends", "torch",
+                 "--repeats", "1", "--warmup", "1", "--price-per-hour", "1.8", "--currency", "CNY",
+                 "--weights", str(random_weights), "--device", "cpu", "--output", str(out)])
+    assert code == 0
+    report = json.loads((out / "bench.json").read_text(encoding="utf-8"))
+    assert report["hardware"]["cpu"] and report["hardware"]["cores_usable"] >= 1
+    rows = report["rows"]
+    assert [(r["backend"], r["precision"], r["size"]) for r in rows] == [("torch", "fp32", 64), ("torch", "fp32", 96)]
+    for r in rows:
+        assert r["timed_images"] == 2 and r["mean_s"] > 0 and r["p90_s"] >= r["mean_s"] * 0.5
+        assert r["batched_ips"] > 0 and r["peak_rss_mb"] > 0 and r["peak_gpu_mb"] is None
+        assert r["cost_per_1000"] > 0
+        assert set(r["stages_ms"]) == {"decode", "preprocess", "inference", "postprocess", "total"}
+    assert rows[0]["input_shape"] == "64x64"
+    md = (out / "bench.md").read_text(encoding="utf-8")
+    assert "cost/1000 img (CNY)" in md and "| torch | cpu | fp32 | 64 |" in md
+    assert "cost/1000 img (CNY)" in capsys.readouterr().out
+
+
+def test_bench_without_weights_or_images_uses_random_model_and_synthetic_pages(tmp_path, monkeypatch):
+    import app.benchmark as bench
+
+    monkeypatch.setattr(bench, "DEFAULT_WEIGHTS", tmp_path / "missing.safetensors")
+    out = tmp_path / "bench"
+    code = main(["bench", "--synthetic", "1", "--sizes", "64", "--backends", "torch", "--repeats", "1",
+                 "--warmup", "0", "--device", "cpu", "--output", str(out)])
+    assert code == 0
+    report = json.loads((out / "bench.json").read_text(encoding="utf-8"))
+    assert report["weights"]["random"] is True and "RANDOM" in report["weights"]["note"]
+    assert "synthetic" in report["images"]
+    assert "RANDOM" in (out / "bench.md").read_text(encoding="utf-8")
+
+
+def test_soak_reports_rss_samples(tmp_path, two_images, random_weights):
+    out = tmp_path / "soak"
+    code = main(["bench", "--images", str(two_images), "--sizes", "64", "--backends", "torch", "--soak", "6",
+                 "--soak-interval", "2", "--weights", str(random_weights), "--device", "cpu", "--output", str(out)])
+    report = json.loads((out / "soak.json").read_text(encoding="utf-8"))
+    assert [s["images"] for s in report["samples"]] == [0, 2, 4, 6]
+    assert all(s["rss_mb"] > 0 for s in report["samples"])
+    assert code == (0 if report["stable"] else 1)
+    assert "Soak test" in (out / "soak.md").read_text(encoding="utf-8")
+
+
+def test_plan_and_cost():
+    assert plan(["torch", "onnx"], [], "cpu") == [("torch", "fp32"), ("onnx", "fp32")]
+    assert plan(["torch", "onnx"], [], "cuda") == [("torch", "fp16"), ("onnx", "fp32"), ("onnx", "fp16")]
+    with pytest.raises(ValueError):
+        plan(["tensorflow"], [], "cpu")
+    # 1 image/s on a 3.6 per hour machine: 3600 images cost 3.6, so 1000 cost 1.0.
+    assert cost_per_1000(1.0, 3.6) == pytest.approx(1.0)
+    assert cost_per_1000(1.0, None) is None
