@@ -74,3 +74,16 @@ def test_plan_and_cost():
     # 1 image/s on a 3.6 per hour machine: 3600 images cost 3.6, so 1000 cost 1.0.
     assert cost_per_1000(1.0, 3.6) == pytest.approx(1.0)
     assert cost_per_1000(1.0, None) is None
+
+
+def test_latency_microbenchmark_map_holds_200_boxes():
+    """bench/latency.py's post-processing case: 200 drawn text lines come back as 200 boxes."""
+    import importlib.util
+
+    from conftest import ROOT
+
+    spec = importlib.util.spec_from_file_location("bench_latency", ROOT / "bench" / "latency.py")
+    latency = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(latency)
+    result = latency.bench_postprocess(repeats=1)
+    assert result.boxes_drawn == result.boxes_found == 200
