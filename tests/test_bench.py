@@ -79,11 +79,13 @@ def test_plan_and_cost():
 def test_latency_microbenchmark_map_holds_200_boxes():
     """bench/latency.py's post-processing case: 200 drawn text lines come back as 200 boxes."""
     import importlib.util
+    import sys
 
     from conftest import ROOT
 
     spec = importlib.util.spec_from_file_location("bench_latency", ROOT / "bench" / "latency.py")
     latency = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = latency      # dataclasses look their module up there
     spec.loader.exec_module(latency)
     result = latency.bench_postprocess(repeats=1)
     assert result.boxes_drawn == result.boxes_found == 200
