@@ -667,7 +667,7 @@ def write_dataset(root, count: int, cfg: SynthConfig = SynthConfig(), split: str
     meta_path.write_text(json.dumps(meta, indent=0, sort_keys=True), encoding="utf-8")
     for cat in meta.values():
         categories[cat] = categories.get(cat, 0) + 1
-    (root / "synth_config.json").write_text(json.dumps(
+    (root / f"{split}_synth_config.json").write_text(json.dumps(
         {"seed": cfg.seed, "mix": cfg.mix, "long_side": cfg.long_side, "photo_prob": cfg.photo_prob,
          "min_text_px": cfg.min_text_px}, indent=2), encoding="utf-8")
     return categories
