@@ -169,6 +169,8 @@ def collect_samples(root: Path) -> Tuple[List[EvalSample], List[str]]:
             missing.append(str(rel))
             continue
         category = rel.parts[0] if len(rel.parts) > 1 else TOP_LEVEL
+        if category == "all":           # "all" is the overall row
+            category = "all/"
         samples.append(EvalSample(image, gt, stem, category))
     return samples, missing
 

@@ -28,7 +28,7 @@ if TYPE_CHECKING:
 class SoakConfig:
     images: int                       # detections to run
     size: int = 960                   # limit_side for every detection
-    interval: int = 0                 # images between samples; 0 = about 20 samples
+    interval: int = 0                 # images between samples; 0 = about 20, whole passes
     warmup_fraction: float = 0.1      # leading share of the run not judged
     tolerance_mb: float = 20.0        # growth below max(this, 5 % of RSS) is "stable"
 
@@ -56,8 +56,13 @@ class SoakReport:
 
     @property
     def growth_mb(self) -> float:
-        judged = self._judged()
-        return judged[-1].rss_mb - judged[0].rss_mb if judged else 0.0
+        """Median RSS of the last third of the judged samples minus that of the first third
+        (medians, because RSS right after a large image sits above the level after a small one)."""
+        judged = [s.rss_mb for s in self._judged()]
+        if len(judged) < 2:
+            return 0.0
+        third = max(1, len(judged) // 3)
+        return float(np.median(judged[-third:]) - np.median(judged[:third]))
 
     @property
     def slope_mb_per_1000(self) -> float | None:
@@ -130,9 +135,10 @@ def run_soak(detector: TextDetector, paths: Sequence[Path], cfg: SoakConfig, har
     """Detect ``cfg.images`` images cycling through ``paths``, sampling memory as it goes."""
     if cfg.images < 1:
         raise ValueError("--soak needs a positive number of images")
-    interval = cfg.interval or max(1, cfg.images // 20)
-    warmup = min(cfg.images, max(interval, int(cfg.images * cfg.warmup_fraction)))
     files = [str(p) for p in paths]
+    # By default sample after whole passes over the images, so every sample follows the same image.
+    interval = cfg.interval or len(files) * max(1, round(cfg.images / 20 / len(files)))
+    warmup = min(cfg.images, max(interval, int(cfg.images * cfg.warmup_fraction)))
     samples = [SoakSample(0, 0.0, rss_mb(), _gpu_mb(detector))]
     t0 = time.perf_counter()
     for i in range(1, cfg.images + 1):

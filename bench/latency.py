@@ -136,7 +136,9 @@ def main(argv: Sequence[str] | None = None) -> int:
                 rows.append(row)
                 say(f"{backend} {precision} {size}: total {row.stages_ms['total']:.1f} ms")
     post = bench_postprocess()
-    head = [f"hardware: {describe(hardware_info())}", f"images: {images_note}", weights.note,
+    hw = hardware_info()
+    head = [f"hardware: {describe(hw)}", f"load average at start (1/5/15 min): {hw['load_average']}",
+            f"images: {images_note}", weights.note,
             "overhead = end to end vs the forward pass alone (target <= +10 %)"]
     tail = [f"skipped: {s}" for s in skipped] + [post.line()]
     print("\n".join(head + ["", text_table(HEADERS, latency_rows(rows)), ""] + tail))
