@@ -14,6 +14,7 @@ from typing import List, Sequence
 # `python -m app detect` does not pay for Gradio, and a broken optional extra only
 # breaks its own command.
 COMMANDS = {
+    "serve": "Serve the WebUI (default http://0.0.0.0:7860)",
     "detect": "Detect text in an image file or a folder of images",
     "train": "Train or fine-tune the detector",
     "synth": "Render synthetic training data",

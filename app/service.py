@@ -1,0 +1,117 @@
+"""The one detector the server shares between tabs, and swapping it for new weights.
+
+Loaded once at start-up. Without trained weights the server still starts (so users can
+train some in the WebUI), but every detection answers with the reason instead of running
+a random model. The training tab swaps in freshly trained weights without a restart.
+"""
+from __future__ import annotations
+
+import logging
+import threading
+from pathlib import Path
+from typing import Any, Dict
+
+from models import DEFAULT_WEIGHTS, DetectorConfig, TextDetector, WeightsNotFoundError
+
+from .settings import ModelSettings
+
+log = logging.getLogger(__name__)
+
+BACKENDS = ("torch", "onnx")
+
+
+class DetectorService:
+    """Holds the current PyTorch detector (and an ONNX Runtime one on demand)."""
+
+    def __init__(self, settings: ModelSettings, config: DetectorConfig | None = None) -> None:
+        self.settings = settings
+        self.config = config or DetectorConfig()
+        self._lock = threading.Lock()
+        self._torch: TextDetector | None = None
+        self._onnx: TextDetector | None = None
+        self._onnx_path: Path | None = settings.onnx_model
+        self.problem: str | None = None        # why there is no detector, for the banner
+        self._load_initial()
+
+    def _load_initial(self) -> None:
+        path = self.settings.weights or DEFAULT_WEIGHTS
+        try:
+            self._torch = TextDetector(self.config, weights=path, device=self.settings.device)
+        except WeightsNotFoundError as exc:
+            self.problem = str(exc)
+            log.warning("NO TRAINED WEIGHTS: %s", exc)
+        except (ValueError, OSError, RuntimeError) as exc:
+            self.problem = f"the weights at {path} could not be loaded: {exc}"
+            log.error("weights not loaded: %s", self.problem)
+
+    # ------------------------------------------------------------------ state
+    @property
+    def ready(self) -> bool:
+        return self._torch is not None
+
+    @property
+    def weights_path(self) -> Path | None:
+        return self._torch.weights_path if self._torch else None
+
+    @property
+    def model_id(self) -> str | None:
+        return self._torch.model_id if self._torch else None
+
+    @property
+    def device(self) -> str:
+        return self._torch.device if self._torch else self.settings.device
+
+    def banner(self) -> str:
+        """Markdown shown at the top of every page: which model serves, or why none does."""
+        if self._torch is None:
+            return ("### ⚠️ 未安装训练好的模型权重 No trained weights installed\n"
+                    f"检测功能不可用 Detection is unavailable until weights are installed. {self.problem}\n\n"
+                    "可在 **训练微调 Train** 页训练后点击“使用新权重 Use the new weights”。 "
+                    "Train in the **Train** tab and switch to the result, or restart with `--weights FILE`.")
+        onnx = f" · ONNX: `{self._onnx_path.name}`" if self._onnx_path else ""
+        return (f"模型 Model: `{self._torch.model_id}` · 设备 Device: `{self._torch.device}`{onnx}")
+
+    # ------------------------------------------------------------------ use
+    def detector(self, backend: str = "torch") -> TextDetector:
+        """The detector for ``backend``, or an error that says how to get one."""
+        if backend not in BACKENDS:
+            raise ValueError(f"unknown backend {backend!r}; choose one of {', '.join(BACKENDS)}")
+        if self._torch is None:
+            raise WeightsNotFoundError(
+                f"未安装模型权重 No trained weights are installed, so nothing is detected "
+                f"(a random model would draw random boxes). {self.problem}")
+        if backend == "torch":
+            return self._torch
+        return self._onnx_detector()
+
+    def _onnx_detector(self) -> TextDetector:
+        with self._lock:
+            if self._onnx is not None:
+                return self._onnx
+            if self._onnx_path is None or not self._onnx_path.is_file():
+                raise FileNotFoundError(
+                    "ONNX 后端没有模型 The ONNX backend has no model yet: export one in the "
+                    "ONNX 导出 Export tab, or start the server with --onnx-model FILE.onnx.")
+            try:
+                self._onnx = TextDetector(self.config, device=self.device, backend="onnx", model=self._onnx_path)
+            except ImportError as exc:
+                raise RuntimeError(f"ONNX Runtime backend unavailable on this server: {exc}") from None
+            return self._onnx
+
+    def use_weights(self, path: str | Path) -> str:
+        """Serve ``path`` from now on (same device and thresholds); returns the new model id."""
+        new = TextDetector(self.config, weights=Path(path), device=self.settings.device)
+        with self._lock:
+            self._torch, self.problem = new, None
+        log.info("now serving %s (%s)", new.model_id, path)
+        return new.model_id
+
+    def use_onnx(self, path: str | Path) -> None:
+        """Use this exported file for the ONNX backend (loaded on first use)."""
+        with self._lock:
+            self._onnx_path, self._onnx = Path(path), None
+
+    def info(self) -> Dict[str, Any]:
+        return {"ready": self.ready, "model": self.model_id, "device": self.device,
+                "weights": str(self.weights_path) if self.weights_path else None,
+                "onnx_model": str(self._onnx_path) if self._onnx_path else None, "problem": self.problem}

@@ -1,0 +1,121 @@
+"""单图检测 Single image: upload one picture, get numbered boxes, a table and the JSON.
+
+Also the ``detect`` API endpoint (JSON only) that scripts call with ``gradio_client``.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Dict, List, Tuple
+
+import gradio as gr
+
+from app.context import WebContext
+from app.guards import call_with_time_limit, friendly_errors
+from app.runs import save_single
+
+from .common import DEFAULTS, CheckedImage, box_threshold_slider, overrides, threshold_slider
+
+TABLE_HEADERS = ["#", "score", "x1", "y1", "x2", "y2", "x3", "y3", "x4", "y4"]
+
+
+@dataclass
+class SingleTab:
+    image: gr.Image
+    thresh: gr.Slider
+    box_thresh: gr.Slider
+    unclip_ratio: gr.Slider
+    limit_side: gr.Slider
+    backend: gr.Radio
+    run: gr.Button
+    annotated: gr.Image
+    table: gr.Dataframe
+    json: gr.JSON
+    timing: gr.Markdown
+    json_file: gr.DownloadButton
+    image_file: gr.DownloadButton
+    api_trigger: gr.Button
+    api_json: gr.JSON
+
+    @property
+    def inputs(self) -> List[gr.components.Component]:
+        return [self.image, self.thresh, self.box_thresh, self.unclip_ratio, self.limit_side, self.backend]
+
+
+def render() -> SingleTab:
+    with gr.Row():
+        with gr.Column(scale=1):
+            image = CheckedImage(type="filepath", image_mode=None, sources=["upload", "clipboard"],
+                                 label="上传图片 Image (upload / drag / paste)", height=360, elem_id="single-image")
+            thresh = threshold_slider(elem_id="single-thresh")
+            with gr.Accordion("高级设置 Advanced", open=False):
+                box_thresh = box_threshold_slider()
+                unclip = gr.Slider(0.5, 5.0, value=DEFAULTS.unclip_ratio, step=0.1, label="扩张比例 Unclip ratio",
+                                   info="框向外扩张的程度 How far boxes grow around the text")
+                limit = gr.Slider(256, 2048, value=DEFAULTS.limit_side, step=32, label="尺寸上限 Size limit (px)",
+                                  info="长边缩放到不超过此值 Long side is scaled down to at most this")
+                backend = gr.Radio([("PyTorch", "torch"), ("ONNX Runtime", "onnx")], value="torch",
+                                   label="推理后端 Backend")
+            run = gr.Button("开始检测 Detect", variant="primary", elem_id="single-run")
+        with gr.Column(scale=1):
+            annotated = gr.Image(label="检测结果 Result", type="filepath", interactive=False, height=360,
+                                 elem_id="single-annotated")
+            timing = gr.Markdown(elem_id="single-timing")
+            with gr.Row():
+                json_file = gr.DownloadButton("下载 JSON Download JSON", interactive=False, size="sm")
+                image_file = gr.DownloadButton("下载图片 Download picture", interactive=False, size="sm")
+    with gr.Row():
+        table = gr.Dataframe(headers=TABLE_HEADERS, label="文本框 Boxes", interactive=False, wrap=True)
+    with gr.Row():
+        json_out = gr.JSON(label="JSON", elem_id="single-json")
+    api_trigger = gr.Button(visible=False)
+    api_json = gr.JSON(visible=False)
+    return SingleTab(image, thresh, box_thresh, unclip, limit, backend, run, annotated, table, json_out,
+                     timing, json_file, image_file, api_trigger, api_json)
+
+
+def detect_and_save(ctx: WebContext, image: str | None, thresh: float, box_thresh: float,
+                    unclip_ratio: float, limit_side: float, backend: str) -> Tuple[Dict[str, Any], Path, Path]:
+    """Run one detection under the time limit and save it; returns (record, json, picture)."""
+    if not image:
+        raise gr.Error("请先上传图片 Upload an image first.", title="缺少图片 No image")
+    opts = overrides(thresh, box_thresh, unclip_ratio, limit_side)
+    detector = ctx.service.detector(backend or "torch")
+    name = Path(image).name
+    result = call_with_time_limit(lambda: detector.detect(image, name=name, keep_image=True, **opts),
+                                  ctx.settings.limits.time_limit_s, "检测 Detection")
+    record = result.to_json(detector.model_id, detector.config.with_overrides(**opts).params())
+    record["image_path"] = name
+    json_path, vis_path = save_single(ctx.settings.storage.output_dir, name, result, record)
+    return record, json_path, vis_path
+
+
+def _rows(record: Dict[str, Any]) -> List[List[Any]]:
+    return [[i + 1, round(s, 4), *box] for i, (box, s) in enumerate(zip(record["boxes"], record["scores"]))]
+
+
+def _timing(record: Dict[str, Any], json_path: Path) -> str:
+    t = record.get("timings", {})
+    stages = " · ".join(f"{k} {t[k] * 1000:.0f} ms" for k in ("decode", "preprocess", "inference", "postprocess") if k in t)
+    return (f"**推理耗时 Inference time: {record['inference_time']:.3f} s** ({stages})  \n"
+            f"{len(record['boxes'])} 个文本框 boxes · {record['width']}×{record['height']} px · "
+            f"已保存 saved in `{json_path.parent.parent}`")
+
+
+def listen(ctx: WebContext, ui: SingleTab) -> None:
+    @friendly_errors
+    def detect_visual(image, thresh, box_thresh, unclip_ratio, limit_side, backend):
+        record, json_path, vis_path = detect_and_save(ctx, image, thresh, box_thresh, unclip_ratio,
+                                                      limit_side, backend)
+        return (str(vis_path), _rows(record), record, _timing(record, json_path),
+                gr.DownloadButton(value=str(json_path), interactive=True),
+                gr.DownloadButton(value=str(vis_path), interactive=True))
+
+    @friendly_errors
+    def detect(image, thresh, box_thresh, unclip_ratio, limit_side, backend):
+        """Detect text in one image; returns the per-image JSON (boxes, scores, inference_time...)."""
+        return detect_and_save(ctx, image, thresh, box_thresh, unclip_ratio, limit_side, backend)[0]
+
+    outputs = [ui.annotated, ui.table, ui.json, ui.timing, ui.json_file, ui.image_file]
+    ui.run.click(detect_visual, ui.inputs, outputs, api_name="detect_visual", concurrency_id="detect")
+    ui.api_trigger.click(detect, ui.inputs, [ui.api_json], api_name="detect", concurrency_id="detect")

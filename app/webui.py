@@ -1,0 +1,52 @@
+"""The WebUI: a gr.Blocks that only composes the tabs (each tab renders and wires itself).
+
+``build_ui(ctx)`` makes the page; ``launch(ctx, demo)`` starts it with the server's queue,
+limits and auth. Nothing here knows how detection, training or export work.
+"""
+from __future__ import annotations
+
+from typing import Tuple
+
+import gradio as gr
+from gradio.themes.utils import fonts
+
+from .context import WebContext
+from .tabs import single
+
+TITLE = "OCR 文本检测 Text detection · DBNet-ResNet18"
+
+# Local fonts only: the page must render offline (intranet boxes) and show Chinese labels.
+FONT = (fonts.LocalFont("Source Sans Pro", weights=(400, 600)), "Noto Sans CJK SC", "PingFang SC",
+        "Microsoft YaHei", "system-ui", "sans-serif")
+CSS = """
+#banner {padding: 4px 0;}
+"""
+
+
+def build_ui(ctx: WebContext) -> gr.Blocks:
+    with gr.Blocks(title=TITLE, analytics_enabled=False, delete_cache=(3600, 24 * 3600)) as demo:
+        gr.Markdown(f"## {TITLE}")
+        banner = gr.Markdown(ctx.service.banner(), elem_id="banner")
+        with gr.Tabs():
+            with gr.Tab("单图检测 Single image", id="single"):
+                single_ui = single.render()
+        single.listen(ctx, single_ui)
+        demo.load(ctx.service.banner, None, banner, api_visibility="private", queue=False)
+    return demo
+
+
+def theme() -> gr.themes.Base:
+    return gr.themes.Default(primary_hue="blue", font=FONT)
+
+
+def launch(ctx: WebContext, demo: gr.Blocks) -> Tuple[object, str]:
+    """Start serving without blocking; returns (app, local url)."""
+    s, limits, storage = ctx.settings.server, ctx.settings.limits, ctx.settings.storage
+    storage.output_dir.mkdir(parents=True, exist_ok=True)
+    demo.queue(default_concurrency_limit=limits.concurrency, max_size=limits.queue_size)
+    app, local_url, _ = demo.launch(
+        server_name=s.host, server_port=s.port, auth=s.auth, prevent_thread_lock=True, quiet=True,
+        show_error=False, max_file_size=limits.max_file_size, ssr_mode=False, share=False,
+        allowed_paths=[str(storage.output_dir), str(storage.workdir_root)], theme=theme(), css=CSS,
+        auth_message="OCR 文本检测 Text detection: 请登录 please sign in", footer_links=["api"])
+    return app, local_url

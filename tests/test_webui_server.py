@@ -1,0 +1,84 @@
+"""The real WebUI server in a subprocess, driven with gradio_client like a user's script."""
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from webui_server import ROOT, running_server, write_page
+
+gradio_client = pytest.importorskip("gradio_client")
+from gradio_client import Client, handle_file  # noqa: E402
+from gradio_client.exceptions import AppError  # noqa: E402
+
+SEED_KEYS = {"image_path", "boxes", "scores", "success", "inference_time"}
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory, random_weights):
+    yield from running_server(tmp_path_factory.mktemp("webui"), random_weights)
+
+
+@pytest.fixture(scope="module")
+def client(server):
+    return Client(server.url, verbose=False)
+
+
+@pytest.fixture(scope="module")
+def page(tmp_path_factory) -> Path:
+    return write_page(tmp_path_factory.mktemp("imgs") / "发票 page.jpg")
+
+
+def test_prints_address_and_writes_pid_file(server):
+    out = server.output()
+    assert re.search(r"=====+\nWebUI 服务地址: http://127\.0\.0\.1:%d\n" % server.port, out)
+    assert server.pid_file.read_text().strip() == str(server.proc.pid)
+
+
+def test_detect_endpoint_returns_the_json(client, server, page):
+    record = client.predict(handle_file(str(page)), api_name="/detect")
+    assert SEED_KEYS | {"width", "height", "params", "model"} <= set(record)
+    assert record["success"] is True and record["image_path"] == page.name
+    assert (record["width"], record["height"]) == (320, 240)
+    assert record["params"]["thresh"] == pytest.approx(0.2)
+    assert all(len(b) == 8 for b in record["boxes"]) and len(record["scores"]) == len(record["boxes"])
+    # Saved under outputs/outputs_YYYYMMDDHHMMSS/{json,visualization}/
+    saved = sorted(server.output_dir.glob("outputs_*/json/*.json"))
+    assert saved and re.fullmatch(r"outputs_\d{14}", saved[-1].parent.parent.name)
+    assert list(server.output_dir.glob("outputs_*/visualization/*.jpg"))
+
+
+def test_threshold_and_visual_endpoint(client, page):
+    record = client.predict(handle_file(str(page)), 0.35, api_name="/detect")
+    assert record["params"]["thresh"] == pytest.approx(0.35)
+    picture, table, record2, timing, json_file, pic_file = client.predict(handle_file(str(page)),
+                                                                          api_name="/detect_visual")
+    assert Path(picture).is_file() and table["headers"][:2] == ["#", "score"]
+    assert record2["success"] and "Inference time" in timing
+    assert Path(json_file["value"]).suffix == ".json" and Path(pic_file["value"]).suffix == ".jpg"
+
+
+def test_non_image_gets_a_clear_error_and_the_server_keeps_serving(client, page, tmp_path):
+    bad = tmp_path / "notes.jpg"
+    bad.write_text("this is a text file, not a picture")
+    with pytest.raises(AppError, match="Not a readable image"):
+        client.predict(handle_file(str(bad)), api_name="/detect")
+    with pytest.raises(AppError, match="ONNX"):   # no exported model yet: explained, not crashed
+        client.predict(handle_file(str(page)), 0.2, 0.5, 1.5, 960, "onnx", api_name="/detect")
+    assert client.predict(handle_file(str(page)), api_name="/detect")["success"] is True
+
+
+def test_stop_app_stops_only_our_server(server):
+    """Last in this module: `bash stop_app.sh` ends the server via its pid file."""
+    env = dict(os.environ, OCR_PID_FILE=str(server.pid_file))
+    out = subprocess.run(["bash", str(ROOT / "stop_app.sh")], env=env, capture_output=True, text=True, timeout=90)
+    assert out.returncode == 0, out.stderr
+    assert "WebUI stopped" in out.stdout
+    assert server.proc.wait(10) == 0
+    assert not server.pid_file.exists()
+    again = subprocess.run(["bash", str(ROOT / "stop_app.sh"), "--pid-file", str(server.pid_file)],
+                           capture_output=True, text=True, timeout=30)
+    assert again.returncode == 0 and "not running" in again.stdout
