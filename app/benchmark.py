@@ -51,6 +51,7 @@ class BenchConfig:
     weights: Path | None = None         # None = weights/db_resnet18.safetensors, else random
     price_per_hour: float | None = None
     currency: str = "CNY"
+    isolate: bool = True                # measure each backend in a fresh process (clean peak RSS)
 
 
 @dataclass
@@ -182,25 +183,33 @@ def export_for_bench(weights: Path, precision: str, size: int, workdir: Path) ->
     from models.export import ExportConfig, export_onnx
 
     out = workdir / f"dbnet_r18_{precision}.onnx"
+    # The export traces and verifies at one square size (a multiple of 32, 320-1536);
+    # the dynamic model then takes every size the bench asks for.
+    trace = min(1536, max(320, (size + 31) // 32 * 32))
     if not out.is_file():
         try:
-            export_onnx(ExportConfig(height=size, width=size, dynamic=True, precision=precision,
+            export_onnx(ExportConfig(height=trace, width=trace, dynamic=True, precision=precision,
                                      output=out, weights=weights))
         except Exception as exc:   # an export failure must not lose the torch rows
             raise BackendUnavailable(f"ONNX export ({precision}) failed: {exc}") from exc
     return out
 
 
-def build_detector(backend: str, precision: str, weights: Path, device: str, workdir: Path,
-                   size: int) -> TextDetector:
-    """A detector for one (backend, precision); ``size`` only shapes the ONNX export."""
+def open_detector(backend: str, weights: Path, device: str, model: Path | None = None) -> TextDetector:
+    """A detector for ``backend``: torch from ``weights``, onnx from the exported ``model``."""
     if backend == "torch":
         return TextDetector(DetectorConfig(), weights=weights, device=device)
-    model = export_for_bench(weights, precision, size, workdir)
     try:
         return TextDetector(DetectorConfig(), device=device, backend="onnx", model=model)
     except (ImportError, RuntimeError, ValueError) as exc:
         raise BackendUnavailable(f"ONNX Runtime could not load the exported model: {exc}") from exc
+
+
+def build_detector(backend: str, precision: str, weights: Path, device: str, workdir: Path,
+                   size: int) -> TextDetector:
+    """Export if needed and open a detector for one (backend, precision) in this process."""
+    model = export_for_bench(weights, precision, size, workdir) if backend == "onnx" else None
+    return open_detector(backend, weights, device, model)
 
 
 # ---------------------------------------------------------------------------- measuring
@@ -246,6 +255,52 @@ def measure(detector: TextDetector, paths: Sequence[Path], size: int, repeats: i
         batch=backend.max_batch, peak_rss_mb=mem.peak_rss_mb, peak_gpu_mb=mem.peak_gpu_mb,
         stages_ms={k: 1000.0 * float(np.mean(stages[k])) for k in STAGES if stages.get(k)},
         boxes_per_image=float(np.mean(boxes)))
+
+
+@dataclass(frozen=True)
+class _Job:
+    backend: str
+    precision: str
+    weights: Path
+    device: str
+    model: Path | None
+    paths: List[Path]
+    sizes: List[int]
+    repeats: int
+    warmup: int
+
+
+def measure_backend(backend: str, precision: str, weights: Path, device: str, workdir: Path,
+                    paths: Sequence[Path], sizes: Sequence[int], repeats: int, warmup: int,
+                    isolate: bool = True) -> List[BenchRow]:
+    """Rows for every size of one (backend, precision).
+
+    With ``isolate`` the measuring runs in a fresh (spawned) process, so that each row's
+    peak RSS is what a server running that backend needs, not what earlier rows and the
+    ONNX export left behind in this process. The export itself runs here, before.
+
+    Raises:
+        BackendUnavailable: the backend cannot run here (the message says why).
+    """
+    model = export_for_bench(weights, precision, max(sizes), workdir) if backend == "onnx" else None
+    job = _Job(backend, precision, weights, device, model, list(paths), list(sizes), repeats, warmup)
+    if not isolate:
+        return _measure_job(job)
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    with ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn")) as pool:
+        return pool.submit(_measure_job, job).result()
+
+
+def _measure_job(job: _Job) -> List[BenchRow]:
+    detector = open_detector(job.backend, job.weights, job.device, job.model)
+    rows = []
+    for size in job.sizes:
+        row = measure(detector, job.paths, size, job.repeats, job.warmup)
+        row.precision = job.precision
+        rows.append(row)
+    return rows
 
 
 def cost_per_1000(images_per_second: float, price_per_hour: float | None) -> float | None:
@@ -302,7 +357,8 @@ class BenchReport:
         lines += [f"- Date: {self.created}", "",
                  "Size = long-side limit in pixels; input = padded network input; end to end = file to boxes "
                  "(decode, resize, forward, post-processing); batched = `detect_many` (pipelined decode/"
-                 "post-processing, batches of `batch` on GPU).", "",
+                 "post-processing, batches of `batch` on GPU); peak RSS = the whole process measuring "
+                 "that backend (a fresh one per backend), model and runtime included.", "",
                  markdown_table(self.headers(), self.table_rows())]
         if self.skipped:
             lines += [""] + [f"- Skipped: {s}" for s in self.skipped]
@@ -340,17 +396,15 @@ def run_bench(cfg: BenchConfig, workdir: Path, command: str = "", say: LogFn = _
     report = BenchReport(cfg, hardware_info(), weights, images_note, command=command)
     for backend, precision in plan(cfg.backends, cfg.onnx_precisions, device):
         try:
-            detector = build_detector(backend, precision, weights.path, device, workdir, max(cfg.sizes))
+            rows = measure_backend(backend, precision, weights.path, device, workdir, paths, cfg.sizes,
+                                   cfg.repeats, cfg.warmup, cfg.isolate)
         except BackendUnavailable as exc:
             report.skipped.append(f"{backend} {precision}: {exc}")
             say(f"skipped {backend} {precision}: {exc}")
             continue
-        for size in cfg.sizes:
-            row = measure(detector, paths, size, cfg.repeats, cfg.warmup)
-            row.precision = precision
+        for row in rows:
             row.cost_per_1000 = cost_per_1000(row.batched_ips, cfg.price_per_hour)
-            report.rows.append(row)
-            say(f"{backend} {precision} {size}: {row.mean_s:.3f} s/img, {row.batched_ips:.2f} img/s batched, "
+            say(f"{backend} {precision} {row.size}: {row.mean_s:.3f} s/img, {row.batched_ips:.2f} img/s batched, "
                 f"peak RSS {row.peak_rss_mb:.0f} MB")
-        del detector
+        report.rows += rows
     return report

@@ -6,7 +6,7 @@ Prints one row per backend / precision / input size (mean milliseconds per stage
 the images, peak RSS) and checks the detector-core targets: end to end within 10 % of
 the raw forward time, and DB post-processing under 15 ms for an image with 200 boxes
 (a micro-benchmark on a synthetic probability map, independent of the weights).
-The measuring itself is app.benchmark.measure, shared with `python -m app bench`.
+The measuring itself is app.benchmark.measure_backend, shared with `python -m app bench`.
 """
 from __future__ import annotations
 
@@ -23,8 +23,8 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from app.benchmark import (BackendUnavailable, BenchConfig, BenchRow, bench_images, build_detector,  # noqa: E402
-                           measure, plan, resolve_weights)
+from app.benchmark import (BackendUnavailable, BenchConfig, BenchRow, bench_images,  # noqa: E402
+                           measure_backend, plan, resolve_weights)
 from app.hardware import describe, hardware_info  # noqa: E402
 from app.tables import markdown_table, text_table  # noqa: E402
 from models.backends import pick_device  # noqa: E402
@@ -102,6 +102,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     p.add_argument("--synthetic", type=int, default=3, help="pages to render without --images")
     p.add_argument("--sizes", default="640,800,1024", help="long-side limits")
     p.add_argument("--backends", default="torch,onnx")
+    p.add_argument("--onnx-precisions", default="", help="fp32,fp16,int8 (default: fp32 on CPU)")
     p.add_argument("--repeats", type=int, default=2, help="timed passes over the images")
     p.add_argument("--warmup", type=int, default=2)
     p.add_argument("--weights", help="safetensors weights (default: released, else random)")
@@ -114,7 +115,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     cfg = BenchConfig(images=Path(args.images) if args.images else None, synthetic_images=args.synthetic,
                       sizes=tuple(int(v) for v in args.sizes.split(",")),
-                      backends=tuple(b.strip() for b in args.backends.split(",")), repeats=args.repeats,
+                      backends=tuple(b.strip() for b in args.backends.split(",")),
+                      onnx_precisions=tuple(p.strip() for p in args.onnx_precisions.split(",") if p.strip()),
+                      repeats=args.repeats,
                       warmup=args.warmup, device=args.device, weights=Path(args.weights) if args.weights else None)
     device = pick_device(cfg.device)
     say = lambda m: print(m, file=sys.stderr, flush=True)  # noqa: E731
@@ -126,15 +129,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         weights = resolve_weights(cfg.weights, workdir)
         for backend, precision in plan(cfg.backends, cfg.onnx_precisions, device):
             try:
-                detector = build_detector(backend, precision, weights.path, device, workdir, max(cfg.sizes))
+                measured = measure_backend(backend, precision, weights.path, device, workdir, paths,
+                                           cfg.sizes, cfg.repeats, cfg.warmup)
             except BackendUnavailable as exc:
                 skipped.append(f"{backend} {precision}: {exc}")
                 continue
-            for size in cfg.sizes:
-                row = measure(detector, paths, size, cfg.repeats, cfg.warmup)
-                row.precision = precision
-                rows.append(row)
-                say(f"{backend} {precision} {size}: total {row.stages_ms['total']:.1f} ms")
+            for row in measured:
+                say(f"{backend} {precision} {row.size}: total {row.stages_ms['total']:.1f} ms")
+            rows += measured
     post = bench_postprocess()
     hw = hardware_info()
     head = [f"hardware: {describe(hw)}", f"load average at start (1/5/15 min): {hw['load_average']}",

@@ -47,7 +47,7 @@ def test_bench_without_weights_or_images_uses_random_model_and_synthetic_pages(t
     monkeypatch.setattr(bench, "DEFAULT_WEIGHTS", tmp_path / "missing.safetensors")
     out = tmp_path / "bench"
     code = main(["bench", "--synthetic", "1", "--sizes", "64", "--backends", "torch", "--repeats", "1",
-                 "--warmup", "0", "--device", "cpu", "--output", str(out)])
+                 "--warmup", "0", "--device", "cpu", "--in-process", "--output", str(out)])
     assert code == 0
     report = json.loads((out / "bench.json").read_text(encoding="utf-8"))
     assert report["weights"]["random"] is True and "RANDOM" in report["weights"]["note"]

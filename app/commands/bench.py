@@ -46,6 +46,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--device", default="auto", help="auto (CUDA when available), cpu or cuda")
     p.add_argument("--soak", type=int, metavar="N", help="memory check: detect N images and report RSS over time")
     p.add_argument("--soak-interval", type=int, default=0, help="images between RSS samples (default N/20)")
+    p.add_argument("--in-process", action="store_true",
+                   help="measure every backend in this process (quicker; peak RSS then includes earlier rows)")
     p.add_argument("--output", "-o", default="outputs/bench", help="folder for the report files")
     p.set_defaults(run=run)
 
@@ -63,7 +65,7 @@ def run(args: argparse.Namespace) -> int:
         synthetic_images=args.synthetic, sizes=args.sizes, backends=args.backends,
         onnx_precisions=args.onnx_precisions, repeats=args.repeats, warmup=args.warmup, device=args.device,
         weights=Path(args.weights) if args.weights else None, price_per_hour=args.price_per_hour,
-        currency=args.currency)
+        currency=args.currency, isolate=not args.in_process)
     # The exact command goes into the report (when run from a shell rather than from Python).
     command = ("python -m app " + " ".join(shlex.quote(a) for a in sys.argv[1:])
                if "bench" in sys.argv[1:] else "python -m app bench")
