@@ -19,6 +19,7 @@ COMMANDS = {
     "train": "Train or fine-tune the detector",
     "synth": "Render synthetic training data",
     "evaluate": "Precision, recall and hmean (ICDAR-2015) on a labelled folder",
+    "export": "Export the detector to ONNX (fp32, fp16, int8), verified against PyTorch",
     "bench": "Speed, memory and cost per backend / precision / size on this machine",
 }
 OPTIONAL_COMMANDS: dict = {}
