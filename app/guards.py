@@ -17,12 +17,15 @@ import gradio as gr
 
 from models import ImageDecodeError, WeightsNotFoundError
 
+from .jobs import JobBusyError
+from .service import ServiceError
+
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 # Errors whose message is already written for a user: shown as is.
 USER_ERRORS = (ImageDecodeError, WeightsNotFoundError, ValueError, FileNotFoundError,
-               PermissionError, NotADirectoryError)
+               PermissionError, NotADirectoryError, JobBusyError, ServiceError)
 
 
 class TimeLimitExceeded(RuntimeError):
@@ -81,13 +84,17 @@ def resolve_allowed(folder: str, roots: Sequence[Path], what: str = "folder") ->
     if not roots:
         raise PermissionError("服务器文件夹已禁用 Server folders are disabled on this server: "
                               "the admin can allow some with --allowed-roots DIR (or OCR_ALLOWED_ROOTS).")
+    # Resolve first (symlinks, '..'), judge the place, and only then look at existence:
+    # a refused path must not reveal whether something exists there.
     try:
-        path = Path(text).expanduser().resolve(strict=True)
-    except (OSError, RuntimeError):
-        raise FileNotFoundError(f"找不到文件夹 Folder not found: {text}") from None
+        path = Path(text).expanduser().resolve()
+    except (OSError, RuntimeError):   # symlink loop, unreadable home...
+        raise FileNotFoundError(f"无法解析路径 Cannot resolve the path: {text}") from None
     if not any(is_within(path, root) for root in roots):
         allowed = ", ".join(str(r) for r in roots)
         raise PermissionError(f"不允许访问 Not allowed: {text} is outside the allowed folders ({allowed}).")
+    if not path.exists():
+        raise FileNotFoundError(f"找不到文件夹 Folder not found: {text}")
     if not path.is_dir():
         raise NotADirectoryError(f"不是文件夹 Not a folder: {text}")
     return path

@@ -7,7 +7,6 @@ same ``outputs/batch_<name>_<hash>/`` so that submitting it again resumes it.
 from __future__ import annotations
 
 import hashlib
-import json
 import re
 import shutil
 import time
@@ -102,6 +101,3 @@ def zip_results(run_dir: Path, parts: Tuple[str, ...] = ("json", "visualization"
     tmp.replace(target)
     return target
 
-
-def read_json(path: Path) -> Dict[str, Any]:
-    return json.loads(path.read_text(encoding="utf-8"))

@@ -20,6 +20,10 @@ log = logging.getLogger(__name__)
 BACKENDS = ("torch", "onnx")
 
 
+class ServiceError(RuntimeError):
+    """A problem with the served model, worded for the user (e.g. ONNX Runtime missing)."""
+
+
 class DetectorService:
     """Holds the current PyTorch detector (and an ONNX Runtime one on demand)."""
 
@@ -38,8 +42,7 @@ class DetectorService:
         try:
             self._torch = TextDetector(self.config, weights=path, device=self.settings.device)
         except WeightsNotFoundError as exc:
-            self.problem = str(exc)
-            log.warning("NO TRAINED WEIGHTS: %s", exc)
+            self.problem = str(exc)   # `serve` logs it; the page shows it in the banner
         except (ValueError, OSError, RuntimeError) as exc:
             self.problem = f"the weights at {path} could not be loaded: {exc}"
             log.error("weights not loaded: %s", self.problem)
@@ -76,13 +79,18 @@ class DetectorService:
         """The detector for ``backend``, or an error that says how to get one."""
         if backend not in BACKENDS:
             raise ValueError(f"unknown backend {backend!r}; choose one of {', '.join(BACKENDS)}")
-        if self._torch is None:
-            raise WeightsNotFoundError(
-                f"未安装模型权重 No trained weights are installed, so nothing is detected "
-                f"(a random model would draw random boxes). {self.problem}")
+        self.require_weights()
         if backend == "torch":
             return self._torch
         return self._onnx_detector()
+
+    def require_weights(self) -> Path:
+        """The served weights file, or the explanation of why there is none."""
+        if self._torch is None or self._torch.weights_path is None:
+            raise WeightsNotFoundError(
+                f"未安装模型权重 No trained weights are installed, so nothing is detected "
+                f"(a random model would draw random boxes). {self.problem}")
+        return self._torch.weights_path
 
     def _onnx_detector(self) -> TextDetector:
         with self._lock:
@@ -94,8 +102,8 @@ class DetectorService:
                     "ONNX 导出 Export tab, or start the server with --onnx-model FILE.onnx.")
             try:
                 self._onnx = TextDetector(self.config, device=self.device, backend="onnx", model=self._onnx_path)
-            except ImportError as exc:
-                raise RuntimeError(f"ONNX Runtime backend unavailable on this server: {exc}") from None
+            except (ImportError, ValueError) as exc:
+                raise ServiceError(f"ONNX Runtime 后端不可用 The ONNX Runtime backend is unavailable on this server: {exc}") from None
             return self._onnx
 
     def use_weights(self, path: str | Path) -> str:

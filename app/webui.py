@@ -11,7 +11,7 @@ import gradio as gr
 from gradio.themes.utils import fonts
 
 from .context import WebContext
-from .tabs import single
+from .tabs import batch, export, single, train
 
 TITLE = "OCR 文本检测 Text detection · DBNet-ResNet18"
 
@@ -30,7 +30,16 @@ def build_ui(ctx: WebContext) -> gr.Blocks:
         with gr.Tabs():
             with gr.Tab("单图检测 Single image", id="single"):
                 single_ui = single.render()
+            with gr.Tab("批量检测 Batch", id="batch"):
+                batch_ui = batch.render(ctx.settings)
+            with gr.Tab("训练微调 Train", id="train"):
+                train_ui = train.render(ctx)
+            with gr.Tab("ONNX 导出 Export", id="export"):
+                export_ui = export.render()
         single.listen(ctx, single_ui)
+        batch.listen(ctx, batch_ui)
+        train.listen(ctx, train_ui, banner, demo)
+        export.listen(ctx, export_ui)
         demo.load(ctx.service.banner, None, banner, api_visibility="private", queue=False)
     return demo
 

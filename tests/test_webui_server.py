@@ -4,6 +4,7 @@ from __future__ import annotations
 import os
 import re
 import subprocess
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -69,6 +70,46 @@ def test_non_image_gets_a_clear_error_and_the_server_keeps_serving(client, page,
     with pytest.raises(AppError, match="ONNX"):   # no exported model yet: explained, not crashed
         client.predict(handle_file(str(page)), 0.2, 0.5, 1.5, 960, "onnx", api_name="/detect")
     assert client.predict(handle_file(str(page)), api_name="/detect")["success"] is True
+
+
+def test_batch_uploads_give_summary_gallery_and_zip(client, server, page, tmp_path):
+    other = write_page(tmp_path / "b.png", seed=1)
+    summary, gallery, archive = client.predict([handle_file(str(page)), handle_file(str(other))], "",
+                                               api_name="/detect_batch")
+    assert "| 2 | 2 | 0 |" in summary            # images, processed, skipped
+    assert len(gallery) == 2
+    names = zipfile.ZipFile(archive["value"]).namelist()
+    assert sum(n.endswith(".json") and "/json/" in n for n in names) == 2
+    assert any(n.endswith("summary.json") for n in names)
+    with pytest.raises(AppError, match="At most 20 files"):
+        client.predict([handle_file(str(page))] * 21, "", api_name="/detect_batch")
+
+
+def test_batch_server_folder_is_confined_and_resumes(client, server, page, tmp_path):
+    folder = server.data_dir / "scans"
+    (folder / "sub").mkdir(parents=True)
+    write_page(folder / "a.jpg")
+    write_page(folder / "sub" / "b.png", seed=2)
+    (server.data_dir / "escape").symlink_to(tmp_path, target_is_directory=True)
+    for bad in ["/etc", str(server.data_dir / ".." / ".."), str(server.data_dir / "escape")]:
+        with pytest.raises(AppError, match="Not allowed"):
+            client.predict(None, bad, api_name="/detect_batch")
+    first = client.predict(None, str(folder), api_name="/detect_batch")[0]
+    assert "| 2 | 2 | 0 |" in first
+    again = client.predict(None, str(folder), api_name="/detect_batch")[0]
+    assert "| 2 | 0 | 2 |" in again             # the same folder resumes: nothing redone
+
+
+def test_export_tab_exports_verifies_and_serves_onnx(client, page):
+    pytest.importorskip("models.export")
+    with pytest.raises(AppError, match="multiple of 32"):
+        client.predict(810, 800, False, "fp32", api_name="/export_onnx")
+    report, download, sample = client.predict(320, 320, False, "fp32", api_name="/export_onnx")
+    assert "Verified" in report and "PASSED" in report
+    assert Path(download["value"]).name == "model_320x320.onnx"
+    assert "onnxruntime" in sample and "model_320x320.onnx" in sample
+    record = client.predict(handle_file(str(page)), 0.2, 0.5, 1.5, 960, "onnx", api_name="/detect")
+    assert record["success"] and "onnx" in record["model"]
 
 
 def test_stop_app_stops_only_our_server(server):

@@ -1,0 +1,158 @@
+"""批量检测 Batch: many uploads or one server folder, through the resumable batch writer.
+
+Uses ``app.batch.run_batch`` exactly like `python -m app detect`, so a cancelled or timed
+out submission leaves a consistent folder, and submitting the same server folder again
+continues where it stopped.
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Dict, List, Sequence, Tuple
+
+import gradio as gr
+
+from app.batch import BatchReport, run_batch
+from app.context import WebContext
+from app.guards import friendly_errors, resolve_allowed
+from app.outputs import IMAGE_EXTENSIONS, ResultWriter, collect_images, output_stem
+from app.runs import folder_run_dir, stage_uploads, upload_run_dir, zip_results
+from app.settings import AppSettings
+
+from .common import box_threshold_slider, overrides, threshold_slider
+
+
+@dataclass
+class BatchTab:
+    files: gr.File
+    folder: gr.Textbox
+    thresh: gr.Slider
+    box_thresh: gr.Slider
+    run: gr.Button
+    cancel: gr.Button
+    summary: gr.Markdown
+    gallery: gr.Gallery
+    archive: gr.DownloadButton
+
+
+def render(settings: AppSettings) -> BatchTab:
+    roots = ", ".join(f"`{r}`" for r in settings.storage.allowed_roots) or "（无 none: --allowed-roots）"
+    cap = settings.limits.batch_cap
+    with gr.Row():
+        with gr.Column(scale=1):
+            files = gr.File(file_count="multiple", file_types=sorted(IMAGE_EXTENSIONS), type="filepath",
+                            label=f"上传多张图片 Images (at most {cap} per submission)", elem_id="batch-files")
+            folder = gr.Textbox(label="或服务器文件夹 Or a server folder (searched recursively)",
+                                placeholder="/data/scans", info=f"允许的目录 Allowed roots: {roots}",
+                                elem_id="batch-folder")
+            thresh = threshold_slider()
+            box_thresh = box_threshold_slider()
+            with gr.Row():
+                run = gr.Button("开始批量检测 Run batch", variant="primary", elem_id="batch-run")
+                cancel = gr.Button("取消 Cancel", variant="stop", elem_id="batch-cancel")
+        with gr.Column(scale=1):
+            summary = gr.Markdown("提交后这里显示汇总 The summary appears here.", elem_id="batch-summary")
+            archive = gr.DownloadButton("下载结果 Download results (.zip)", interactive=False)
+    gallery = gr.Gallery(label="检测结果 Results", columns=4, height=420, elem_id="batch-gallery")
+    return BatchTab(files, folder, thresh, box_thresh, run, cancel, summary, gallery, archive)
+
+
+def _inputs(ctx: WebContext, files: Sequence[str] | None, folder: str | None) -> Tuple[List[Path], Path, Path]:
+    """(images, their root, the run folder) for an upload or an allowed server folder."""
+    files = [f for f in (files or []) if f]
+    folder = (folder or "").strip()
+    limits, storage = ctx.settings.limits, ctx.settings.storage
+    if files and folder:
+        raise ValueError("请二选一 Choose one: upload files or enter a server folder, not both.")
+    if files:
+        if len(files) > limits.batch_cap:
+            raise ValueError(f"一次最多 {limits.batch_cap} 张 At most {limits.batch_cap} files per submission "
+                             f"(got {len(files)}): split them, or use a server folder.")
+        run_dir = upload_run_dir(storage.output_dir)
+        staged = stage_uploads(files, run_dir / "inputs")
+        return staged, run_dir / "inputs", run_dir
+    if not folder:
+        raise ValueError("请上传图片或输入服务器文件夹 Upload images or enter a server folder.")
+    root = resolve_allowed(folder, storage.allowed_roots)
+    # rglob may walk through symlinks: keep only files that really live under the folder.
+    images = [p for p in collect_images(root) if p.resolve().is_relative_to(root)]
+    if not images:
+        raise ValueError(f"文件夹里没有图片 No images in {root} "
+                         f"({', '.join(sorted(e.lstrip('.') for e in IMAGE_EXTENSIONS))}).")
+    return images, root, folder_run_dir(storage.output_dir, root)
+
+
+def _summary(report: BatchReport, run_dir: Path, stopped: str | None) -> str:
+    s = report.summary
+    lines = [f"| 图片 Images | 本次处理 Processed | 已完成跳过 Skipped (done before) | 文本框 Boxes | 失败 Failures | 平均耗时 Mean time |",
+             "|---|---|---|---|---|---|",
+             f"| {s['total']} | {s['images']} | {s['skipped']} | {s['boxes']} | {s['failed']} | {s['mean_seconds']:.3f} s |",
+             "", f"结果目录 Results folder: `{run_dir}`"]
+    if stopped:
+        lines.append(f"\n**{stopped}** 已完成的结果已保存 Finished images are saved; submit the same "
+                     f"folder again to continue.")
+    failures = [r for r in report.records if not r.get("success")]
+    if failures:
+        lines.append("\n失败 Failed images:")
+        lines += [f"- `{Path(r.get('image_path', '')).name}`: {r.get('error')}" for r in failures[:10]]
+        if len(failures) > 10:
+            lines.append(f"- ... and {len(failures) - 10} more (see the JSON files)")
+    return "\n".join(lines)
+
+
+def _gallery(files: Sequence[Path], root: Path, run_dir: Path, limit: int) -> List[Tuple[str, str]]:
+    writer = ResultWriter(run_dir)
+    items = []
+    for f in files:
+        vis = writer.vis_path(output_stem(f, root))
+        if vis.is_file():
+            items.append((str(vis), f.name))
+            if len(items) >= limit:
+                break
+    return items
+
+
+def listen(ctx: WebContext, ui: BatchTab) -> None:
+    @friendly_errors
+    def run(files, folder, thresh, box_thresh, request: gr.Request, progress=gr.Progress()):
+        opts = overrides(thresh, box_thresh)
+        detector = ctx.service.detector("torch")
+        images, root, run_dir = _inputs(ctx, files, folder)
+        session = request.session_hash if request is not None else "api"
+        cancel = ctx.batch_cancels.fresh(session)
+        deadline = time.monotonic() + ctx.settings.limits.long_time_limit_s
+        timed_out = False
+
+        def on_image(done: int, total: int, record: Dict[str, Any]) -> None:
+            nonlocal timed_out
+            progress((done, total), desc=f"{Path(record.get('image_path', '')).name}", unit="images")
+            if time.monotonic() > deadline and not cancel.is_set():
+                timed_out = True
+                cancel.set()
+
+        progress((0, len(images)), desc="开始 starting", unit="images")
+        try:
+            report = run_batch(detector, images, root, run_dir, overrides=opts, progress=on_image, cancel=cancel)
+        finally:
+            ctx.batch_cancels.release(session, cancel)
+        stopped = None
+        if timed_out:
+            stopped = f"超过时间限制 Stopped at the time limit ({ctx.settings.limits.long_time_limit_s:.0f} s)."
+        elif report.cancelled:
+            stopped = "已取消 Cancelled."
+        gallery = _gallery(images, root, run_dir, ctx.settings.limits.gallery_max)
+        archive = zip_results(run_dir)
+        return (_summary(report, run_dir, stopped), gallery,
+                gr.DownloadButton(value=str(archive), interactive=True))
+
+    def cancel(request: gr.Request):
+        session = request.session_hash if request is not None else "api"
+        if ctx.batch_cancels.cancel(session):
+            gr.Info("正在取消 Cancelling after the current image ...")
+        else:
+            gr.Info("没有正在运行的批量任务 No batch is running in this page.")
+
+    ui.run.click(run, [ui.files, ui.folder, ui.thresh, ui.box_thresh], [ui.summary, ui.gallery, ui.archive],
+                 api_name="detect_batch", concurrency_id="detect")
+    ui.cancel.click(cancel, None, None, api_name="cancel_batch", concurrency_limit=None)

@@ -1,0 +1,150 @@
+"""ONNX 导出 Export: the served weights to a verified ``model_<H>x<W>.onnx``.
+
+The export engine (``models.export``) verifies every file against PyTorch; this tab
+checks the sizes first (with the reason), shows the parity report, offers the file and
+a short ONNX Runtime sample, and lets the single tab's ONNX backend use the new file.
+"""
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import gradio as gr
+
+from app.context import WebContext
+from app.guards import call_with_time_limit, friendly_errors
+from app.runs import timestamp
+
+from .common import DEFAULTS, module_available
+
+SIZE_MIN, SIZE_MAX, SIZE_STEP, SIZE_DEFAULT = 320, 1536, 32, 800   # mirrors models.export (checked there too)
+UNAVAILABLE = ("导出模块不可用 The export module (models/export.py) is not installed in this checkout, "
+               "so ONNX export is unavailable.")
+
+
+@dataclass
+class ExportTab:
+    height: gr.Number
+    width: gr.Number
+    dynamic: gr.Checkbox
+    precision: gr.Radio
+    run: gr.Button
+    report: gr.Markdown
+    download: gr.DownloadButton
+    sample: gr.Code
+
+
+def _precisions() -> list:
+    if module_available("models.export"):
+        from models.export import PRECISIONS
+
+        return list(PRECISIONS)
+    return ["fp32"]
+
+
+def render() -> ExportTab:
+    available = module_available("models.export")
+    if not available:
+        gr.Markdown(f"⚠️ {UNAVAILABLE}")
+    size_info = f"{SIZE_MIN}-{SIZE_MAX}, {SIZE_STEP} 的倍数 multiple of {SIZE_STEP}"
+    with gr.Row():
+        with gr.Column(scale=1):
+            with gr.Row():
+                height = gr.Number(SIZE_DEFAULT, precision=0, label="高度 Height", info=size_info, elem_id="export-height")
+                width = gr.Number(SIZE_DEFAULT, precision=0, label="宽度 Width", info=size_info, elem_id="export-width")
+            dynamic = gr.Checkbox(False, label="动态尺寸 Dynamic shape",
+                                  info="任意 32 倍数的输入 Any multiple-of-32 input; the size above is used to verify")
+            precision = gr.Radio(_precisions(), value="fp32", label="精度 Precision",
+                                 info="fp16: GPU; int8: fastest on CPU (checked for box agreement)")
+            run = gr.Button("导出 Export", variant="primary", interactive=available, elem_id="export-run")
+        with gr.Column(scale=1):
+            report = gr.Markdown("导出后这里显示与 PyTorch 的对比 The parity report appears here.", elem_id="export-report")
+            download = gr.DownloadButton("下载 ONNX Download .onnx", interactive=False)
+    sample = gr.Code(code_sample("model_800x800.onnx", SIZE_DEFAULT, SIZE_DEFAULT, False), language="python",
+                     label="ONNX Runtime 示例代码 Code sample", interactive=False)
+    return ExportTab(height, width, dynamic, precision, run, report, download, sample)
+
+
+def _side(value: Any, name: str) -> int:
+    """An integer pixel count, or a readable error (the engine checks the range too)."""
+    if value is None or value == "":
+        raise ValueError(f"请输入{name} Enter the {name.split()[-1].lower()} in pixels.")
+    number = float(value)
+    if not number.is_integer():
+        raise ValueError(f"{name} must be a whole number of pixels (got {value}).")
+    side = int(number)
+    if side < SIZE_MIN or side > SIZE_MAX or side % SIZE_STEP:
+        from models.export import check_size
+
+        check_size(name, side)   # raises with the reason and the nearest allowed sizes
+    return side
+
+
+def code_sample(file_name: str, height: int, width: int, dynamic: bool) -> str:
+    """A short, runnable example for the exported file (ours and plain ONNX Runtime)."""
+    if dynamic:
+        resize = (f"scale = min(1.0, {DEFAULTS.limit_side} / max(img.shape[:2]))   # long side <= limit_side\n"
+                  "img = cv2.resize(img, (round(img.shape[1] * scale), round(img.shape[0] * scale)))\n"
+                  "h, w = -(-img.shape[0] // 32) * 32, -(-img.shape[1] // 32) * 32   # pad up to multiples of 32")
+    else:
+        resize = (f"h, w = {height}, {width}                                  # the file's fixed input size\n"
+                  "scale = min(1.0, h / img.shape[0], w / img.shape[1])\n"
+                  "img = cv2.resize(img, (round(img.shape[1] * scale), round(img.shape[0] * scale)))")
+    return f'''# 1) 本项目 With this project: same pre/post-processing as the WebUI, boxes in pixels
+from models import TextDetector
+det = TextDetector(backend="onnx", model="{file_name}")
+print(det.detect("invoice.jpg").box_list())
+
+# 2) 只用 ONNX Runtime Plain ONNX Runtime: the text probability map
+import json, cv2, numpy as np, onnxruntime as ort
+sess = ort.InferenceSession("{file_name}", providers=["CPUExecutionProvider"])
+meta = sess.get_modelmeta().custom_metadata_map          # mean, std, size policy, thresholds
+mean, std = np.array(json.loads(meta["mean"])), np.array(json.loads(meta["std"]))
+img = cv2.cvtColor(cv2.imread("invoice.jpg"), cv2.COLOR_BGR2RGB)
+{resize}
+x = np.zeros((h, w, 3), np.float32)                      # pad with the mean colour, never stretch
+x[:img.shape[0], :img.shape[1]] = (img / 255.0 - mean) / std
+prob = sess.run(["prob"], {{"images": x.transpose(2, 0, 1)[None].astype(np.float32)}})[0][0, 0]
+print(prob.shape, float(prob.max()))   # pixels > thresh are text; boxes: models/postprocess.py
+'''
+
+
+def _report_markdown(report: Any) -> str:
+    ok = bool(getattr(report, "passed", False))
+    head = ("✅ **验证通过 Verified**" if ok else "❌ **验证失败 Verification FAILED: no file was released**")
+    diff = getattr(report, "max_abs_diff", None)
+    diff_line = f" · 与 PyTorch 最大差异 max |ONNX − PyTorch| = `{diff:.2e}`" if diff is not None else ""
+    return f"{head}{diff_line}\n\n```\n{report.summary()}\n```"
+
+
+def listen(ctx: WebContext, ui: ExportTab) -> None:
+    @friendly_errors
+    def export(height, width, dynamic, precision):
+        if not module_available("models.export"):
+            raise gr.Error(UNAVAILABLE)
+        from models.export import ExportConfig, ExportVerificationError, export_onnx
+
+        h, w = _side(height, "高度 Height"), _side(width, "宽度 Width")
+        weights = ctx.service.require_weights()
+        cfg = ExportConfig(height=h, width=w, dynamic=bool(dynamic), precision=precision or "fp32",
+                           weights=weights)
+        out_dir = ctx.settings.storage.output_dir / f"export_{timestamp()}"
+        out_dir.mkdir(parents=True, exist_ok=True)
+        cfg = dataclasses.replace(cfg, output=out_dir / cfg.output_path.name)
+        try:
+            report = call_with_time_limit(lambda: export_onnx(cfg), ctx.settings.limits.long_time_limit_s,
+                                          "ONNX 导出 Export")
+        except ExportVerificationError as exc:
+            gr.Warning("导出的模型与 PyTorch 不一致 The exported model does not match PyTorch; see the report.")
+            return _report_markdown(exc.report), gr.DownloadButton(value=None, interactive=False), ui_sample(cfg)
+        ctx.service.use_onnx(report.path)
+        return (_report_markdown(report), gr.DownloadButton(value=str(report.path), interactive=True),
+                ui_sample(cfg, Path(report.path).name))
+
+    def ui_sample(cfg: Any, name: str | None = None) -> str:
+        return code_sample(name or cfg.output_path.name, cfg.height, cfg.width, cfg.dynamic)
+
+    ui.run.click(export, [ui.height, ui.width, ui.dynamic, ui.precision], [ui.report, ui.download, ui.sample],
+                 api_name="export_onnx", concurrency_id="export", concurrency_limit=1)

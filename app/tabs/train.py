@@ -1,0 +1,224 @@
+"""训练微调 Train: validate a dataset folder, train in the background, watch, switch weights.
+
+The trainer (``models.train``) runs as the server's one background job; a timer polls its
+events into a loss plot, an hmean plot and a log tail, so the page can be closed and
+reopened while training goes on.
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Dict, List, Tuple
+
+import gradio as gr
+import pandas as pd
+
+from app.context import WebContext
+from app.guards import friendly_errors, resolve_allowed
+from app.jobs import JobSnapshot
+
+from .common import module_available
+
+POLL_S = 2.0
+LOG_LINES = 40
+UNAVAILABLE = ("训练模块不可用 The training module (models/train.py) is not installed in this checkout, "
+               "so training is unavailable.")
+STATE_LABEL = {"running": "⏳ 训练中 Running", "done": "✅ 完成 Finished", "failed": "❌ 失败 Failed",
+               "cancelled": "⏹ 已取消 Cancelled"}
+
+
+@dataclass
+class TrainTab:
+    dataset: gr.Textbox
+    check: gr.Button
+    batch_size: gr.Slider
+    epochs: gr.Slider
+    lr: gr.Number
+    from_current: gr.Checkbox
+    start: gr.Button
+    cancel: gr.Button
+    use_new: gr.Button
+    status: gr.Markdown
+    loss_plot: gr.LinePlot
+    hmean_plot: gr.LinePlot
+    log: gr.Textbox
+    timer: gr.Timer
+
+
+def _defaults() -> Any:
+    if module_available("models.train"):
+        from models.train import TrainConfig
+
+        return TrainConfig()
+    return None
+
+
+def render(ctx: WebContext) -> TrainTab:
+    d = _defaults()
+    if d is None:
+        gr.Markdown(f"⚠️ {UNAVAILABLE}")
+    roots = ", ".join(f"`{r}`" for r in ctx.settings.storage.allowed_roots) or "（无 none: --allowed-roots）"
+    with gr.Row():
+        with gr.Column(scale=1):
+            dataset = gr.Textbox(label="数据集文件夹 Dataset folder (ICDAR-2015 layout)", placeholder="/data/icdar2015",
+                                 info=f"train_images/, train_gts/, train_list.txt, test_* · 允许 Allowed: {roots}",
+                                 elem_id="train-dataset")
+            check = gr.Button("检查数据 Check dataset", size="sm")
+            batch_size = gr.Slider(1, 32, value=d.batch_size if d else 8, step=1, label="批大小 Batch size")
+            epochs = gr.Slider(1, 100, value=d.epochs if d else 5, step=1, label="轮数 Epochs")
+            lr = gr.Number(d.lr if d else 0.007, label="学习率 Learning rate", minimum=1e-6, maximum=1.0)
+            from_current = gr.Checkbox(ctx.service.ready, label="从当前权重开始 Start from the current weights",
+                                       info="微调 Fine-tune the served model instead of training from scratch")
+            with gr.Row():
+                start = gr.Button("开始训练 Start training", variant="primary", interactive=d is not None,
+                                  elem_id="train-start")
+                cancel = gr.Button("取消 Cancel", variant="stop")
+            use_new = gr.Button("使用新权重 Use the new weights", interactive=False, elem_id="train-use")
+        with gr.Column(scale=2):
+            status = gr.Markdown("没有训练任务 No training job yet.", elem_id="train-status")
+            with gr.Row():
+                loss_plot = gr.LinePlot(_frame([], "loss"), x="step", y="loss", title="损失 Loss",
+                                        height=260, elem_id="train-loss")
+                hmean_plot = gr.LinePlot(_frame([], "hmean"), x="epoch", y="hmean", title="Hmean (test)",
+                                         y_lim=[0, 1], height=260)
+            log = gr.Textbox(label="日志 Log", lines=10, max_lines=10, autoscroll=True, interactive=False)
+    timer = gr.Timer(POLL_S, active=False)
+    return TrainTab(dataset, check, batch_size, epochs, lr, from_current, start, cancel, use_new, status,
+                    loss_plot, hmean_plot, log, timer)
+
+
+# ---------------------------------------------------------------------- rendering events
+def _frame(events: List[Dict[str, Any]], kind: str) -> pd.DataFrame:
+    if kind == "loss":
+        rows = [(e["step"], e["loss"]) for e in events if e.get("type") == "step" and "loss" in e]
+        return pd.DataFrame(rows, columns=["step", "loss"])
+    rows = [(e["epoch"], e["hmean"]) for e in events if e.get("type") == "eval" and "hmean" in e]
+    return pd.DataFrame(rows, columns=["epoch", "hmean"])
+
+
+def format_event(e: Dict[str, Any]) -> str:
+    kind = e.get("type")
+    if kind == "step":
+        return (f"epoch {e.get('epoch')} step {e.get('step')}/{e.get('total_steps')} "
+                f"loss {e.get('loss', float('nan')):.4f} lr {e.get('lr', 0):.2e}")
+    if kind == "eval":
+        return (f"eval epoch {e.get('epoch')}: precision {e.get('precision', 0):.4f} "
+                f"recall {e.get('recall', 0):.4f} hmean {e.get('hmean', 0):.4f}{' (best)' if e.get('best') else ''}")
+    if kind == "done":
+        return f"done at step {e.get('step')}: best {e.get('best_weights')}, last {e.get('last_weights')}"
+    return str(e.get("message", e))
+
+
+def new_weights(snap: JobSnapshot | None) -> Path | None:
+    """Best weights of the last finished run (last weights when it had no test split)."""
+    if snap is None or snap.running:
+        return None
+    for e in reversed(snap.events):
+        if e.get("type") == "done":
+            path = e.get("best_weights") or e.get("last_weights")
+            return Path(path) if path and Path(path).is_file() else None
+    return None
+
+
+def _status(snap: JobSnapshot | None) -> str:
+    if snap is None:
+        return "没有训练任务 No training job yet."
+    mins, secs = divmod(int(snap.elapsed_s), 60)
+    line = f"**{STATE_LABEL.get(snap.state, snap.state)}** · {snap.name} · {mins} min {secs:02d} s"
+    steps = [e for e in snap.events if e.get("type") == "step"]
+    if steps:
+        last = steps[-1]
+        line += f" · step {last['step']}/{last.get('total_steps')} · loss {last.get('loss', 0):.4f}"
+    if snap.error:
+        line += f"\n\n❌ {snap.error}"
+    weights = new_weights(snap)
+    if weights:
+        line += f"\n\n新权重 New weights: `{weights}`"
+    return line
+
+
+def refresh(ctx: WebContext) -> Tuple[Any, ...]:
+    snap = ctx.jobs.snapshot()
+    events = snap.events if snap else []
+    log = "\n".join(format_event(e) for e in events[-LOG_LINES:])
+    return (_status(snap), _frame(events, "loss"), _frame(events, "hmean"), log,
+            gr.Timer(active=bool(snap and snap.running)),
+            gr.Button(interactive=new_weights(snap) is not None))
+
+
+# ---------------------------------------------------------------------- actions
+def check_dataset(ctx: WebContext, folder: str) -> Tuple[Path, Any]:
+    """(resolved folder, summary) or a ``ValueError``/``DatasetError`` naming the exact problem."""
+    if not module_available("models.train"):
+        raise gr.Error(UNAVAILABLE)
+    from models.data.icdar import validate_dataset
+
+    root = resolve_allowed(folder, ctx.settings.storage.allowed_roots, "dataset folder")
+    return root, validate_dataset(root)
+
+
+def start_training(ctx: WebContext, folder: str, batch_size: float, epochs: float, lr: float,
+                   from_current: bool) -> str:
+    root, summary = check_dataset(ctx, folder)
+    from models.train import TrainConfig, Trainer
+
+    if lr is None or not 0 < float(lr) <= 1:
+        raise ValueError(f"学习率 Learning rate must be in (0, 1] (got {lr}).")
+    init = str(ctx.service.require_weights()) if from_current else None
+    run = time.strftime("run_%Y%m%d_%H%M%S")
+    cfg = TrainConfig(data_dir=str(root), epochs=int(epochs), batch_size=int(batch_size), lr=float(lr),
+                      workdir=str(ctx.settings.storage.workdir_root / run), init_weights=init,
+                      device=ctx.settings.model.device)
+    cfg.validate()
+
+    def target(emit, cancel):
+        return Trainer(cfg, progress=emit, cancel=cancel).fit()
+
+    ctx.jobs.start(f"训练 training {run}", target)
+    return f"已开始 Started: {summary} → `{cfg.workdir}`"
+
+
+def listen(ctx: WebContext, ui: TrainTab, banner: gr.Markdown, demo: gr.Blocks) -> None:
+    """``banner`` shows the served model (updated on switch); ``demo.load`` resumes watching."""
+    watch = [ui.status, ui.loss_plot, ui.hmean_plot, ui.log, ui.timer, ui.use_new]
+
+    @friendly_errors
+    def on_check(folder):
+        try:
+            _, summary = check_dataset(ctx, folder)
+        except gr.Error:
+            raise
+        except Exception as exc:   # the exact problem, shown in place rather than as a toast
+            return f"❌ 数据集有问题 Dataset problem: {exc}"
+        return f"✅ 数据集可用 Dataset OK: {summary}"
+
+    @friendly_errors
+    def on_start(folder, batch_size, epochs, lr, from_current):
+        gr.Info(start_training(ctx, folder, batch_size, epochs, lr, from_current))
+        return refresh(ctx)
+
+    def on_cancel():
+        if ctx.jobs.cancel():
+            gr.Info("正在取消 Cancelling: the trainer saves a checkpoint and stops ...")
+        else:
+            gr.Info("没有正在运行的训练 No training is running.")
+
+    @friendly_errors
+    def on_use_new():
+        weights = new_weights(ctx.jobs.snapshot())
+        if weights is None:
+            raise gr.Error("还没有新权重 No finished training run with weights yet.")
+        model_id = ctx.service.use_weights(weights)
+        gr.Info(f"已切换 Now serving {model_id}")
+        return ctx.service.banner()
+
+    cheap = dict(concurrency_limit=None, show_progress="hidden")
+    ui.check.click(on_check, [ui.dataset], [ui.status], api_name="check_dataset", **cheap)
+    ui.start.click(on_start, [ui.dataset, ui.batch_size, ui.epochs, ui.lr, ui.from_current], watch,
+                   api_name="train_start", concurrency_limit=None)
+    ui.cancel.click(on_cancel, None, None, api_name="train_cancel", **cheap)
+    ui.timer.tick(lambda: refresh(ctx), None, watch, api_visibility="private", **cheap)
+    ui.use_new.click(on_use_new, None, [banner], api_name="use_new_weights", **cheap)
+    demo.load(lambda: refresh(ctx), None, watch, api_visibility="private", **cheap)
+

@@ -1,0 +1,124 @@
+"""WebUI pieces without a server: settings, allowed folders, no-weights mode, jobs, training tab."""
+from __future__ import annotations
+
+import os
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+gr = pytest.importorskip("gradio")
+
+from app.context import WebContext  # noqa: E402
+from app.guards import friendly_errors, resolve_allowed  # noqa: E402
+from app.jobs import CANCELLED, DONE, FAILED, JobBusyError, JobRunner  # noqa: E402
+from app.service import DetectorService  # noqa: E402
+from app.settings import (AppSettings, ModelSettings, StorageSettings, parse_auth,  # noqa: E402
+                          parse_roots)
+
+
+def _ctx(tmp: Path, weights: Path | None) -> WebContext:
+    settings = AppSettings(storage=StorageSettings(output_dir=tmp / "out", workdir_root=tmp / "work",
+                                                   allowed_roots=(tmp / "data",)),
+                           model=ModelSettings(weights=weights, device="cpu"))
+    return WebContext(settings, DetectorService(settings.model))
+
+
+def test_flags_and_environment(monkeypatch, tmp_path):
+    from app.cli import build_parser
+    from app.commands.serve import settings_from_args
+
+    assert parse_auth("admin:p:a:ss") == ("admin", "p:a:ss")
+    with pytest.raises(ValueError, match="user:password"):
+        parse_auth("admin")
+    assert parse_roots(f"{tmp_path}{os.pathsep}{tmp_path}/x") == (tmp_path.resolve(), (tmp_path / "x").resolve())
+    monkeypatch.setenv("OCR_PORT", "9001")
+    monkeypatch.setenv("OCR_AUTH", "u:p")
+    monkeypatch.setenv("OCR_ALLOWED_ROOTS", str(tmp_path))
+    args = build_parser(["serve"]).parse_args(["serve", "--host", "127.0.0.1"])
+    s = settings_from_args(args)
+    assert (s.server.host, s.server.port, s.server.auth) == ("127.0.0.1", 9001, ("u", "p"))
+    assert s.storage.allowed_roots == (tmp_path.resolve(),) and not s.server.exposed_without_auth
+    args = build_parser(["serve"]).parse_args(["serve", "--port", "9002", "--batch-cap", "5"])
+    s = settings_from_args(args)
+    assert s.server.port == 9002 and s.limits.batch_cap == 5 and s.server.host == "0.0.0.0"
+
+
+def test_server_folders_stay_inside_allowed_roots(tmp_path):
+    root = tmp_path / "data"
+    (root / "scans").mkdir(parents=True)
+    (tmp_path / "secret").mkdir()
+    (root / "link").symlink_to(tmp_path / "secret", target_is_directory=True)
+    assert resolve_allowed(str(root / "scans"), [root]) == (root / "scans").resolve()
+    assert resolve_allowed(str(root / "scans" / ".." / "scans"), [root]) == (root / "scans").resolve()
+    for bad in [str(root / ".." / "secret"), str(root / "link"), "/etc", "/no/such/place"]:
+        with pytest.raises(PermissionError, match="Not allowed"):   # existence is not revealed
+            resolve_allowed(bad, [root])
+    with pytest.raises(FileNotFoundError, match="not found"):
+        resolve_allowed(str(root / "missing"), [root])
+    with pytest.raises(PermissionError, match="disabled"):
+        resolve_allowed(str(root), [])
+
+
+def test_without_weights_the_ui_explains_instead_of_detecting(tmp_path):
+    from app.tabs.single import detect_and_save
+
+    ctx = _ctx(tmp_path, tmp_path / "none.safetensors")
+    assert not ctx.service.ready
+    assert "No trained weights installed" in ctx.service.banner()
+    with pytest.raises(gr.Error, match="No trained weights"):
+        friendly_errors(detect_and_save)(ctx, str(tmp_path / "x.jpg"), 0.2, 0.5, 1.5, 960, "torch")
+
+
+def test_one_job_at_a_time_with_cancel_and_failure():
+    jobs = JobRunner()
+    release = threading.Event()
+
+    def slow(emit, cancel):
+        emit({"type": "log", "message": "started"})
+        while not cancel.is_set() and not release.is_set():
+            time.sleep(0.01)
+
+    jobs.start("first", slow)
+    with pytest.raises(JobBusyError, match="already running"):
+        jobs.start("second", slow)
+    assert jobs.cancel()
+    _wait(jobs)
+    assert jobs.snapshot().state == CANCELLED and jobs.snapshot().events[0]["message"] == "started"
+    jobs.start("broken", lambda emit, cancel: 1 / 0)
+    _wait(jobs)
+    assert jobs.snapshot().state == FAILED and "ZeroDivisionError" in jobs.snapshot().error
+
+
+def _wait(jobs: JobRunner, timeout: float = 600) -> None:
+    deadline = time.time() + timeout
+    while jobs.snapshot().running:
+        assert time.time() < deadline, "job did not finish"
+        time.sleep(0.2)
+
+
+def test_train_tab_runs_a_job_and_switches_weights(tmp_path, random_weights):
+    pytest.importorskip("models.train", reason="the training module is not in this checkout yet")
+    from models.data.synth import SynthConfig, write_dataset
+
+    from app.tabs.train import check_dataset, new_weights, refresh, start_training
+
+    ctx = _ctx(tmp_path, random_weights)
+    data = tmp_path / "data" / "set"
+    write_dataset(data, 4, SynthConfig(seed=3, long_side=(320, 400)), "train")
+    with pytest.raises(ValueError, match="train_images"):
+        check_dataset(ctx, str(tmp_path / "data"))
+    message = start_training(ctx, str(data), batch_size=2, epochs=1, lr=0.007, from_current=True)
+    assert "train: 4 images" in message
+    with pytest.raises(JobBusyError):
+        start_training(ctx, str(data), batch_size=2, epochs=1, lr=0.007, from_current=False)
+    _wait(ctx.jobs)
+    snap = ctx.jobs.snapshot()
+    assert snap.state == DONE, snap.error
+    status, loss, hmean, log, timer, use_button = refresh(ctx)
+    assert "Finished" in status and len(loss) >= 1 and "loss" in log
+    weights = new_weights(snap)
+    assert weights is not None and weights.parent.parent == tmp_path / "work"
+    before = ctx.service.model_id
+    assert ctx.service.use_weights(weights) != before
