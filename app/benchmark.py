@@ -100,7 +100,10 @@ def synthetic_pages(out_dir: Path, count: int, seed: int = 0) -> List[Path]:
     out_dir.mkdir(parents=True, exist_ok=True)
     paths = []
     for i in range(count):
-        sample = render_sample(i, cfg)
+        try:
+            sample = render_sample(i, cfg)
+        except RuntimeError as exc:   # the renderer needs system fonts (CJK included)
+            raise FileNotFoundError(f"cannot render benchmark pages: {exc}; or pass --images DIR") from exc
         path = out_dir / f"synthetic_{i:02d}_{sample.category}.jpg"
         cv2.imwrite(str(path), cv2.cvtColor(sample.image, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, 90])
         paths.append(path)

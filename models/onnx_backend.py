@@ -18,7 +18,8 @@ from typing import Any, Dict, List, Tuple
 import numpy as np
 
 from .backends import cpu_threads, onnx_providers
-from .onnx_meta import VERIFICATION_FAILED, VERIFICATION_PASSED, OnnxModelInfo, parse_metadata
+from .onnx_meta import (VERIFICATION_FAILED, VERIFICATION_PASSED, OnnxModelInfo, parse_metadata,
+                        read_metadata_file)
 
 log = logging.getLogger(__name__)
 
@@ -126,13 +127,10 @@ class OnnxBackend:
 
     @staticmethod
     def _read_metadata(path: Path) -> Dict[str, str]:
-        import onnx
-
         try:
-            model = onnx.load(str(path), load_external_data=False)
-        except Exception as exc:
+            return read_metadata_file(path)
+        except (ValueError, UnicodeDecodeError, OSError) as exc:
             raise OnnxModelError(f"{path}: not a readable ONNX model ({exc})") from exc
-        return {p.key: p.value for p in model.metadata_props}
 
     def _check_io(self) -> None:
         inputs, outputs = self.session.get_inputs(), self.session.get_outputs()

@@ -119,3 +119,79 @@ def parse_metadata(meta: Mapping[str, str]) -> OnnxModelInfo:
         detector_config=det if isinstance(det, dict) else {},
         verification=raw.get("verification"),
     )
+
+
+# ---------------------------------------------------------------------------- reading cheaply
+_METADATA_FIELD = 14    # ModelProto.metadata_props (repeated StringStringEntryProto)
+
+
+def _varint(read) -> int | None:
+    shift = result = 0
+    while True:
+        b = read(1)
+        if not b:
+            return None
+        result |= (b[0] & 0x7F) << shift
+        if not b[0] & 0x80:
+            return result
+        shift += 7
+        if shift > 63:
+            raise ValueError("malformed varint")
+
+
+def _entry(buf: bytes) -> Tuple[str, str]:
+    """Decode one StringStringEntryProto (key = field 1, value = field 2)."""
+    out = {1: "", 2: ""}
+    pos = 0
+
+    def read(n: int) -> bytes:
+        nonlocal pos
+        chunk = buf[pos:pos + n]
+        pos += n
+        return chunk
+    while pos < len(buf):
+        tag = _varint(read)
+        if tag is None or tag & 7 != 2:
+            raise ValueError("unexpected field in a metadata entry")
+        n = _varint(read)
+        out[tag >> 3] = read(n).decode("utf-8")
+    return out[1], out[2]
+
+
+def read_metadata_file(path) -> Dict[str, str]:
+    """``metadata_props`` of an ``.onnx`` file without parsing its graph and weights.
+
+    Walks the top-level protobuf fields and seeks over the others, so reading the metadata
+    of a 50 MB model costs a few kilobytes of memory instead of a second copy of it.
+
+    Raises:
+        ValueError: the file is not a well-formed ONNX protobuf.
+    """
+    meta: Dict[str, str] = {}
+    with open(path, "rb") as f:
+        size = f.seek(0, 2)
+        f.seek(0)
+        while True:
+            tag = _varint(f.read)
+            if tag is None:
+                break
+            field_no, wire = tag >> 3, tag & 7
+            if wire == 0:
+                if _varint(f.read) is None:
+                    raise ValueError("truncated varint")
+            elif wire == 2:
+                n = _varint(f.read)
+                if n is None or f.tell() + n > size:
+                    raise ValueError("truncated field")
+                if field_no == _METADATA_FIELD:
+                    key, value = _entry(f.read(n))
+                    meta[key] = value
+                else:
+                    f.seek(n, 1)
+            elif wire == 1:
+                f.seek(8, 1)
+            elif wire == 5:
+                f.seek(4, 1)
+            else:
+                raise ValueError(f"not an ONNX model (wire type {wire} at the top level)")
+    return meta
