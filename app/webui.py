@@ -5,12 +5,16 @@ limits and auth. Nothing here knows how detection, training or export work.
 """
 from __future__ import annotations
 
+import os
+import tempfile
+from pathlib import Path
 from typing import Tuple
 
 import gradio as gr
 from gradio.themes.utils import fonts
 
 from .context import WebContext
+from .guards import is_within
 from .tabs import batch, export, single, train
 
 TITLE = "OCR 文本检测 Text detection · DBNet-ResNet18"
@@ -48,14 +52,22 @@ def theme() -> gr.themes.Base:
     return gr.themes.Default(primary_hue="blue", font=FONT)
 
 
+def _reachable_by_gradio(path: Path) -> bool:
+    """Gradio may copy result files from the working directory and the temp dir."""
+    return any(is_within(path.resolve(), Path(p).resolve()) for p in (os.getcwd(), tempfile.gettempdir()))
+
+
 def launch(ctx: WebContext, demo: gr.Blocks) -> Tuple[object, str]:
     """Start serving without blocking; returns (app, local url)."""
     s, limits, storage = ctx.settings.server, ctx.settings.limits, ctx.settings.storage
     storage.output_dir.mkdir(parents=True, exist_ok=True)
     demo.queue(default_concurrency_limit=limits.concurrency, max_size=limits.queue_size)
+    # Gradio serves allowed_paths to anyone who asks, so the outputs folder is only added
+    # when Gradio could not otherwise hand our result files out (outside cwd and /tmp).
+    allowed = [] if _reachable_by_gradio(storage.output_dir) else [str(storage.output_dir)]
     app, local_url, _ = demo.launch(
         server_name=s.host, server_port=s.port, auth=s.auth, prevent_thread_lock=True, quiet=True,
         show_error=False, max_file_size=limits.max_file_size, ssr_mode=False, share=False,
-        allowed_paths=[str(storage.output_dir), str(storage.workdir_root)], theme=theme(), css=CSS,
+        allowed_paths=allowed, blocked_paths=[str(storage.workdir_root)], theme=theme(), css=CSS,
         auth_message="OCR 文本检测 Text detection: 请登录 please sign in", footer_links=["api"])
     return app, local_url

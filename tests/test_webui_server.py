@@ -67,6 +67,8 @@ def test_non_image_gets_a_clear_error_and_the_server_keeps_serving(client, page,
     bad.write_text("this is a text file, not a picture")
     with pytest.raises(AppError, match="Not a readable image"):
         client.predict(handle_file(str(bad)), api_name="/detect")
+    with pytest.raises(AppError, match="thresh must be between 0 and 1"):
+        client.predict(handle_file(str(page)), 1.3, api_name="/detect")
     with pytest.raises(AppError, match="ONNX"):   # no exported model yet: explained, not crashed
         client.predict(handle_file(str(page)), 0.2, 0.5, 1.5, 960, "onnx", api_name="/detect")
     assert client.predict(handle_file(str(page)), api_name="/detect")["success"] is True

@@ -123,7 +123,7 @@ def run(args: argparse.Namespace) -> int:
         while not stop.wait(1.0):
             pass
         print("stopping the WebUI ...", flush=True)
-        ctx.jobs.shutdown(timeout=60)
+        ctx.jobs.shutdown(timeout=25)   # within stop_app.sh's 30 s before SIGKILL
         demo.close()
         return 0
     finally:

@@ -1,4 +1,4 @@
-"""Pieces more than one tab uses: the checked image input and the detection controls."""
+"""Pieces more than one tab uses: reading image uploads safely and the detection controls."""
 from __future__ import annotations
 
 import importlib.util
@@ -11,25 +11,26 @@ from models import DetectorConfig
 DEFAULTS = DetectorConfig()
 
 
-class CheckedImage(gr.Image):
-    """``gr.Image`` whose bad uploads become a readable ``gr.Error``.
+def read_image_upload(component: gr.Image, payload: Any) -> Any:
+    """Gradio's own preprocessing of an image upload, with a readable error for non-images.
 
-    Gradio opens every upload with PIL before our code runs; a text file or a truncated
-    picture would otherwise fail there with a bare traceback. ``is_template`` makes the
-    browser use the ordinary image component.
+    Gradio opens every upload with PIL before a handler runs, and a text file or a
+    truncated picture fails there with a developer message (hidden as a bare "Error").
+    Events that take an image are registered with ``preprocess=False`` and call this
+    instead. (A ``gr.Image`` subclass would do the same, but Gradio writes a ``.pyi`` stub
+    next to any module that subclasses a component.)
     """
-
-    is_template = True
-
-    def preprocess(self, payload: Any) -> Any:
-        try:
-            return super().preprocess(payload)
-        except gr.Error:
-            raise
-        except Exception as exc:
-            name = getattr(payload, "orig_name", None) or "the upload"
-            raise gr.Error(f"无法读取图片 Not a readable image: {name} ({type(exc).__name__}). "
-                           f"Upload a JPEG, PNG, BMP, TIFF or WebP picture.", title="图片无效 Bad image") from None
+    if payload is None:
+        return None
+    try:
+        data = component.data_model.model_validate(payload) if isinstance(payload, dict) else payload
+        return component.preprocess(data)
+    except gr.Error:
+        raise
+    except Exception as exc:
+        name = (payload.get("orig_name") if isinstance(payload, dict) else None) or "the upload"
+        raise gr.Error(f"无法读取图片 Not a readable image: {name} ({type(exc).__name__}). "
+                       f"Upload a JPEG, PNG, BMP, TIFF or WebP picture.", title="图片无效 Bad image") from None
 
 
 def threshold_slider(**kwargs: Any) -> gr.Slider:

@@ -14,7 +14,7 @@ from app.context import WebContext
 from app.guards import call_with_time_limit, friendly_errors
 from app.runs import save_single
 
-from .common import DEFAULTS, CheckedImage, box_threshold_slider, overrides, threshold_slider
+from .common import DEFAULTS, box_threshold_slider, overrides, read_image_upload, threshold_slider
 
 TABLE_HEADERS = ["#", "score", "x1", "y1", "x2", "y2", "x3", "y3", "x4", "y4"]
 
@@ -45,7 +45,7 @@ class SingleTab:
 def render() -> SingleTab:
     with gr.Row():
         with gr.Column(scale=1):
-            image = CheckedImage(type="filepath", image_mode=None, sources=["upload", "clipboard"],
+            image = gr.Image(type="filepath", image_mode=None, sources=["upload", "clipboard"],
                                  label="上传图片 Image (upload / drag / paste)", height=360, elem_id="single-image")
             thresh = threshold_slider(elem_id="single-thresh")
             with gr.Accordion("高级设置 Advanced", open=False):
@@ -103,8 +103,11 @@ def _timing(record: Dict[str, Any], json_path: Path) -> str:
 
 
 def listen(ctx: WebContext, ui: SingleTab) -> None:
+    # preprocess=False: the image is read by read_image_upload (readable errors), and the
+    # numbers are checked by DetectorConfig (which names every bad value).
     @friendly_errors
     def detect_visual(image, thresh, box_thresh, unclip_ratio, limit_side, backend):
+        image = read_image_upload(ui.image, image)
         record, json_path, vis_path = detect_and_save(ctx, image, thresh, box_thresh, unclip_ratio,
                                                       limit_side, backend)
         return (str(vis_path), _rows(record), record, _timing(record, json_path),
@@ -114,8 +117,11 @@ def listen(ctx: WebContext, ui: SingleTab) -> None:
     @friendly_errors
     def detect(image, thresh, box_thresh, unclip_ratio, limit_side, backend):
         """Detect text in one image; returns the per-image JSON (boxes, scores, inference_time...)."""
+        image = read_image_upload(ui.image, image)
         return detect_and_save(ctx, image, thresh, box_thresh, unclip_ratio, limit_side, backend)[0]
 
     outputs = [ui.annotated, ui.table, ui.json, ui.timing, ui.json_file, ui.image_file]
-    ui.run.click(detect_visual, ui.inputs, outputs, api_name="detect_visual", concurrency_id="detect")
-    ui.api_trigger.click(detect, ui.inputs, [ui.api_json], api_name="detect", concurrency_id="detect")
+    ui.run.click(detect_visual, ui.inputs, outputs, api_name="detect_visual", concurrency_id="detect",
+                 preprocess=False)
+    ui.api_trigger.click(detect, ui.inputs, [ui.api_json], api_name="detect", concurrency_id="detect",
+                         preprocess=False)
