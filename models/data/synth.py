@@ -25,6 +25,7 @@ import numpy as np
 from PIL import Image, ImageDraw
 
 from .fonts import FontBank, font_bank, load_font
+from .photos import random_photo_crop
 from .text_sources import GOODS_EN, GOODS_ZH, UI_EN, UI_ZH, UNITS_ZH, TextSource
 
 
@@ -42,7 +43,8 @@ class SynthSample:
     category: str
 
 
-CATEGORIES = ("document", "receipt", "invoice", "id_card", "screenshot", "packaging", "scene", "negative")
+CATEGORIES = ("document", "receipt", "invoice", "id_card", "screenshot", "packaging", "scene", "negative",
+              "html", "pdf")   # the last two: real layout engines (Chromium, poppler), not in the default mix
 
 
 @dataclass(frozen=True)
@@ -56,6 +58,7 @@ class SynthConfig:
     long_side: Tuple[int, int] = (640, 1024)   # output size range (long side, pixels)
     photo_prob: float = 0.6                     # chance of camera-like degradation
     min_text_px: int = 8                        # smaller text is labelled ### (ignore)
+    real_photo_prob: float = 0.65               # scene/negative backgrounds from real photos (photos.py)
 
     def category_for(self, rng: np.random.Generator) -> str:
         names = [m[0] for m in self.mix]
@@ -392,9 +395,15 @@ def layout_packaging(rng, src: TextSource, fonts: FontBank, cfg: SynthConfig) ->
     return c
 
 
-def scene_background(rng: np.random.Generator, w: int, h: int) -> np.ndarray:
+def scene_background(rng: np.random.Generator, w: int, h: int, real_photo_prob: float = 0.0) -> np.ndarray:
     """Procedural 'photo': sky, buildings, windows, and the textures that look like text
     to an untrained detector: grass, fences, railings, bricks, foliage, tiles."""
+    photo = random_photo_crop(rng, w, h) if rng.random() < real_photo_prob else None
+    if photo is not None:   # a real photograph, sometimes with a fence or grass drawn in front
+        out = photo.astype(np.float32)
+        kind = rng.choice(["grass", "fence", "railing", "brick", "foliage", "tiles", "none"],
+                          p=[0.06, 0.06, 0.06, 0.04, 0.04, 0.04, 0.70])
+        return _finish_background(rng, out, str(kind), w, h)
     img = np.empty((h, w, 3), np.float32)
     sky = rng.integers(120, 240, 3).astype(np.float32)
     ground = rng.integers(30, 140, 3).astype(np.float32)
@@ -414,6 +423,11 @@ def scene_background(rng: np.random.Generator, w: int, h: int) -> np.ndarray:
                 for xx in range(bx + step // 2, bx + bw - step, step):
                     cv2.rectangle(out, (xx, yy), (xx + step // 2, yy + int(step * 0.6)), win, -1)
     kind = rng.choice(["grass", "fence", "railing", "brick", "foliage", "tiles", "none"])
+    return _finish_background(rng, out, str(kind), w, h)
+
+
+def _finish_background(rng: np.random.Generator, out: np.ndarray, kind: str, w: int, h: int) -> np.ndarray:
+    """Draw one text-like texture (grass, fence, ...) in front, then sensor noise and blur."""
     y0 = int(h * rng.uniform(0.4, 0.8))
     if kind == "grass":
         for _ in range(int(w * (h - y0) / 40)):
@@ -471,7 +485,7 @@ def _perspective_quad(rng: np.random.Generator, x: float, y: float, pw: float, p
 
 def layout_scene(rng, src: TextSource, fonts: FontBank, cfg: SynthConfig) -> Tuple[np.ndarray, List[TextItem]]:
     w, h = _page_size(rng, cfg, aspect=float(rng.uniform(1.3, 1.9)))
-    canvas = scene_background(rng, w, h)
+    canvas = scene_background(rng, w, h, cfg.real_photo_prob)
     items: List[TextItem] = []
     occupied: List[Tuple[float, float, float, float]] = []
     for _ in range(int(rng.integers(1, 6))):
@@ -524,14 +538,26 @@ def layout_negative(rng, src: TextSource, fonts: FontBank, cfg: SynthConfig) -> 
     """No text at all: textures and photo-like scenes that must produce no boxes."""
     w, h = _page_size(rng, cfg, aspect=float(rng.uniform(0.6, 1.8)))
     if rng.random() < 0.7:
-        return scene_background(rng, w, h), []
+        return scene_background(rng, w, h, cfg.real_photo_prob), []
     return _texture(rng, w, h), []
+
+
+def layout_html(rng, src: TextSource, fonts: FontBank, cfg: SynthConfig) -> Tuple[np.ndarray, List[TextItem]]:
+    """HTML templates rendered by headless Chromium (models/data/html_render.py)."""
+    from .html_render import layout_html as render
+    return render(rng, src, fonts, cfg)
+
+
+def layout_pdf(rng, src: TextSource, fonts: FontBank, cfg: SynthConfig) -> Tuple[np.ndarray, List[TextItem]]:
+    """Pages of installed PDF manuals rendered by poppler (models/data/pdf_render.py)."""
+    from .pdf_render import layout_pdf as render
+    return render(rng, src, fonts, cfg)
 
 
 LAYOUTS: Dict[str, Callable] = {
     "document": layout_document, "receipt": layout_receipt, "invoice": layout_invoice,
     "id_card": layout_id_card, "screenshot": layout_screenshot, "packaging": layout_packaging,
-    "scene": layout_scene, "negative": layout_negative,
+    "scene": layout_scene, "negative": layout_negative, "html": layout_html, "pdf": layout_pdf,
 }
 
 
@@ -640,6 +666,9 @@ def write_dataset(root, count: int, cfg: SynthConfig = SynthConfig(), split: str
     root = Path(root)
     (root / f"{split}_images").mkdir(parents=True, exist_ok=True)
     (root / f"{split}_gts").mkdir(parents=True, exist_ok=True)
+    if cfg.real_photo_prob > 0 and any(c in ("scene", "negative") and w > 0 for c, w in cfg.mix):
+        from .photos import prepare_photo_cache
+        prepare_photo_cache()   # decode the wallpapers once, before the workers start
     jobs = [(i, cfg, str(root), split, quality) for i in range(start, start + count)]
     results = []
     if workers > 1:
@@ -669,5 +698,6 @@ def write_dataset(root, count: int, cfg: SynthConfig = SynthConfig(), split: str
         categories[cat] = categories.get(cat, 0) + 1
     (root / f"{split}_synth_config.json").write_text(json.dumps(
         {"seed": cfg.seed, "mix": cfg.mix, "long_side": cfg.long_side, "photo_prob": cfg.photo_prob,
+         "real_photo_prob": cfg.real_photo_prob,
          "min_text_px": cfg.min_text_px}, indent=2), encoding="utf-8")
     return categories
