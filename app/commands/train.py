@@ -2,7 +2,9 @@
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
+import threading
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -55,11 +57,28 @@ def run(args: argparse.Namespace) -> int:
         elif e["type"] in ("log", "done"):
             print(e.get("message") or {k: v for k, v in e.items() if k not in ("type", "time")}, flush=True)
 
+    cancel = threading.Event()
     try:
-        trainer = Trainer(cfg, progress=progress)
+        trainer = Trainer(cfg, progress=progress, cancel=cancel)
     except (DatasetError, ValueError, FileNotFoundError) as exc:
         print(f"ERROR: {exc}", file=sys.stderr)
         return 2
+    _stop_on_signals(cancel)
     result = trainer.fit()
     print(f"weights: last {result.last_weights}, best {result.best_weights} (hmean {result.best_hmean})")
     return 130 if result.cancelled else 0
+
+
+def _stop_on_signals(cancel: threading.Event) -> None:
+    """SIGTERM (kill, stop scripts, spot-instance reclaim) and SIGINT (Ctrl-C, also when a
+    background shell ignored it) finish the current step and save a checkpoint, so
+    ``--resume`` loses nothing. A second signal stops at once."""
+    def handler(signum: int, frame: object) -> None:
+        if cancel.is_set():
+            raise SystemExit(130)
+        print(f"{signal.Signals(signum).name}: saving a checkpoint after this step "
+              f"(send it again to stop at once)", file=sys.stderr, flush=True)
+        cancel.set()
+
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, handler)
