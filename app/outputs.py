@@ -9,9 +9,10 @@ from __future__ import annotations
 import json
 import os
 import tempfile
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Dict, Iterable, List
+from typing import Any, Dict, Iterable, List, Sequence
 
 import cv2
 import numpy as np
@@ -23,9 +24,19 @@ from .visualize import draw_boxes
 IMAGE_EXTENSIONS = {".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp", ".gif", ".jfif"}
 
 
+TEMP_SUFFIX = ".tmp"   # atomic writes go to ``.<name>.<random>.tmp`` beside the target
+
+
 def atomic_write_bytes(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` so that readers see the old file or the whole new one.
+
+    The bytes go to a hidden temporary file in the same folder (same file system, so the
+    rename is atomic), are flushed to disk, and the file is renamed over ``path``. A
+    process killed before the rename leaves only a ``.<name>.*.tmp`` file, which
+    :func:`remove_stale_temp_files` clears on the next run.
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=TEMP_SUFFIX)
     try:
         with os.fdopen(fd, "wb") as f:
             f.write(data)
@@ -42,6 +53,23 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
 
 def atomic_write_text(path: Path, text: str) -> None:
     atomic_write_bytes(path, text.encode("utf-8"))
+
+
+def remove_stale_temp_files(folder: Path) -> int:
+    """Delete the temporary files a killed writer left in ``folder``; returns how many.
+
+    Only call this while no other writer uses the folder (``run_batch`` holds its lock):
+    a live writer's temporary file looks the same as a dead one's.
+    """
+    removed = 0
+    if folder.is_dir():
+        for p in folder.glob(f".*{TEMP_SUFFIX}"):
+            try:
+                p.unlink()
+                removed += 1
+            except FileNotFoundError:
+                pass
+    return removed
 
 
 def icdar_lines(result: DetectionResult) -> str:
@@ -67,6 +95,30 @@ def output_stem(path: Path, root: Path) -> str:
     return "__".join(rel.parts)
 
 
+def output_stems(files: Sequence[Path], root: Path) -> List[str]:
+    """:func:`output_stem` for each of ``files``, made unique within the run.
+
+    ``scan.jpg`` and ``scan.png`` in one folder would both write ``json/scan.json``, and
+    the second image would then count as done without ever being processed. Files whose
+    plain stems collide get their extension appended (``scan_jpg``, ``scan_png``), then a
+    counter if even that collides; for the same file list the names are always the same.
+    """
+    plain = [output_stem(f, root) for f in files]
+    counts = Counter(plain)
+    taken = {s for s in plain if counts[s] == 1}
+    stems = []
+    for f, stem in zip(files, plain):
+        if counts[stem] > 1:
+            base = f"{stem}_{f.suffix.lstrip('.')}" if f.suffix else stem
+            stem, n = base, 1
+            while stem in taken:
+                n += 1
+                stem = f"{base}_{n}"
+            taken.add(stem)
+        stems.append(stem)
+    return stems
+
+
 @dataclass
 class ResultWriter:
     """Writes ``json/``, ``visualization/`` and ``icdar/`` under ``out_dir``."""
@@ -84,8 +136,12 @@ class ResultWriter:
     def icdar_path(self, stem: str) -> Path:
         return self.out_dir / "icdar" / f"res_{stem}.txt"
 
-    def is_done(self, stem: str) -> bool:
-        """Done = a readable JSON (written last) and the other files beside it."""
+    def is_done(self, stem: str, image: Path | None = None) -> bool:
+        """Done = a readable, successful JSON (written last) and the other files beside it.
+
+        With ``image``, the JSON must also be about a file of that name: a result written
+        for another file under the same output name does not count.
+        """
         jp = self.json_path(stem)
         if not jp.is_file():
             return False
@@ -93,14 +149,32 @@ class ResultWriter:
             record = json.loads(jp.read_text(encoding="utf-8"))
         except (OSError, ValueError):
             return False
-        if not record.get("success", False):
+        if not isinstance(record, dict) or not record.get("success", False):
             return False  # failed images are retried on every run (the file may be fixed)
+        if image is not None and Path(str(record.get("image_path", ""))).name != image.name:
+            return False
         return ((not self.visualize or self.vis_path(stem).is_file())
                 and (not self.icdar or self.icdar_path(stem).is_file()))
 
+    def folders(self) -> List[Path]:
+        """The run folder and the per-kind folders the writer puts files in."""
+        return [self.out_dir, self.out_dir / "json", self.out_dir / "visualization", self.out_dir / "icdar"]
+
+    def remove_stale_temp_files(self) -> int:
+        """Clear what a killed run left half-written (see :func:`remove_stale_temp_files`)."""
+        return sum(remove_stale_temp_files(folder) for folder in self.folders())
+
     def write(self, stem: str, result: DetectionResult, record: Dict[str, Any],
               image: np.ndarray | None = None) -> None:
-        if result.success:
+        """Write the picture and ICDAR file of a success, then the JSON (last: it marks done).
+
+        A failure writes only its JSON and removes a picture or ICDAR file left from an
+        earlier success of the same name, so the folder never pairs a failure with boxes.
+        """
+        if not result.success:
+            for stale in (self.vis_path(stem), self.icdar_path(stem)):
+                stale.unlink(missing_ok=True)
+        else:
             if self.icdar:
                 atomic_write_text(self.icdar_path(stem), icdar_lines(result))
             if self.visualize and image is not None:

@@ -23,7 +23,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from app.batch import run_batch
+    from app.batch import FolderBusyError, run_batch
     from app.outputs import collect_images
 
     root = Path(args.input)
@@ -50,7 +50,12 @@ def run(args: argparse.Namespace) -> int:
             tqdm.write(f"failed: {record.get('error')}", file=sys.stderr)
 
     bar.n = 0
-    report = run_batch(detector, files, root, out_dir, overwrite=args.overwrite, progress=progress)
+    try:
+        report = run_batch(detector, files, root, out_dir, overwrite=args.overwrite, progress=progress)
+    except FolderBusyError as exc:
+        bar.close()
+        print(f"ERROR: {exc}", file=sys.stderr)
+        return 2
     bar.n = len(files) if not report.cancelled else bar.n
     bar.close()
     s = report.summary

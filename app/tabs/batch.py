@@ -16,7 +16,7 @@ import gradio as gr
 from app.batch import BatchReport, run_batch
 from app.context import WebContext
 from app.guards import friendly_errors, resolve_allowed
-from app.outputs import IMAGE_EXTENSIONS, ResultWriter, collect_images, output_stem
+from app.outputs import IMAGE_EXTENSIONS, ResultWriter, collect_images, output_stems
 from app.runs import folder_run_dir, stage_uploads, upload_run_dir, zip_results
 from app.settings import AppSettings
 
@@ -104,8 +104,8 @@ def _summary(report: BatchReport, run_dir: Path, stopped: str | None) -> str:
 def _gallery(files: Sequence[Path], root: Path, run_dir: Path, limit: int) -> List[Tuple[str, str]]:
     writer = ResultWriter(run_dir)
     items = []
-    for f in files:
-        vis = writer.vis_path(output_stem(f, root))
+    for f, stem in zip(files, output_stems(files, root)):
+        vis = writer.vis_path(stem)
         if vis.is_file():
             items.append((str(vis), f.name))
             if len(items) >= limit:
