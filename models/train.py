@@ -95,6 +95,16 @@ class TrainResult:
     history: List[Dict[str, Any]] = field(default_factory=list)
 
 
+def _ignore_stop_signals(worker_id: int) -> None:
+    """Data workers leave SIGINT/SIGTERM to the trainer, which finishes the step and saves a
+    checkpoint; a worker killed by a group-wide signal (Ctrl-C, ``pkill``, a service stop)
+    would otherwise abort the run with "DataLoader worker is killed" and no checkpoint."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+
+
 def _collate(batch: List[Dict[str, torch.Tensor]]) -> Dict[str, torch.Tensor]:
     return {k: torch.stack([b[k] for b in batch]) for k in batch[0]}
 
@@ -123,6 +133,9 @@ class Trainer:
         self.optimizer = self._build_optimizer()
         self.scaler = torch.amp.GradScaler("cuda") if self.amp_dtype == torch.float16 else None
         self.dataset = DetectionDataset(self.train_samples, AugmentConfig(size=cfg.input_size), cfg.seed)
+        if len(self.dataset) < cfg.batch_size:
+            raise ValueError(f"the training split has {len(self.dataset)} images, fewer than the batch size "
+                             f"{cfg.batch_size}; lower the batch size or add images")
         self.steps_per_epoch = max(1, len(self.dataset) // cfg.batch_size)
         self.total_steps = cfg.max_steps or cfg.epochs * self.steps_per_epoch
         self.step = 0
@@ -252,14 +265,17 @@ class Trainer:
         t_last, seen = time.time(), 0
         while self.step < self.total_steps:
             self.dataset.set_epoch(self.epoch)
+            # The epoch's order comes from (seed, epoch) alone; a run resumed mid-epoch drops
+            # the batches already trained on from the order instead of loading and skipping them.
             g = torch.Generator().manual_seed(cfg.seed * 1000 + self.epoch)
-            loader = DataLoader(self.dataset, batch_size=cfg.batch_size, shuffle=True, drop_last=True,
-                                num_workers=cfg.workers, collate_fn=_collate, generator=g,
+            order = torch.randperm(len(self.dataset), generator=g).tolist()
+            skip = max(0, self.step - self.epoch * self.steps_per_epoch)
+            loader = DataLoader(self.dataset, batch_size=cfg.batch_size, sampler=order[skip * cfg.batch_size:],
+                                drop_last=True, num_workers=cfg.workers, collate_fn=_collate,
+                                worker_init_fn=_ignore_stop_signals if cfg.workers else None,
                                 persistent_workers=False, prefetch_factor=4 if cfg.workers else None)
-            skip = self.step - self.epoch * self.steps_per_epoch   # resume mid-epoch
-            for i, batch in enumerate(loader):
-                if i < skip:
-                    continue
+            step_before = self.step
+            for batch in loader:
                 if self.cancel.is_set():
                     self._emit({"type": "log", "message": f"cancelled at step {self.step}"})
                     return True
@@ -277,8 +293,16 @@ class Trainer:
                     save_weights(self.model, self.workdir / "last.safetensors", self._meta())
                 if self.step >= self.total_steps:
                     break
-            self.epoch += 1
-            if self.test_samples and (self.epoch % cfg.eval_every_epochs == 0 or self.step >= self.total_steps):
+            # A run that stops at max_steps mid-epoch stays in that epoch, so a resume with a
+            # larger --max-steps continues the same epoch order.
+            if self.step == step_before:   # never loops forever on a set smaller than a batch
+                raise ValueError(f"{len(self.dataset)} training images give no full batch of "
+                                 f"{cfg.batch_size}; lower the batch size")
+            epoch_done = self.step >= (self.epoch + 1) * self.steps_per_epoch
+            if epoch_done:
+                self.epoch += 1
+            if self.test_samples and ((epoch_done and self.epoch % cfg.eval_every_epochs == 0)
+                                      or self.step >= self.total_steps):
                 self._evaluate_and_keep_best()
             self.save_checkpoint()
         return False

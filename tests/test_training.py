@@ -99,3 +99,34 @@ def test_resume_restores_step_optimizer_and_lr(tiny_set, tmp_path):
     assert torch.equal(s1[k]["exp_avg"].cpu(), s2[k]["exp_avg"].cpu())
     for (n1, p1), (n2, p2) in zip(t.model.state_dict().items(), t2.model.state_dict().items()):
         assert torch.equal(p1.cpu(), p2.cpu()), n1
+
+
+def test_resume_mid_epoch_continues_with_the_unseen_batches(tiny_set, tmp_path, monkeypatch):
+    """8 images, batch 2: 4 steps per epoch. Stopping after 1 step and resuming must train
+    on exactly the batches an uninterrupted run sees next (dropped from the order, not
+    loaded and skipped)."""
+    from models.train import Trainer
+
+    seen: list = []
+
+    def record(self, batch):
+        seen.append(round(float(batch["image"].double().sum()), 3))
+        return {"loss": 0.0}
+
+    monkeypatch.setattr(Trainer, "_train_step", record)
+    monkeypatch.setattr(Trainer, "_evaluate_and_keep_best", lambda self: None)
+    _trainer(tiny_set, tmp_path / "full", max_steps=6).fit()
+    full, seen[:] = list(seen), []
+    t1 = _trainer(tiny_set, tmp_path / "cut", max_steps=1)
+    t1.fit()
+    t2 = _trainer(tiny_set, tmp_path / "cut", max_steps=6, resume=True)
+    assert t2.step == 1
+    t2.fit()
+    assert len(full) == 6 and seen == full
+
+
+def test_batch_larger_than_the_training_set_is_explained(tiny_set, tmp_path):
+    from models.train import TrainConfig, Trainer
+
+    with pytest.raises(ValueError, match="fewer than the batch size"):
+        Trainer(TrainConfig(data_dir=str(tiny_set), workdir=str(tmp_path / "r"), batch_size=16, input_size=128))
