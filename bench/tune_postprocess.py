@@ -29,17 +29,20 @@ def main() -> None:
     ap.add_argument("--thresh", default="0.2,0.3")
     ap.add_argument("--box-thresh", default="0.3,0.4,0.5,0.6")
     ap.add_argument("--unclip", default="1.5,1.8,2.0,2.3")
+    ap.add_argument("--limit-side", type=int, default=DetectorConfig().limit_side, help="size policy for the forward pass")
+    ap.add_argument("--limit-type", choices=["max", "min"], default=DetectorConfig().limit_type)
     args = ap.parse_args()
     samples = read_split(args.data, args.split)
     if args.limit:
         samples = samples[: args.limit]
     det = TextDetector(weights=args.weights, device="cpu")
-    cfg = DetectorConfig()
+    cfg = DetectorConfig(limit_side=args.limit_side, limit_type=args.limit_type)
     cached = []
     for s in samples:
         x, info = prepare(load_image(str(s.image_path)), cfg)
         cached.append((det.backend.run(x[None])[0], info, s))
-    print(f"{len(cached)} images from {args.data} ({args.split}), weights {det.model_id}\n")
+    print(f"{len(cached)} images from {args.data} ({args.split}), weights {det.model_id}, "
+          f"limit {args.limit_type} {args.limit_side}\n")
     print("| thresh | box_thresh | unclip | precision | recall | hmean |\n|---|---|---|---|---|---|")
     best = None
     for t, bt, u in itertools.product(*(map(float, v.split(",")) for v in (args.thresh, args.box_thresh, args.unclip))):

@@ -38,6 +38,21 @@ def test_gt_line_parsing():
     assert parse_gt_line("1,2,3,4,5,6,7,8,###", "x").ignore
     assert parse_gt_line("1,2,3,4,5,6,7,8,9,10,11,12,curve", "x").points.shape == (6, 2)
     assert parse_gt_line("1,2,3,4,5,6,7,8,2024", "x").text == "2024"
+    # amounts written with commas are the text of a quad, not extra polygon points
+    r = parse_gt_line("1,2,3,4,5,6,7,8,90,655", "x")
+    assert r.text == "90,655" and r.points.shape == (4, 2)
+    assert parse_gt_line("1,2,3,4,5,6,7,8,12,345,678", "x").text == "12,345,678"
+
+
+def test_format_gt_round_trips_texts_with_commas_and_quotes():
+    from models.data.icdar import format_gt
+
+    quad = np.array([[1, 2], [30, 2], [30, 12], [1, 12]], np.float32)
+    texts = ["1,200,000 元", "90,655", 'say "hi", then', '"quoted"', "plain", "###"]
+    lines = format_gt((quad, t) for t in texts).splitlines()
+    for line, t in zip(lines, texts):
+        r = parse_gt_line(line, "x")
+        assert r.text == t and r.points.shape == (4, 2) and r.ignore is (t == "###")
     with pytest.raises(DatasetError, match="line 3"):
         parse_gt_line("1,2,3,oops", "gt_a.txt, line 3")
 

@@ -74,14 +74,21 @@ def parse_gt_line(line: str, where: str) -> Region | None:
             break
     else:
         k = len(fields)
-    # An odd count means the transcription starts with a number: give it back.
-    if len(coords) % 2 == 1:
+    if k == len(fields) and len(coords) > 9:
+        # Every field numeric and more than 4 points: an ICDAR line always ends with its
+        # transcription, so a number written with commas ("12,345.00") is the text of a
+        # quad, not a polygon's extra points.
+        coords, k = coords[:8], 8
+    elif len(coords) % 2 == 1:
+        # An odd count means the transcription starts with a number: give it back.
         coords.pop()
         k -= 1
     if len(coords) < 8:
         raise DatasetError(f"{where}: expected at least 4 points 'x1,y1,...,x4,y4,text', "
                            f"found {len(coords) // 2} point(s) in {line[:80]!r}")
     text = ",".join(fields[k:]).strip()
+    if len(text) >= 2 and text[0] == text[-1] == '"':   # quoted by format_gt: commas inside
+        text = text[1:-1].replace('""', '"')
     pts = np.asarray(coords, np.float32).reshape(-1, 2)
     if not np.isfinite(pts).all():
         raise DatasetError(f"{where}: coordinates must be finite numbers")
@@ -186,5 +193,8 @@ def format_gt(regions: Iterable[Tuple[np.ndarray, str]]) -> str:
     lines = []
     for pts, text in regions:
         coords = ",".join(str(int(round(v))) for v in np.asarray(pts).reshape(-1))
+        if "," in text or (text.startswith('"') and text.endswith('"')):
+            # quoted, so "1,200,000 元" cannot be read back as two more polygon points
+            text = '"' + text.replace('"', '""') + '"'
         lines.append(f"{coords},{text}")
     return "\n".join(lines) + ("\n" if lines else "")
