@@ -19,14 +19,14 @@ class DetectorConfig:
     """
 
     thresh: float = 0.2              # binarisation of the probability map (seed slider)
-    box_thresh: float = 0.5          # minimum mean probability of a region
-    unclip_ratio: float = 1.5        # DB offset D = A * r / L when growing the shrunk kernel
+    box_thresh: float = 0.4          # minimum mean probability of a region (tuned: MODEL_CARD.md)
+    unclip_ratio: float = 1.4        # DB offset D = A * r / L when growing the shrunk kernel (tuned)
     max_candidates: int = 1000       # contours examined per image
     min_size: int = 3                # drop boxes whose short side (in input pixels) is smaller
     score_mode: str = "fast"         # "fast": mean over the box; "slow": mean over the polygon
     box_type: str = "quad"           # "quad": min-area quadrilateral; "poly": polygon as well
     use_dilation: bool = False       # 2x2 dilation of the bitmap (joins broken strokes)
-    limit_side: int = 960            # size policy: see limit_type
+    limit_side: int = 1280           # size policy: see limit_type (1280: small receipt text survives)
     limit_type: str = "max"          # "max": long side <= limit_side; "min": short side >= limit_side
     max_side: int = 2048             # hard cap on the long side whatever the policy
     max_megapixels: float = 40.0     # decoded images above this are refused

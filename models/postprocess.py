@@ -90,8 +90,8 @@ def box_score_slow(prob: np.ndarray, contour: np.ndarray) -> float:
 class DBPostProcess:
     """Turns a probability map into boxes in original image coordinates."""
 
-    def __init__(self, thresh: float = 0.2, box_thresh: float = 0.5, max_candidates: int = 1000,
-                 unclip_ratio: float = 1.5, min_size: int = 3, score_mode: str = "fast",
+    def __init__(self, thresh: float = 0.2, box_thresh: float = 0.4, max_candidates: int = 1000,
+                 unclip_ratio: float = 1.4, min_size: int = 3, score_mode: str = "fast",
                  box_type: str = "quad", use_dilation: bool = False) -> None:
         if score_mode not in ("fast", "slow"):
             raise ValueError(f"score_mode must be 'fast' or 'slow', got {score_mode!r}")
