@@ -274,7 +274,6 @@ class Trainer:
                                 drop_last=True, num_workers=cfg.workers, collate_fn=_collate,
                                 worker_init_fn=_ignore_stop_signals if cfg.workers else None,
                                 persistent_workers=False, prefetch_factor=4 if cfg.workers else None)
-            step_before = self.step
             for batch in loader:
                 if self.cancel.is_set():
                     self._emit({"type": "log", "message": f"cancelled at step {self.step}"})
@@ -295,9 +294,6 @@ class Trainer:
                     break
             # A run that stops at max_steps mid-epoch stays in that epoch, so a resume with a
             # larger --max-steps continues the same epoch order.
-            if self.step == step_before:   # never loops forever on a set smaller than a batch
-                raise ValueError(f"{len(self.dataset)} training images give no full batch of "
-                                 f"{cfg.batch_size}; lower the batch size")
             epoch_done = self.step >= (self.epoch + 1) * self.steps_per_epoch
             if epoch_done:
                 self.epoch += 1

@@ -104,7 +104,6 @@ def random_photo_crop(rng: np.random.Generator, w: int, h: int) -> np.ndarray | 
     # the crop covers 25-100 % of the photo's short side, so details and wide views both occur
     cover = max(w / pw, h / ph)
     zoom = cover * rng.uniform(1.0, 3.0)
-    zoom = max(zoom, cover)
     cw, ch = min(pw, int(round(w / zoom))), min(ph, int(round(h / zoom)))
     x0 = int(rng.integers(0, pw - cw + 1))
     y0 = int(rng.integers(0, ph - ch + 1))

@@ -395,15 +395,17 @@ def layout_packaging(rng, src: TextSource, fonts: FontBank, cfg: SynthConfig) ->
     return c
 
 
+TEXTURES = ("grass", "fence", "railing", "brick", "foliage", "tiles", "none")
+
+
 def scene_background(rng: np.random.Generator, w: int, h: int, real_photo_prob: float = 0.0) -> np.ndarray:
-    """Procedural 'photo': sky, buildings, windows, and the textures that look like text
-    to an untrained detector: grass, fences, railings, bricks, foliage, tiles."""
+    """A 'photo' for scene text and negatives: with ``real_photo_prob`` a crop of a real
+    photograph (photos.py), else a procedural street (sky, buildings, windows); either way
+    often with one of the textures that look like text to an untrained detector in front."""
     photo = random_photo_crop(rng, w, h) if rng.random() < real_photo_prob else None
-    if photo is not None:   # a real photograph, sometimes with a fence or grass drawn in front
-        out = photo.astype(np.float32)
-        kind = rng.choice(["grass", "fence", "railing", "brick", "foliage", "tiles", "none"],
-                          p=[0.06, 0.06, 0.06, 0.04, 0.04, 0.04, 0.70])
-        return _finish_background(rng, out, str(kind), w, h)
+    if photo is not None:   # real photos are busy already: a texture in front only sometimes
+        kind = rng.choice(TEXTURES, p=[0.06, 0.06, 0.06, 0.04, 0.04, 0.04, 0.70])
+        return _finish_background(rng, photo.astype(np.float32), str(kind), w, h)
     img = np.empty((h, w, 3), np.float32)
     sky = rng.integers(120, 240, 3).astype(np.float32)
     ground = rng.integers(30, 140, 3).astype(np.float32)
@@ -422,7 +424,7 @@ def scene_background(rng: np.random.Generator, w: int, h: int, real_photo_prob: 
             for yy in range(by + step // 2, by + bh - step, step):
                 for xx in range(bx + step // 2, bx + bw - step, step):
                     cv2.rectangle(out, (xx, yy), (xx + step // 2, yy + int(step * 0.6)), win, -1)
-    kind = rng.choice(["grass", "fence", "railing", "brick", "foliage", "tiles", "none"])
+    kind = rng.choice(TEXTURES)
     return _finish_background(rng, out, str(kind), w, h)
 
 
