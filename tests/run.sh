@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# The project's test command (README, .ci/run): set up .venv with the dev requirements,
-# then run the whole pytest suite.
+# The project's test command (README, .ci/run): install the Debian packages the tests need
+# (only those missing), set up .venv with the dev requirements, then run the whole suite.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+bash "$root/scripts/ensure_system_packages.sh"
 bash "$root/scripts/ensure_venv.sh" requirements-dev.txt
 cd "$root"
 exec .venv/bin/python -m pytest -q -p no:cacheprovider --timeout=600 tests "$@"

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import gzip
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -21,10 +20,6 @@ from models.data.layout_boxes import EngineUnavailable
 from models.data.synth import SynthConfig, render_sample, write_dataset
 
 ROOT = Path(__file__).resolve().parent.parent
-HAS_CHROMIUM = Path("/usr/bin/chromium").is_file()
-HAS_POPPLER = shutil.which("pdftoppm") is not None and shutil.which("pdftotext") is not None
-needs_chromium = pytest.mark.skipif(not HAS_CHROMIUM, reason="/usr/bin/chromium is absent (apt-get install chromium)")
-needs_poppler = pytest.mark.skipif(not HAS_POPPLER, reason="pdftoppm is absent (apt-get install poppler-utils)")
 
 SMALL = dict(long_side=(360, 480), photo_prob=0.0)
 
@@ -125,7 +120,6 @@ def _roundtrip(tmp_path: Path, cfg: SynthConfig, count: int) -> None:
 
 
 # --------------------------------------------------------------------------- pdf
-@needs_poppler
 def test_pdf_pages_boxes_on_ink_and_deterministic(pdf_dir, monkeypatch):
     monkeypatch.setenv("SYNTH_PDF_DIRS", str(pdf_dir))
     from models.data.pdf_render import catalog
@@ -142,7 +136,6 @@ def test_pdf_pages_boxes_on_ink_and_deterministic(pdf_dir, monkeypatch):
     _same(render_sample(1, cfg), render_sample(1, cfg))
 
 
-@needs_poppler
 def test_pdf_words_and_degraded_roundtrip(pdf_dir, monkeypatch, tmp_path):
     monkeypatch.setenv("SYNTH_PDF_DIRS", str(pdf_dir))
     from models.data.pdf_render import layout_pdf
@@ -154,7 +147,6 @@ def test_pdf_words_and_degraded_roundtrip(pdf_dir, monkeypatch, tmp_path):
     _roundtrip(tmp_path, SynthConfig(seed=12, mix=(("pdf", 1.0),), long_side=(360, 480), photo_prob=1.0), 2)
 
 
-@needs_poppler
 def test_pdf_missing_manuals_is_a_clear_error(tmp_path, monkeypatch):
     from models.data.pdf_render import check_available
 
@@ -175,7 +167,6 @@ def browser():
     html_render.close_engine()
 
 
-@needs_chromium
 def test_html_pages_boxes_on_ink_and_deterministic(browser, tmp_path):
     cfg = SynthConfig(seed=21, mix=(("html", 1.0),), **SMALL)
     for i in range(2):
@@ -186,7 +177,6 @@ def test_html_pages_boxes_on_ink_and_deterministic(browser, tmp_path):
     _roundtrip(tmp_path, SynthConfig(seed=22, mix=(("html", 1.0),), long_side=(360, 480), photo_prob=1.0), 2)
 
 
-@needs_chromium
 def test_html_templates_lines_and_words(browser):
     from models.data.fonts import font_bank
     from models.data.html_render import layout_html
@@ -200,7 +190,6 @@ def test_html_templates_lines_and_words(browser):
     assert len(words) > len(lines)
 
 
-@needs_chromium
 def test_html_missing_chromium_is_a_clear_error(tmp_path):
     from models.data.html_render import HtmlEngine
 

@@ -85,7 +85,7 @@ def test_malformed_datasets_are_explained(tmp_path, tiny_set):
 def _trainer(tiny_set, workdir, **kw):
     from models.train import TrainConfig, Trainer
 
-    cfg = TrainConfig(data_dir=str(tiny_set), workdir=str(workdir), batch_size=2, input_size=128,
+    cfg = TrainConfig(data=str(tiny_set), workdir=str(workdir), batch_size=2, input_size=128,
                       optimizer="adam", lr=1e-3, workers=0, checkpoint_every=2, eval_limit=1, **kw)
     return Trainer(cfg)
 
@@ -144,4 +144,31 @@ def test_batch_larger_than_the_training_set_is_explained(tiny_set, tmp_path):
     from models.train import TrainConfig, Trainer
 
     with pytest.raises(ValueError, match="fewer than the batch size"):
-        Trainer(TrainConfig(data_dir=str(tiny_set), workdir=str(tmp_path / "r"), batch_size=16, input_size=128))
+        Trainer(TrainConfig(data=str(tiny_set), workdir=str(tmp_path / "r"), batch_size=16, input_size=128))
+
+
+def test_a_mix_of_sources_trains_by_weight_and_validates_per_source(tiny_set, tmp_path_factory, tmp_path):
+    """Two sources (one with a held-out split from a mix file), frozen stem and layer1:
+    validation reports each source, the split is written down, frozen weights stay put."""
+    from models.train import TrainConfig, Trainer
+
+    other = tmp_path_factory.mktemp("other")
+    write_dataset(other, 6, SynthConfig(seed=9, long_side=(320, 400)), "train")
+    mix = tmp_path / "mix.toml"
+    mix.write_text(f'seed = 5\n[[source]]\nname = "held"\npath = "{other}"\nweight = 3\nholdout = 2\n')
+    cfg = TrainConfig(data=(f"{tiny_set}:1", str(mix)), workdir=str(tmp_path / "run"), batch_size=2,
+                      input_size=128, optimizer="adam", lr=1e-3, workers=0, max_steps=2, eval_every=1,
+                      eval_limit=1, freeze=2)
+    t = Trainer(cfg)
+    assert len(t.train_samples) == 8 + 4 and len(t.test_samples) == 1 + 1
+    assert t.weights[8:].sum() == pytest.approx(0.75)
+    stem_before = {k: v.clone() for k, v in t.model.backbone.stem.state_dict().items()}
+    t.fit()
+    for k, v in t.model.backbone.stem.state_dict().items():
+        assert torch.equal(v, stem_before[k]), k                 # weights and BN statistics frozen
+    split = json.loads((tmp_path / "run" / "split.json").read_text())
+    assert [s["name"] for s in split["sources"]] == [tiny_set.name, "held"] and split["seed"] == 5
+    assert len(split["sources"][1]["val_images"]) == 2
+    evals = [json.loads(l) for l in (tmp_path / "run" / "log.jsonl").read_text().splitlines()]
+    evals = [e for e in evals if e["type"] == "eval"]
+    assert evals and set(evals[-1]["per_source"]) == {tiny_set.name, "held"}

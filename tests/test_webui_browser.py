@@ -1,6 +1,6 @@
 """The WebUI in a real browser: Debian's chromium, headless, driven by Playwright.
 
-Never `playwright install`: .ci/run installs the `chromium` Debian package, and the test
+Never `playwright install`: tests/run.sh installs the `chromium` Debian package, and the test
 points Playwright at /usr/bin/chromium.
 """
 from __future__ import annotations
@@ -11,11 +11,9 @@ import pytest
 
 from webui_server import running_server, write_page
 
-CHROMIUM = Path("/usr/bin/chromium")
-if not CHROMIUM.exists():
-    pytest.skip("Debian chromium is not installed at /usr/bin/chromium (apt-get install chromium)",
-                allow_module_level=True)
-sync_api = pytest.importorskip("playwright.sync_api", reason="the playwright package is not installed")
+from playwright import sync_api
+
+CHROMIUM = Path("/usr/bin/chromium")   # scripts/ensure_system_packages.sh installs it
 
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
         "--no-first-run"]

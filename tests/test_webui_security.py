@@ -26,10 +26,9 @@ import pytest
 from bad_inputs import write_corpus
 from webui_server import ROOT, running_server, write_page
 
-gradio_client = pytest.importorskip("gradio_client")
-httpx = pytest.importorskip("httpx")
-from gradio_client import Client, handle_file  # noqa: E402
-from gradio_client.exceptions import AppError, AuthenticationError  # noqa: E402
+import httpx
+from gradio_client import Client, handle_file
+from gradio_client.exceptions import AppError, AuthenticationError
 
 USER, PASSWORD = "tester", "pa:ss word"   # a password may hold ':' and spaces
 

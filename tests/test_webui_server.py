@@ -11,9 +11,8 @@ import pytest
 
 from webui_server import ROOT, running_server, write_page
 
-gradio_client = pytest.importorskip("gradio_client")
-from gradio_client import Client, handle_file  # noqa: E402
-from gradio_client.exceptions import AppError  # noqa: E402
+from gradio_client import Client, handle_file
+from gradio_client.exceptions import AppError
 
 SEED_KEYS = {"image_path", "boxes", "scores", "success", "inference_time"}
 
@@ -103,7 +102,6 @@ def test_batch_server_folder_is_confined_and_resumes(client, server, page, tmp_p
 
 
 def test_export_tab_exports_verifies_and_serves_onnx(client, page):
-    pytest.importorskip("models.export")
     with pytest.raises(AppError, match="multiple of 32"):
         client.predict(810, 800, False, "fp32", api_name="/export_onnx")
     report, download, sample = client.predict(320, 320, False, "fp32", api_name="/export_onnx")

@@ -6,15 +6,14 @@ import threading
 import time
 from pathlib import Path
 
+import gradio as gr
 import pytest
 
-gr = pytest.importorskip("gradio")
-
-from app.context import WebContext  # noqa: E402
-from app.guards import friendly_errors, resolve_allowed  # noqa: E402
-from app.jobs import CANCELLED, DONE, FAILED, JobBusyError, JobRunner  # noqa: E402
-from app.service import DetectorService  # noqa: E402
-from app.settings import (AppSettings, ModelSettings, StorageSettings, parse_auth,  # noqa: E402
+from app.context import WebContext
+from app.guards import friendly_errors, resolve_allowed
+from app.jobs import CANCELLED, DONE, FAILED, JobBusyError, JobRunner
+from app.service import DetectorService
+from app.settings import (AppSettings, ModelSettings, StorageSettings, parse_auth,
                           parse_roots)
 
 
@@ -99,7 +98,6 @@ def _wait(jobs: JobRunner, timeout: float = 600) -> None:
 
 
 def test_train_tab_runs_a_job_and_switches_weights(tmp_path, random_weights):
-    pytest.importorskip("models.train", reason="the training module is not in this checkout yet")
     from models.data.synth import SynthConfig, write_dataset
 
     from app.tabs.train import check_dataset, new_weights, refresh, start_training

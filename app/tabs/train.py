@@ -167,7 +167,7 @@ def start_training(ctx: WebContext, folder: str, batch_size: float, epochs: floa
         raise ValueError(f"学习率 Learning rate must be in (0, 1] (got {lr}).")
     init = str(ctx.service.require_weights()) if from_current else None
     run = time.strftime("run_%Y%m%d_%H%M%S")
-    cfg = TrainConfig(data_dir=str(root), epochs=int(epochs), batch_size=int(batch_size), lr=float(lr),
+    cfg = TrainConfig(data=str(root), epochs=int(epochs), batch_size=int(batch_size), lr=float(lr),
                       workdir=str(ctx.settings.storage.workdir_root / run), init_weights=init,
                       device=ctx.settings.model.device)
     cfg.validate()

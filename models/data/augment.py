@@ -16,13 +16,15 @@ import cv2
 import numpy as np
 from shapely.geometry import Polygon, box as shapely_box
 
+from ..config import DetectorConfig
+
 
 @dataclass(frozen=True)
 class AugmentConfig:
     size: int = 512                         # square training crop
     scale_range: Tuple[float, float] = (0.5, 3.0)
     scale_wide_prob: float = 0.35           # else a gentle 0.75..1.33 scale
-    infer_long_side: int = 960              # scales are relative to how inference sees the image
+    infer_long_side: int = DetectorConfig().limit_side   # scales are relative to how inference sees the image
     max_rotation: float = 10.0              # degrees
     rotation_prob: float = 0.5
     flip_prob: float = 0.0                  # mirrored text is not text users see; off by default

@@ -9,7 +9,11 @@ List files hold one image name per line, or ``train_images/x.jpg train_gts/gt_x.
 per line. Ground truth is ``gt_<stem>.txt`` or ``<stem>.txt``, UTF-8 with or without
 BOM, one region per line: ``x1,y1,...,xn,yn,transcription`` (n >= 4; more than 4 points
 is a polygon; the transcription may itself contain commas; ``###`` marks a region to
-ignore). Every problem is reported with the file and line number before training starts.
+ignore). ICDAR 2013 lines, ``left, top, right, bottom, "text"`` (commas or spaces), are
+read in the same folders as axis-aligned quads. A folder with a PaddleOCR label file
+instead (``label.txt``, ``Label.txt`` or ``<split>_label.txt``) is read by
+:mod:`models.data.paddle_label`. Every problem is reported with the file and line number
+before training starts.
 """
 from __future__ import annotations
 
@@ -60,11 +64,45 @@ class DatasetSummary:
         return f"{self.root} — " + "; ".join(parts)
 
 
+def _rect_region(coords: List[float], text: str, where: str) -> Region:
+    """An ICDAR 2013 ``left, top, right, bottom`` box as a clockwise quad."""
+    left, top, right, bottom = coords
+    if not all(np.isfinite(coords)):
+        raise DatasetError(f"{where}: coordinates must be finite numbers")
+    if right < left or bottom < top:
+        raise DatasetError(f"{where}: ICDAR 2013 box 'left, top, right, bottom' needs right >= left and "
+                           f"bottom >= top (got {left:g}, {top:g}, {right:g}, {bottom:g})")
+    pts = np.array([[left, top], [right, top], [right, bottom], [left, bottom]], np.float32)
+    # A zero-width box (a lone stroke in the official labels) cannot be learnt: don't care.
+    return Region(pts, text, ignore=(text == IGNORE_TEXT or right == left or bottom == top))
+
+
+def _unquote(text: str) -> str:
+    if len(text) >= 2 and text[0] == text[-1] == '"':   # quoted: commas or quotes inside
+        return text[1:-1].replace('""', '"').replace('\\"', '"')
+    return text
+
+
+def _parse_icdar2013_spaces(line: str) -> Tuple[List[float], str] | None:
+    """``38 43 920 215 "Tiredness"`` (ICDAR 2013 focused scene text); None if not that form."""
+    parts = line.split(None, 4)
+    if len(parts) < 4:
+        return None
+    try:
+        coords = [float(v) for v in parts[:4]]
+    except ValueError:
+        return None
+    return coords, (parts[4].strip() if len(parts) > 4 else "")
+
+
 def parse_gt_line(line: str, where: str) -> Region | None:
-    """Parse one ground-truth line; ``None`` for blank lines."""
+    """Parse one ground-truth line (ICDAR 2015 points or ICDAR 2013 box); ``None`` for blank lines."""
     line = line.strip().lstrip("\ufeff")
     if not line:
         return None
+    spaced = _parse_icdar2013_spaces(line) if "," not in line.split(None, 1)[0] else None
+    if spaced is not None:
+        return _rect_region(spaced[0], _unquote(spaced[1]), where)
     fields = line.split(",")
     coords: List[float] = []
     for k, f in enumerate(fields):
@@ -83,12 +121,13 @@ def parse_gt_line(line: str, where: str) -> Region | None:
         # An odd count means the transcription starts with a number: give it back.
         coords.pop()
         k -= 1
+    if len(coords) == 4:
+        return _rect_region(coords, _unquote(",".join(fields[k:]).strip()), where)
     if len(coords) < 8:
-        raise DatasetError(f"{where}: expected at least 4 points 'x1,y1,...,x4,y4,text', "
-                           f"found {len(coords) // 2} point(s) in {line[:80]!r}")
-    text = ",".join(fields[k:]).strip()
-    if len(text) >= 2 and text[0] == text[-1] == '"':   # quoted by format_gt: commas inside
-        text = text[1:-1].replace('""', '"')
+        raise DatasetError(f"{where}: expected at least 4 points 'x1,y1,...,x4,y4,text' (ICDAR 2015) or "
+                           f"'left, top, right, bottom, \"text\"' (ICDAR 2013), found {len(coords)} number(s) "
+                           f"in {line[:80]!r}")
+    text = _unquote(",".join(fields[k:]).strip())
     pts = np.asarray(coords, np.float32).reshape(-1, 2)
     if not np.isfinite(pts).all():
         raise DatasetError(f"{where}: coordinates must be finite numbers")
@@ -147,13 +186,27 @@ def _list_entries(root: Path, split: str) -> List[Tuple[Path, Path | None, str]]
     return entries
 
 
+def has_split(root: str | Path, split: str) -> bool:
+    """Whether the folder holds this split in any layout we read."""
+    from .paddle_label import find_label_file
+
+    root = Path(root)
+    return (root / f"{split}_images").is_dir() or find_label_file(root, split) is not None
+
+
 def read_split(root: str | Path, split: str = "train") -> List[Sample]:
     """All samples of a split, validated. Raises :class:`DatasetError` on any problem."""
+    from .paddle_label import find_label_file, read_label_file
+
     root = Path(root)
     img_dir, gt_dir = root / f"{split}_images", root / f"{split}_gts"
+    label_file = None if img_dir.is_dir() else find_label_file(root, split)
+    if label_file is not None:
+        return read_label_file(label_file)
     if not img_dir.is_dir():
         raise DatasetError(f"{root}: missing folder {split}_images/ (expected the ICDAR-2015 layout: "
-                           f"{split}_images/, {split}_gts/, {split}_list.txt)")
+                           f"{split}_images/, {split}_gts/, {split}_list.txt; or a PaddleOCR label file "
+                           f"{'label.txt or ' if split == 'train' else ''}{split}_label.txt)")
     if not gt_dir.is_dir():
         raise DatasetError(f"{root}: missing folder {split}_gts/ beside {split}_images/")
     samples = []
@@ -180,7 +233,7 @@ def validate_dataset(root: str | Path, splits: Sequence[str] = ("train", "test")
         raise DatasetError(f"{root}: dataset folder not found")
     counts, regions = {}, {}
     for split in splits:
-        if split not in required and not (root / f"{split}_images").is_dir():
+        if split not in required and not has_split(root, split):
             continue
         samples = read_split(root, split)
         counts[split] = len(samples)

@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Release-2 training: real photos and scans (../shared/datasets) mixed with renders.
+#
+#   bash scripts/train_release2.sh [RUN] [MAX_STEPS] [LR]     (defaults: release2_a, 1000, 5e-4)
+#
+# 1. Renders the 2,000 training renders and 60 validation renders when missing (the first
+#    2,000 of release 1's set: same seed and mix, see weights/MODEL_CARD.md).
+# 2. Resumes workdirs/RUN/checkpoint.pt when it exists; otherwise fine-tunes the released
+#    weights. The mix, sampling weights and held-out validation images are in
+#    scripts/mixes/release2.toml (split written to workdirs/RUN/split.json).
+# SIGTERM or Ctrl-C saves a checkpoint after the current step; the same command continues.
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$root"
+bash scripts/ensure_venv.sh requirements.txt
+run="${1:-release2_a}"
+max_steps="${2:-1000}"
+lr="${3:-5e-4}"
+py=.venv/bin/python
+renders=data_cache/synth_v2
+train_mix=document=0.12,receipt=0.13,invoice=0.08,id_card=0.06,screenshot=0.07,packaging=0.08,scene=0.14,negative=0.09,html=0.14,pdf=0.09
+test_mix=document=0.15,receipt=0.15,invoice=0.12,id_card=0.1,screenshot=0.1,packaging=0.1,scene=0.13,negative=0.05,html=0.06,pdf=0.04
+$py -m app synth --count 2000 --output "$renders" --workers 2 --seed 0 --mix "$train_mix"
+$py -m app synth --count 60 --split test --output "$renders" --workers 2 --seed 1000 --mix "$test_mix"
+
+common=(--data scripts/mixes/release2.toml --optimizer adam --lr "$lr" --warmup-steps 50 --max-steps "$max_steps"
+        --input-size 384 --batch-size 8 --workers 1 --checkpoint-every 100 --eval-every 250 --eval-limit 100
+        --workdir "workdirs/$run")
+if [ -f "workdirs/$run/checkpoint.pt" ]; then
+    exec $py -m app train "${common[@]}" --resume
+else
+    exec $py -m app train "${common[@]}" --init weights/db_resnet18.safetensors
+fi
