@@ -1,8 +1,14 @@
-"""Choose post-processing defaults on a labelled validation split: one forward pass per image
-(probability maps cached), then a grid over thresh / box_thresh / unclip_ratio. Prints a table
-of P/R/hmean; the model card's defaults come from it.
+"""Choose post-processing defaults on labelled validation images: one forward pass per
+image and size policy (probability maps cached), then a grid over thresh / box_thresh /
+unclip_ratio. Prints P/R/hmean per source and the mean over sources (the number the
+defaults are chosen by, so one large source cannot outvote a small one).
 
-    .venv/bin/python bench/tune_postprocess.py --data data_cache/synth_v1 --weights weights/db_resnet18.safetensors
+    .venv/bin/python bench/tune_postprocess.py --data scripts/mixes/release2.toml --weights W
+    .venv/bin/python bench/tune_postprocess.py --data data_cache/synth_v2 --split test
+
+``--data`` takes what `train --data` takes: with a mix file the held-out validation images
+of every source are used (the same seeded split as training); a plain folder uses its
+``--split``.
 """
 from __future__ import annotations
 
@@ -10,51 +16,77 @@ import argparse
 import itertools
 import sys
 from pathlib import Path
+from typing import Dict, List, Tuple
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from models import DetectorConfig, TextDetector, load_image  # noqa: E402
-from models.data.icdar import read_split  # noqa: E402
+from models.data.icdar import Sample, read_split  # noqa: E402
+from models.data.mix import load_sources, resolve_sources  # noqa: E402
 from models.metrics import DetectionMetric  # noqa: E402
 from models.postprocess import DBPostProcess  # noqa: E402
 from models.preprocess import prepare  # noqa: E402
 
 
+def validation_sets(specs: List[str], split: str, limit: int) -> Dict[str, List[Sample]]:
+    """Source name -> validation samples."""
+    if len(specs) == 1 and Path(specs[0]).is_dir():
+        sets = {Path(specs[0]).name: read_split(specs[0], split)}
+    else:
+        sources, seed = resolve_sources(specs)
+        sets = {ls.source.label: ls.val for ls in load_sources(sources, seed) if ls.val}
+    return {k: (v[:limit] if limit else v) for k, v in sets.items()}
+
+
+def floats(text: str) -> List[float]:
+    return [float(v) for v in text.split(",")]
+
+
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__)
-    ap.add_argument("--data", required=True)
-    ap.add_argument("--split", default="test")
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--data", required=True, action="append", help="as for `train --data`")
+    ap.add_argument("--split", default="test", help="split of a plain folder")
     ap.add_argument("--weights")
-    ap.add_argument("--limit", type=int, default=0)
+    ap.add_argument("--limit", type=int, default=0, help="images per source (0 = all)")
     ap.add_argument("--thresh", default="0.2,0.3")
     ap.add_argument("--box-thresh", default="0.3,0.4,0.5,0.6")
-    ap.add_argument("--unclip", default="1.5,1.8,2.0,2.3")
-    ap.add_argument("--limit-side", type=int, default=DetectorConfig().limit_side, help="size policy for the forward pass")
-    ap.add_argument("--limit-type", choices=["max", "min"], default=DetectorConfig().limit_type)
+    ap.add_argument("--unclip", default="1.4,1.6,1.8")
+    ap.add_argument("--sizes", default=f"{DetectorConfig().limit_type}:{DetectorConfig().limit_side}",
+                    help="size policies to compare, e.g. max:960,max:1280,min:736")
     args = ap.parse_args()
-    samples = read_split(args.data, args.split)
-    if args.limit:
-        samples = samples[: args.limit]
+    sets = validation_sets(args.data, args.split, args.limit)
     det = TextDetector(weights=args.weights, device="cpu")
-    cfg = DetectorConfig(limit_side=args.limit_side, limit_type=args.limit_type)
-    cached = []
-    for s in samples:
-        x, info = prepare(load_image(str(s.image_path)), cfg)
-        cached.append((det.backend.run(x[None])[0], info, s))
-    print(f"{len(cached)} images from {args.data} ({args.split}), weights {det.model_id}, "
-          f"limit {args.limit_type} {args.limit_side}\n")
-    print("| thresh | box_thresh | unclip | precision | recall | hmean |\n|---|---|---|---|---|---|")
-    best = None
-    for t, bt, u in itertools.product(*(map(float, v.split(",")) for v in (args.thresh, args.box_thresh, args.unclip))):
-        post = DBPostProcess(thresh=t, box_thresh=bt, unclip_ratio=u)
-        metric = DetectionMetric()
-        for prob, info, s in cached:
-            metric.update(post(prob, info).quads, s.polygons, s.ignore)
-        r = metric.result()
-        print(f"| {t} | {bt} | {u} | {r['precision']:.3f} | {r['recall']:.3f} | {r['hmean']:.3f} |", flush=True)
-        if best is None or r["hmean"] > best[0]:
-            best = (r["hmean"], t, bt, u)
-    print(f"\nbest hmean {best[0]:.3f} at thresh {best[1]}, box_thresh {best[2]}, unclip_ratio {best[3]}")
+    print(f"weights {det.model_id}; validation: " + ", ".join(f"{k} {len(v)}" for k, v in sets.items()) + "\n")
+    names = list(sets)
+    print("| size | thresh | box_thresh | unclip | " + " | ".join(names) + " | mean hmean | P / R (all) |")
+    print("|---" * (len(names) + 6) + "|")
+    best: Tuple[float, str] | None = None
+    for policy in args.sizes.split(","):
+        kind, side = policy.split(":")
+        cfg = DetectorConfig(limit_type=kind, limit_side=int(side))
+        cached = {}
+        for name, samples in sets.items():
+            cached[name] = []
+            for s in samples:
+                x, info = prepare(load_image(str(s.image_path)), cfg)
+                cached[name].append((det.backend.run(x[None])[0], info, s))
+        for t, bt, u in itertools.product(floats(args.thresh), floats(args.box_thresh), floats(args.unclip)):
+            post = DBPostProcess(thresh=t, box_thresh=bt, unclip_ratio=u)
+            total, hmeans = DetectionMetric(), []
+            for name in names:
+                metric = DetectionMetric()
+                for prob, info, s in cached[name]:
+                    quads = post(prob, info).quads
+                    metric.update(quads, s.polygons, s.ignore)
+                    total.update(quads, s.polygons, s.ignore)
+                hmeans.append(metric.result()["hmean"])
+            mean = sum(hmeans) / len(hmeans)
+            r = total.result()
+            row = f"| {policy} | {t} | {bt} | {u} | " + " | ".join(f"{h:.3f}" for h in hmeans)
+            print(f"{row} | **{mean:.3f}** | {r['precision']:.3f} / {r['recall']:.3f} |", flush=True)
+            if best is None or mean > best[0]:
+                best = (mean, f"size {policy}, thresh {t}, box_thresh {bt}, unclip_ratio {u}")
+    print(f"\nbest mean hmean {best[0]:.3f} at {best[1]}")
 
 
 if __name__ == "__main__":
