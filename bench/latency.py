@@ -23,13 +23,12 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from app.benchmark import (BackendUnavailable, BenchConfig, BenchRow, bench_images,  # noqa: E402
-                           measure_backend, plan, resolve_weights)
-from app.hardware import describe, hardware_info  # noqa: E402
-from app.tables import markdown_table, text_table  # noqa: E402
-from models.backends import pick_device  # noqa: E402
-from models.postprocess import DBPostProcess  # noqa: E402
-from models.preprocess import ResizeInfo  # noqa: E402
+from app.benchmark import BackendUnavailable, BenchConfig, BenchRow, bench_images, measure_backend, plan, resolve_weights
+from app.hardware import describe, hardware_info
+from app.tables import markdown_table, text_table
+from models.backends import pick_device
+from models.postprocess import DBPostProcess
+from models.preprocess import ResizeInfo
 
 OVERHEAD_TARGET = 0.10      # end to end may exceed the forward pass by at most 10 %
 POSTPROCESS_TARGET_MS = 15.0
@@ -120,7 +119,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                       repeats=args.repeats,
                       warmup=args.warmup, device=args.device, weights=Path(args.weights) if args.weights else None)
     device = pick_device(cfg.device)
-    say = lambda m: print(m, file=sys.stderr, flush=True)  # noqa: E731
+    say = lambda m: print(m, file=sys.stderr, flush=True)
     rows: List[BenchRow] = []
     skipped: List[str] = []
     with tempfile.TemporaryDirectory(prefix="latency-") as tmp:

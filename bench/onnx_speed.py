@@ -71,7 +71,6 @@ def peak_rss_mb() -> float:
 def worker(job: Job) -> Dict[str, float]:
     """Measure one configuration in this (fresh) process."""
     import cv2
-    import numpy as np
     import torch
 
     torch.set_num_threads(job.threads)

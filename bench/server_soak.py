@@ -41,8 +41,8 @@ import psutil
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from app.benchmark import BenchConfig, bench_images, resolve_weights  # noqa: E402
-from app.tables import text_table  # noqa: E402
+from app.benchmark import BenchConfig, bench_images, resolve_weights
+from app.tables import text_table
 
 GROWTH_GOAL_MB = 50.0
 MB = 1024 * 1024
@@ -257,7 +257,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     every = args.every or max(1, args.requests // 20)
     with tempfile.TemporaryDirectory(prefix="server_soak_") as tmp:
         workdir = Path(tmp)
-        say = lambda msg: print(msg, file=sys.stderr, flush=True)  # noqa: E731
+        say = lambda msg: print(msg, file=sys.stderr, flush=True)
         images, images_note = bench_images(BenchConfig(images=args.images, synthetic_images=4), workdir, say)
         proc = None
         if args.url:

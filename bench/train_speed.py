@@ -12,11 +12,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import torch  # noqa: E402
+import torch
 
-from models.data.synth import SynthConfig, render_sample  # noqa: E402
-from models.dbnet import DBNet  # noqa: E402
-from models.loss import DBLoss  # noqa: E402
+from models.data.synth import SynthConfig, render_sample
+from models.dbnet import DBNet
+from models.loss import DBLoss
 
 
 def step_time(size: int, batch: int, steps: int, device: str, dtype: torch.dtype | None) -> float:

@@ -13,11 +13,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from models import DetectorConfig, TextDetector, load_image  # noqa: E402
-from models.data.icdar import read_split  # noqa: E402
-from models.metrics import DetectionMetric  # noqa: E402
-from models.postprocess import DBPostProcess  # noqa: E402
-from models.preprocess import prepare  # noqa: E402
+from models import DetectorConfig, TextDetector, load_image
+from models.data.icdar import read_split
+from models.metrics import DetectionMetric
+from models.postprocess import DBPostProcess
+from models.preprocess import prepare
 
 
 def main() -> None:

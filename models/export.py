@@ -42,8 +42,7 @@ import torch
 from .config import DetectorConfig
 from .export_check import Check, Sample, int8_checks, max_abs_diff, run_all
 from .export_samples import render_pages
-from .onnx_meta import (INPUT_NAME, OUTPUT_NAME, VERIFICATION_FAILED, VERIFICATION_PASSED,
-                        build_metadata)
+from .onnx_meta import INPUT_NAME, OUTPUT_NAME, VERIFICATION_FAILED, VERIFICATION_PASSED, build_metadata
 from .preprocess import prepare
 from .weights import DEFAULT_WEIGHTS, load_model, weights_id
 

@@ -18,8 +18,7 @@ from typing import Any, Dict, List, Tuple
 import numpy as np
 
 from .backends import cpu_threads, onnx_providers
-from .onnx_meta import (VERIFICATION_FAILED, VERIFICATION_PASSED, OnnxModelInfo, parse_metadata,
-                        read_metadata_file)
+from .onnx_meta import VERIFICATION_FAILED, VERIFICATION_PASSED, OnnxModelInfo, parse_metadata, read_metadata_file
 
 log = logging.getLogger(__name__)
 

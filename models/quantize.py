@@ -93,8 +93,7 @@ def quantize_int8(fp32_path: Path, out_path: Path, calibration: Sequence[np.ndar
         method: ``minmax``, ``percentile`` or ``entropy``.
         keep_float_head: leave the logit layer and the sigmoid in float (see module docstring).
     """
-    from onnxruntime.quantization import (CalibrationDataReader, CalibrationMethod, QuantFormat,
-                                          QuantType, quantize_static)
+    from onnxruntime.quantization import CalibrationDataReader, CalibrationMethod, QuantFormat, QuantType, quantize_static
     from onnxruntime.quantization.shape_inference import quant_pre_process
 
     if method not in CALIBRATION_METHODS:

@@ -12,7 +12,6 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Dict, Tuple
 
-import torch
 from safetensors import safe_open
 from safetensors.torch import save_file
 

@@ -13,8 +13,7 @@ import onnx
 import pytest
 
 from models.config import DetectorConfig
-from models.export import (INT8_MIN_LOGIT_CORR, TOLERANCE, ExportConfig, ExportVerificationError,
-                           check_size, export_onnx)
+from models.export import INT8_MIN_LOGIT_CORR, TOLERANCE, ExportConfig, ExportVerificationError, check_size, export_onnx
 from models.export_samples import STYLES, render_pages
 from models.onnx_meta import parse_metadata
 from models.preprocess import prepare
@@ -204,7 +203,7 @@ def test_int8_box_gate_on_synthetic_maps():
     rng = np.random.default_rng(0)
     info = ResizeInfo(S, S, S, S, S, S)
     samples, ref = [], []
-    for i in range(3):
+    for _ in range(3):
         m = np.full((S, S), 0.02, np.float32)
         for y in range(20, S - 40, 40):
             m[y:y + 16, 30:30 + int(rng.integers(80, 250))] = 0.9

@@ -21,14 +21,13 @@ from pathlib import Path
 from types import SimpleNamespace
 from typing import Any, Dict, List
 
+import httpx
 import pytest
+from gradio_client import Client, handle_file
+from gradio_client.exceptions import AppError, AuthenticationError
 
 from bad_inputs import write_corpus
 from webui_server import ROOT, running_server, write_page
-
-import httpx
-from gradio_client import Client, handle_file
-from gradio_client.exceptions import AppError, AuthenticationError
 
 USER, PASSWORD = "tester", "pa:ss word"   # a password may hold ':' and spaces
 

@@ -13,8 +13,7 @@ from app.context import WebContext
 from app.guards import friendly_errors, resolve_allowed
 from app.jobs import CANCELLED, DONE, FAILED, JobBusyError, JobRunner
 from app.service import DetectorService
-from app.settings import (AppSettings, ModelSettings, StorageSettings, parse_auth,
-                          parse_roots)
+from app.settings import AppSettings, ModelSettings, StorageSettings, parse_auth, parse_roots
 
 
 def _ctx(tmp: Path, weights: Path | None) -> WebContext:
@@ -98,9 +97,8 @@ def _wait(jobs: JobRunner, timeout: float = 600) -> None:
 
 
 def test_train_tab_runs_a_job_and_switches_weights(tmp_path, random_weights):
-    from models.data.synth import SynthConfig, write_dataset
-
     from app.tabs.train import check_dataset, new_weights, refresh, start_training
+    from models.data.synth import SynthConfig, write_dataset
 
     ctx = _ctx(tmp_path, random_weights)
     data = tmp_path / "data" / "set"

@@ -13,8 +13,16 @@ import sys
 import threading
 from pathlib import Path
 
-from app.settings import (AppSettings, LimitSettings, ModelSettings, ServerSettings, StorageSettings,
-                          env_default, parse_auth, parse_roots)
+from app.settings import (
+    AppSettings,
+    LimitSettings,
+    ModelSettings,
+    ServerSettings,
+    StorageSettings,
+    env_default,
+    parse_auth,
+    parse_roots,
+)
 
 log = logging.getLogger("app.serve")
 D_SERVER, D_LIMITS, D_STORAGE = ServerSettings(), LimitSettings(), StorageSettings()
@@ -24,7 +32,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("serve", help="serve the WebUI (default http://0.0.0.0:7860)",
                        description="Every option can also come from the environment variable "
                                    "named in brackets; the flag wins.")
-    e = lambda name, fallback: env_default(name, fallback)  # noqa: E731  (flag default from OCR_*)
+    e = lambda name, fallback: env_default(name, fallback)   # a flag's default from its OCR_* variable
     p.add_argument("--host", default=e("host", D_SERVER.host), help="interface to listen on [OCR_HOST]")
     p.add_argument("--port", type=int, default=int(e("port", D_SERVER.port)), help="port [OCR_PORT]")
     p.add_argument("--auth", default=e("auth", None), metavar="USER:PASS",

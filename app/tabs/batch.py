@@ -85,7 +85,7 @@ def _inputs(ctx: WebContext, files: Sequence[str] | None, folder: str | None) ->
 
 def _summary(report: BatchReport, run_dir: Path, stopped: str | None) -> str:
     s = report.summary
-    lines = [f"| 图片 Images | 本次处理 Processed | 已完成跳过 Skipped (done before) | 文本框 Boxes | 失败 Failures | 平均耗时 Mean time |",
+    lines = ["| 图片 Images | 本次处理 Processed | 已完成跳过 Skipped (done before) | 文本框 Boxes | 失败 Failures | 平均耗时 Mean time |",
              "|---|---|---|---|---|---|",
              f"| {s['total']} | {s['images']} | {s['skipped']} | {s['boxes']} | {s['failed']} | {s['mean_seconds']:.3f} s |",
              "", f"结果目录 Results folder: `{run_dir}`"]
@@ -115,7 +115,7 @@ def _gallery(files: Sequence[Path], root: Path, run_dir: Path, limit: int) -> Li
 
 def listen(ctx: WebContext, ui: BatchTab) -> None:
     @friendly_errors
-    def run(files, folder, thresh, box_thresh, request: gr.Request, progress=gr.Progress()):
+    def run(files, folder, thresh, box_thresh, request: gr.Request, progress=gr.Progress()):  # noqa: B008 (Gradio's way)
         opts = overrides(thresh, box_thresh)
         detector = ctx.service.detector("torch")
         images, root, run_dir = _inputs(ctx, files, folder)

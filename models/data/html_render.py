@@ -118,11 +118,11 @@ class HtmlEngine:
         try:
             from playwright.sync_api import sync_playwright
         except ImportError as exc:
-            raise EngineUnavailable(f"the 'html' synth category needs Playwright for Python ({exc}): {INSTALL_HINT}")
+            raise EngineUnavailable(f"the 'html' synth category needs Playwright for Python ({exc}): {INSTALL_HINT}") from exc
         self._pw = sync_playwright().start()
         try:
             self._browser = self._pw.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS, headless=True)
-        except Exception as exc:   # noqa: BLE001 - any launch failure becomes a clear message
+        except Exception as exc:
             self._pw.stop()
             first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
             raise EngineUnavailable(f"could not start Chromium ({executable}): {first}; "
@@ -160,11 +160,11 @@ class HtmlEngine:
     def close(self) -> None:
         try:
             self._browser.close()
-        except Exception:   # noqa: BLE001 - already gone
+        except Exception:
             pass
         try:
             self._pw.stop()
-        except Exception:   # noqa: BLE001
+        except Exception:
             pass
 
 
@@ -727,7 +727,7 @@ def layout_html(rng: np.random.Generator, src: TextSource, fonts: FontBank, cfg,
         img, bare, raw = engine().render(document, w_css, h_css, scale)
     except EngineUnavailable:
         raise
-    except Exception:   # noqa: BLE001 - a crashed browser: start a fresh one and retry once
+    except Exception:
         close_engine()
         img, bare, raw = engine().render(document, w_css, h_css, scale)
     H, W = img.shape[:2]

@@ -89,25 +89,26 @@ def merge_tokens(tokens: Sequence[Token], granularity: str = "line", gap: float 
             split = max(split, 2.5 * float(np.median(gaps)))   # justified text: even wide gaps are spaces
         space = 0.12 * h
         cur: List[Token] = []
-
-        def flush() -> None:
-            if cur:
-                text = cur[0].text
-                for a, b in zip(cur, cur[1:]):
-                    text += (" " if b.x0 - a.x1 > space else "") + b.text
-                box = (min(t.x0 for t in cur), min(t.y0 for t in cur), max(t.x1 for t in cur), max(t.y1 for t in cur))
-                runs.append(Run(cur[0].group, box, text, any(t.ignore for t in cur)))
-            cur.clear()
-
         for t in line:
             if t.separator:
-                flush()
+                _flush(cur, space, runs)
                 continue
             if cur and t.x0 - cur[-1].x1 > split:
-                flush()
+                _flush(cur, space, runs)
             cur.append(t)
-        flush()
+        _flush(cur, space, runs)
     return runs
+
+
+def _flush(cur: List[Token], space: float, runs: List[Run]) -> None:
+    """Close the run of tokens in ``cur`` (a gap wider than ``space`` reads as a space)."""
+    if cur:
+        text = cur[0].text
+        for a, b in zip(cur, cur[1:]):
+            text += (" " if b.x0 - a.x1 > space else "") + b.text
+        box = (min(t.x0 for t in cur), min(t.y0 for t in cur), max(t.x1 for t in cur), max(t.y1 for t in cur))
+        runs.append(Run(cur[0].group, box, text, any(t.ignore for t in cur)))
+    cur.clear()
 
 
 def separate_lines(runs: List[Run]) -> None:

@@ -15,9 +15,8 @@ set is the same on every run with the same fonts installed.
 """
 from __future__ import annotations
 
-import io
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Callable, Dict, List, Sequence, Tuple
 
 import cv2
@@ -409,7 +408,7 @@ def scene_background(rng: np.random.Generator, w: int, h: int, real_photo_prob: 
     img = np.empty((h, w, 3), np.float32)
     sky = rng.integers(120, 240, 3).astype(np.float32)
     ground = rng.integers(30, 140, 3).astype(np.float32)
-    horizon = int(h * rng.uniform(0.2, 0.6))
+    rng.uniform(0.2, 0.6)   # an unused horizon draw, kept so each seed renders the same images
     t = np.linspace(0, 1, h)[:, None, None]
     img[:] = sky * (1 - t) + ground * t
     out = img
@@ -445,7 +444,7 @@ def _finish_background(rng: np.random.Generator, out: np.ndarray, kind: str, w: 
         top = int(h * rng.uniform(0.3, 0.7))
         for x in range(0, w, step):
             cv2.line(out, (x, top), (x + int(rng.uniform(-3, 3)), h), col, thick)
-        for k in range(int(rng.integers(1, 4))):
+        for _ in range(int(rng.integers(1, 4))):
             yy = top + int((h - top) * rng.uniform(0, 0.9))
             cv2.line(out, (0, yy), (w, yy), col, max(1, thick))
     elif kind in ("brick", "tiles"):
@@ -517,7 +516,7 @@ def layout_scene(rng, src: TextSource, fonts: FontBank, cfg: SynthConfig) -> Tup
         if not panel:   # text painted straight on the wall: alpha from the ink
             diff = np.abs(patch - np.array(bg, np.float32)).max(axis=2)
             alpha = np.clip(diff / max(diff.max(), 1), 0, 1)
-        for attempt in range(5):
+        for _ in range(5):
             x0, y0 = rng.uniform(0, w - pw), rng.uniform(0, h - ph)
             dst = _perspective_quad(rng, x0, y0, pw, ph, strength=0.25)
             if dst.min() < 0 or dst[:, 0].max() >= w or dst[:, 1].max() >= h:
@@ -692,7 +691,7 @@ def write_dataset(root, count: int, cfg: SynthConfig = SynthConfig(), split: str
     categories: Dict[str, int] = {}
     meta_path = root / f"{split}_categories.json"
     meta = json.loads(meta_path.read_text(encoding="utf-8")) if meta_path.is_file() else {}
-    for (name, cat, _), i in zip(results, range(start, start + count)):
+    for name, cat, _ in results:
         if cat:
             meta[name] = cat
     meta_path.write_text(json.dumps(meta, indent=0, sort_keys=True), encoding="utf-8")
