@@ -16,12 +16,14 @@ import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Dict, Iterator, List, Sequence
+from typing import Any, Dict, Iterator, List, Sequence
 
 from models import TextDetector
+from models.files import atomic_write_text
+from models.progress import ProgressFn
 
 from .jobs import JobBusyError
-from .outputs import ResultWriter, atomic_write_text, output_stems, summarize
+from .outputs import ResultWriter, output_stems, summarize
 
 try:
     import fcntl
@@ -56,8 +58,6 @@ def folder_lock(out_dir: Path) -> Iterator[None]:
         yield
     finally:
         os.close(fd)   # also releases the lock
-
-ProgressFn = Callable[[int, int, Dict[str, Any]], None]
 
 
 @dataclass

@@ -12,12 +12,13 @@ import json
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Dict, List, Sequence, Tuple
+from typing import Any, Dict, List, Sequence, Tuple
 
 import numpy as np
 
-from models.data.icdar import read_gt
+from models.data.icdar import Sample, read_gt
 from models.metrics import ImageCounts, match_image, summarize_groups
+from models.progress import ProgressFn
 
 from .outputs import collect_images, output_stem
 from .tables import markdown_table, text_table, write_report_files
@@ -26,7 +27,9 @@ from .tables import markdown_table, text_table, write_report_files
 LAYOUTS: Tuple[Tuple[str, str], ...] = (("test_images", "test_gts"), ("images", "gts"))
 TOP_LEVEL = "(top level)"   # category of images lying directly in the images folder
 
-ProgressFn = Callable[[int, int], None]
+# A labelled image (the training reader's Sample, ground truth read), its flat output name as
+# `python -m app detect` writes it (sub__dir__name), and its category.
+Labelled = Tuple[Sample, str, str]
 CATEGORY_HEADERS = ("category", "images", "text boxes", "detections", "detection rate",
                     "false detection rate", "hmean", "mean s/image")
 
@@ -39,16 +42,6 @@ class EvalConfig:
     predictions: Path | None = None     # folder of res_<stem>.txt; None = run the detector
     by_category: bool = False           # group by the first subfolder under the images folder
     iou_thresh: float = 0.5
-
-
-@dataclass
-class EvalSample:
-    """One labelled image."""
-
-    image: Path
-    gt: Path
-    stem: str        # flat name, as `python -m app detect` writes it (sub__dir__name)
-    category: str
 
 
 @dataclass
@@ -152,14 +145,14 @@ def _gt_candidates(gts: Path, rel: Path, stem: str) -> List[Path]:
     return here + flat
 
 
-def collect_samples(root: Path) -> Tuple[List[EvalSample], List[str]]:
+def collect_samples(root: Path) -> Tuple[List[Labelled], List[str]]:
     """Labelled images under ``root`` and the images that have no ground-truth file.
 
     A ground-truth file is ``gt_<stem>.txt`` or ``<stem>.txt``, next to the image's
     relative path under the gt folder (``gts/invoices/gt_a.txt``) or flat in it.
     """
     images_dir, gts_dir = find_layout(root)
-    samples: List[EvalSample] = []
+    samples: List[Labelled] = []
     missing: List[str] = []
     for image in collect_images(images_dir):
         rel = image.relative_to(images_dir)
@@ -171,14 +164,8 @@ def collect_samples(root: Path) -> Tuple[List[EvalSample], List[str]]:
         category = rel.parts[0] if len(rel.parts) > 1 else TOP_LEVEL
         if category == "all":           # "all" is the overall row
             category = "all/"
-        samples.append(EvalSample(image, gt, stem, category))
+        samples.append((Sample(image, gt, read_gt(gt)), stem, category))
     return samples, missing
-
-
-def load_ground_truth(path: Path) -> Tuple[List[np.ndarray], List[bool]]:
-    """Polygons and don't-care flags of one ground-truth file (the training reader's parser)."""
-    regions = read_gt(path)
-    return [r.points for r in regions], [r.ignore for r in regions]
 
 
 # ---------------------------------------------------------------------------- predictions
@@ -196,16 +183,16 @@ class PredictionFolder:
         self.txt_dir = root / "icdar" if (root / "icdar").is_dir() else root
         self.json_dir = root / "json"
 
-    def boxes(self, sample: EvalSample) -> List[np.ndarray] | None:
+    def boxes(self, sample: Sample, stem: str) -> List[np.ndarray] | None:
         """The predicted polygons, or None when the image has no result file."""
-        for name in (f"res_{sample.stem}.txt", f"res_{sample.image.stem}.txt"):
+        for name in (f"res_{stem}.txt", f"res_{sample.image_path.stem}.txt"):
             path = self.txt_dir / name
             if path.is_file():
                 return [r.points for r in read_gt(path)]   # same line format; a score reads as text
         return None
 
-    def seconds(self, sample: EvalSample) -> float | None:
-        path = self.json_dir / f"{sample.stem}.json"
+    def seconds(self, stem: str) -> float | None:
+        path = self.json_dir / f"{stem}.json"
         try:
             value = json.loads(path.read_text(encoding="utf-8")).get("inference_time")
         except (OSError, ValueError):
@@ -213,34 +200,33 @@ class PredictionFolder:
         return float(value) if isinstance(value, (int, float)) else None
 
 
-def _score_predictions(folder: PredictionFolder, samples: Sequence[EvalSample], iou: float,
+def _score_predictions(folder: PredictionFolder, samples: Sequence[Labelled], iou: float,
                        progress: ProgressFn | None) -> Tuple[List[ImageScore], List[str]]:
     scores, missing = [], []
-    for i, s in enumerate(samples, start=1):
-        gts, ignore = load_ground_truth(s.gt)
-        preds = folder.boxes(s)
+    for i, (s, stem, category) in enumerate(samples, start=1):
+        preds = folder.boxes(s, stem)
         if preds is None:
-            missing.append(s.stem)
+            missing.append(stem)
             preds = []
-        scores.append(ImageScore(s.stem, s.category, match_image(preds, gts, ignore, iou),
-                                 folder.seconds(s)))
+        scores.append(ImageScore(stem, category, match_image(preds, s.polygons, s.ignore, iou),
+                                 folder.seconds(stem)))
         if progress:
-            progress(i, len(samples))
+            progress(i, len(samples), scores[-1])
     return scores, missing
 
 
-def _score_detector(detector: Any, samples: Sequence[EvalSample], iou: float,
+def _score_detector(detector: Any, samples: Sequence[Labelled], iou: float,
                     progress: ProgressFn | None) -> List[ImageScore]:
     scores = []
-    results = detector.detect_many([str(s.image) for s in samples], names=[str(s.image) for s in samples])
-    for i, (s, result) in enumerate(zip(samples, results), start=1):
-        gts, ignore = load_ground_truth(s.gt)
+    paths = [str(s.image_path) for s, _, _ in samples]
+    results = detector.detect_many(paths, names=paths)
+    for i, ((s, stem, category), result) in enumerate(zip(samples, results), start=1):
         preds = [b.astype(np.float64) for b in result.boxes] if result.success else []
         seconds = float(result.timings["total"]) if result.success else None
-        scores.append(ImageScore(s.stem, s.category, match_image(preds, gts, ignore, iou),
+        scores.append(ImageScore(stem, category, match_image(preds, s.polygons, s.ignore, iou),
                                  seconds, result.error))
         if progress:
-            progress(i, len(samples))
+            progress(i, len(samples), scores[-1])
     return scores
 
 
@@ -270,7 +256,7 @@ def evaluate(config: EvalConfig, detector: Any = None, progress: ProgressFn | No
         scores, no_pred = _score_predictions(folder, samples, config.iou_thresh, progress)
         if len(no_pred) == len(samples):
             raise FileNotFoundError(f"{folder.txt_dir}: no res_<stem>.txt for any of the {len(samples)} images "
-                                    f"(e.g. res_{samples[0].stem}.txt)")
+                                    f"(e.g. res_{samples[0][1]}.txt)")
         if no_pred:
             warnings.append(f"{len(no_pred)} image(s) have no result file and count as no detections: "
                             f"{', '.join(no_pred[:5])}" + (" ..." if len(no_pred) > 5 else ""))

@@ -7,8 +7,6 @@ the JSON is written last and marks the image as done, which is what resuming che
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,58 +16,10 @@ import cv2
 import numpy as np
 
 from models.detector import DetectionResult
+from models.files import atomic_write_bytes, atomic_write_text, remove_stale_temp_files
+from models.image_types import IMAGE_EXTS
 
 from .visualize import draw_boxes
-
-IMAGE_EXTENSIONS = {".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp", ".gif", ".jfif"}
-
-
-TEMP_SUFFIX = ".tmp"   # atomic writes go to ``.<name>.<random>.tmp`` beside the target
-
-
-def atomic_write_bytes(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` so that readers see the old file or the whole new one.
-
-    The bytes go to a hidden temporary file in the same folder (same file system, so the
-    rename is atomic), are flushed to disk, and the file is renamed over ``path``. A
-    process killed before the rename leaves only a ``.<name>.*.tmp`` file, which
-    :func:`remove_stale_temp_files` clears on the next run.
-    """
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=TEMP_SUFFIX)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
-
-
-def atomic_write_text(path: Path, text: str) -> None:
-    atomic_write_bytes(path, text.encode("utf-8"))
-
-
-def remove_stale_temp_files(folder: Path) -> int:
-    """Delete the temporary files a killed writer left in ``folder``; returns how many.
-
-    Only call this while no other writer uses the folder (``run_batch`` holds its lock):
-    a live writer's temporary file looks the same as a dead one's.
-    """
-    removed = 0
-    if folder.is_dir():
-        for p in folder.glob(f".*{TEMP_SUFFIX}"):
-            try:
-                p.unlink()
-                removed += 1
-            except FileNotFoundError:
-                pass
-    return removed
 
 
 def icdar_lines(result: DetectionResult) -> str:
@@ -83,7 +33,7 @@ def collect_images(root: Path) -> List[Path]:
         return [root]
     if not root.is_dir():
         raise FileNotFoundError(f"input not found: {root}")
-    return sorted(p for p in root.rglob("*") if p.is_file() and p.suffix.lower() in IMAGE_EXTENSIONS
+    return sorted(p for p in root.rglob("*") if p.is_file() and p.suffix.lower() in IMAGE_EXTS
                   and not any(part.startswith(".") for part in p.relative_to(root).parts))
 
 
@@ -161,7 +111,7 @@ class ResultWriter:
         return [self.out_dir, self.out_dir / "json", self.out_dir / "visualization", self.out_dir / "icdar"]
 
     def remove_stale_temp_files(self) -> int:
-        """Clear what a killed run left half-written (see :func:`remove_stale_temp_files`)."""
+        """Clear what a killed run left half-written (see :func:`models.files.remove_stale_temp_files`)."""
         return sum(remove_stale_temp_files(folder) for folder in self.folders())
 
     def write(self, stem: str, result: DetectionResult, record: Dict[str, Any],

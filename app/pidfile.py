@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from .outputs import atomic_write_text
+from models.files import atomic_write_text
 
 
 def read_pid(path: Path) -> int | None:

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any, Dict, Iterable, List, Tuple
 
 from models.detector import DetectionResult
+from models.files import atomic_writer
 
 from .outputs import ResultWriter
 
@@ -87,8 +88,7 @@ def stage_uploads(files: Iterable[str], dest: Path) -> List[Path]:
 def zip_results(run_dir: Path, parts: Tuple[str, ...] = ("json", "visualization", "icdar")) -> Path:
     """``<run_dir>.zip`` with the result folders and the manifest/summary (not the inputs)."""
     target = run_dir.with_suffix(".zip")
-    tmp = target.with_name(target.name + ".tmp")
-    with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+    with atomic_writer(target) as f, zipfile.ZipFile(f, "w", compression=zipfile.ZIP_DEFLATED) as zf:
         for name in ("manifest.json", "summary.json"):
             if (run_dir / name).is_file():
                 zf.write(run_dir / name, f"{run_dir.name}/{name}")
@@ -98,6 +98,5 @@ def zip_results(run_dir: Path, parts: Tuple[str, ...] = ("json", "visualization"
                 for p in sorted(folder.iterdir()):
                     if p.is_file() and not p.name.startswith("."):
                         zf.write(p, f"{run_dir.name}/{part}/{p.name}")
-    tmp.replace(target)
     return target
 

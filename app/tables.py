@@ -10,6 +10,8 @@ import json
 from pathlib import Path
 from typing import Any, Dict, List, Sequence, Tuple
 
+from models.files import atomic_write_text
+
 Row = Sequence[Any]
 
 
@@ -60,8 +62,6 @@ def _is_number(value: Any) -> bool:
 
 def write_report_files(out_dir: Path, name: str, data: Dict[str, Any], markdown: str) -> Tuple[Path, Path]:
     """``<name>.json`` and ``<name>.md`` under ``out_dir``, each written atomically."""
-    from .outputs import atomic_write_text
-
     json_path, md_path = out_dir / f"{name}.json", out_dir / f"{name}.md"
     atomic_write_text(json_path, json.dumps(data, ensure_ascii=False, indent=2))
     atomic_write_text(md_path, markdown)

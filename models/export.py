@@ -29,7 +29,6 @@ import copy
 import io
 import json
 import logging
-import os
 import time
 import warnings
 from dataclasses import asdict, dataclass, field
@@ -42,6 +41,7 @@ import torch
 from .config import DetectorConfig
 from .export_check import Check, Sample, int8_checks, max_abs_diff, run_all
 from .export_samples import render_pages
+from .files import atomic_writer
 from .onnx_meta import INPUT_NAME, OUTPUT_NAME, VERIFICATION_FAILED, VERIFICATION_PASSED, build_metadata
 from .preprocess import prepare
 from .weights import DEFAULT_WEIGHTS, load_model, weights_id
@@ -255,10 +255,8 @@ def _save(model, path: Path) -> None:
     """Atomic write: a reader never sees half a file at ``path``."""
     import onnx
 
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".partial")
-    onnx.save(model, str(tmp))
-    os.replace(tmp, path)
+    with atomic_writer(path) as f:
+        onnx.save(model, f)
 
 
 def _ort_fn(path: Path):

@@ -9,7 +9,6 @@ buffers once and memory stays flat; the detector pads inputs to that shape.
 """
 from __future__ import annotations
 
-import hashlib
 import logging
 import threading
 from pathlib import Path
@@ -18,6 +17,7 @@ from typing import Any, Dict, List, Tuple
 import numpy as np
 
 from .backends import cpu_threads, onnx_providers
+from .files import sha256_file
 from .onnx_meta import VERIFICATION_FAILED, VERIFICATION_PASSED, OnnxModelInfo, parse_metadata, read_metadata_file
 
 log = logging.getLogger(__name__)
@@ -27,14 +27,6 @@ GPU_PROVIDERS = ("TensorrtExecutionProvider", "CUDAExecutionProvider")
 
 class OnnxModelError(ValueError):
     """The file is not a usable detector model; the message says why and what to do."""
-
-
-def file_digest(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def session_options(threads: int | None = None):
@@ -149,7 +141,7 @@ class OnnxBackend:
         self.max_batch = batch if batch else (8 if self.device == "cuda" else 1)
 
     def _model_id(self) -> str:
-        digest = file_digest(self.path)[:10]
+        digest = sha256_file(self.path)[:10]
         if self.info.weights_id:
             return f"{self.info.weights_id}-onnx-{self.info.precision or 'fp32'}-{digest}"
         return f"{self.path.stem}-{digest}"

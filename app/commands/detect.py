@@ -7,6 +7,8 @@ from pathlib import Path
 
 from tqdm import tqdm
 
+from models.image_types import IMAGE_EXTS
+
 from .common import add_detector_options, detector_from_args
 
 
@@ -33,7 +35,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"ERROR: {exc}", file=sys.stderr)
         return 2
     if not files:
-        print(f"ERROR: no images found in {root} (extensions: jpg, jpeg, png, bmp, tif, tiff, webp, gif)",
+        print(f"ERROR: no images found in {root} (extensions: {', '.join(e.lstrip('.') for e in IMAGE_EXTS)})",
               file=sys.stderr)
         return 2
     detector = detector_from_args(args)

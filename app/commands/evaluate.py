@@ -41,7 +41,7 @@ def run(args: argparse.Namespace) -> int:
             return 2
     bar = tqdm(unit="img", disable=args.no_progress, file=sys.stderr)
 
-    def progress(done: int, total: int) -> None:
+    def progress(done: int, total: int, score: object) -> None:
         bar.total = total
         bar.n = done
         bar.refresh()

@@ -51,7 +51,7 @@ def run(args: argparse.Namespace) -> int:
     bar = tqdm(total=args.count, unit="img", file=sys.stderr)
     t0 = time.time()
 
-    def progress(done: int, total: int) -> None:
+    def progress(done: int, total: int, name: str) -> None:
         bar.update(done - bar.n)
 
     try:

@@ -16,9 +16,10 @@ import gradio as gr
 from app.batch import BatchReport, run_batch
 from app.context import WebContext
 from app.guards import friendly_errors, resolve_allowed
-from app.outputs import IMAGE_EXTENSIONS, ResultWriter, collect_images, output_stems
+from app.outputs import ResultWriter, collect_images, output_stems
 from app.runs import folder_run_dir, stage_uploads, upload_run_dir, zip_results
 from app.settings import AppSettings
+from models.image_types import IMAGE_EXTS
 
 from .common import box_threshold_slider, overrides, threshold_slider
 
@@ -41,7 +42,7 @@ def render(settings: AppSettings) -> BatchTab:
     cap = settings.limits.batch_cap
     with gr.Row():
         with gr.Column(scale=1):
-            files = gr.File(file_count="multiple", file_types=sorted(IMAGE_EXTENSIONS), type="filepath",
+            files = gr.File(file_count="multiple", file_types=sorted(IMAGE_EXTS), type="filepath",
                             label=f"上传多张图片 Images (at most {cap} per submission)", elem_id="batch-files")
             folder = gr.Textbox(label="或服务器文件夹 Or a server folder (searched recursively)",
                                 placeholder="/data/scans", info=f"允许的目录 Allowed roots: {roots}",
@@ -79,7 +80,7 @@ def _inputs(ctx: WebContext, files: Sequence[str] | None, folder: str | None) ->
     images = [p for p in collect_images(root) if p.resolve().is_relative_to(root)]
     if not images:
         raise ValueError(f"文件夹里没有图片 No images in {root} "
-                         f"({', '.join(sorted(e.lstrip('.') for e in IMAGE_EXTENSIONS))}).")
+                         f"({', '.join(sorted(e.lstrip('.') for e in IMAGE_EXTS))}).")
     return images, root, folder_run_dir(storage.output_dir, root)
 
 

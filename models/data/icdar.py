@@ -23,7 +23,8 @@ from typing import Dict, Iterable, List, Sequence, Tuple
 
 import numpy as np
 
-IMAGE_EXTS = (".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp", ".gif", ".jfif")
+from ..image_types import IMAGE_EXTS
+
 IGNORE_TEXT = "###"
 
 

@@ -19,7 +19,6 @@ layer) become ``###`` regions so that the detector is not taught to ignore their
 from __future__ import annotations
 
 import gzip
-import hashlib
 import html
 import math
 import os
@@ -35,6 +34,7 @@ from typing import List, Optional, Sequence, Tuple
 import cv2
 import numpy as np
 
+from ..files import atomic_write_bytes, sha256_file
 from .layout_boxes import EngineUnavailable, Token, merge_tokens, quad, separate_lines, tighten_box, visible_text
 
 PDF_DIRS = ("/usr/share/doc", "/usr/share/debian-reference")
@@ -71,18 +71,13 @@ def _readable(src: Path) -> Optional[Path]:
     """The file itself, or for .pdf.gz a decompressed copy in the cache (written atomically)."""
     if not src.name.endswith(".gz"):
         return src
-    digest = hashlib.sha1(src.read_bytes()).hexdigest()[:20]
-    out = _cache_dir() / f"{digest}.pdf"
+    out = _cache_dir() / f"{sha256_file(src)[:20]}.pdf"
     if not out.is_file():
-        out.parent.mkdir(parents=True, exist_ok=True)
         try:
             data = gzip.decompress(src.read_bytes())
         except (OSError, EOFError):
             return None
-        fd, tmp = tempfile.mkstemp(dir=out.parent, suffix=".part")
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.replace(tmp, out)
+        atomic_write_bytes(out, data)
     return out
 
 
@@ -111,8 +106,7 @@ def _catalog(dirs: Tuple[str, ...]) -> Tuple[PdfDoc, ...]:
     seen = set()
     for p in sorted(set(found), key=str):
         try:
-            with open(p, "rb") as f:
-                key = (p.stat().st_size, hashlib.sha1(f.read(1 << 20)).hexdigest())
+            key = (p.stat().st_size, sha256_file(p, limit=1 << 20))
         except OSError:
             continue
         if key in seen:

@@ -23,6 +23,8 @@ from typing import List, Tuple
 import cv2
 import numpy as np
 
+from ..files import atomic_write_bytes
+
 DEFAULT_PHOTO_DIRS: Tuple[str, ...] = ("/usr/share/backgrounds", "/usr/share/wallpapers")
 CACHE_LONG_SIDE = 1600
 MIN_SIDE = 480                       # smaller files are icons and previews, not photos
@@ -73,9 +75,9 @@ def prepare_photo_cache() -> List[Path]:
             s = CACHE_LONG_SIDE / max(img.shape[:2])
             if s < 1:
                 img = cv2.resize(img, None, fx=s, fy=s, interpolation=cv2.INTER_AREA)
-            tmp = dst.with_suffix(".tmp.jpg")
-            cv2.imwrite(str(tmp), img, [cv2.IMWRITE_JPEG_QUALITY, 92])
-            os.replace(tmp, dst)
+            ok, buf = cv2.imencode(".jpg", img, [cv2.IMWRITE_JPEG_QUALITY, 92])
+            if ok:
+                atomic_write_bytes(dst, buf.tobytes())
         cached.append(dst)
     return sorted(cached)
 

@@ -23,6 +23,7 @@ import cv2
 import numpy as np
 from PIL import Image, ImageDraw
 
+from ..progress import ProgressFn
 from .fonts import FontBank, font_bank, load_font
 from .photos import random_photo_crop
 from .text_sources import GOODS_EN, GOODS_ZH, UI_EN, UI_ZH, UNITS_ZH, TextSource
@@ -632,6 +633,7 @@ def render_sample(index: int, cfg: SynthConfig = SynthConfig()) -> SynthSample:
 def _write_one(args: Tuple[int, SynthConfig, str, str, int]) -> Tuple[str, str, int]:
     from pathlib import Path
 
+    from ..files import atomic_write_bytes, atomic_write_text
     from .icdar import IGNORE_TEXT, format_gt
 
     index, cfg, root, split, quality = args
@@ -642,19 +644,15 @@ def _write_one(args: Tuple[int, SynthConfig, str, str, int]) -> Tuple[str, str, 
         return name, "", 0
     s = render_sample(index, cfg)
     gt = format_gt((it.quad, IGNORE_TEXT if it.ignore else it.text.replace("\n", " ")) for it in s.items)
-    tmp = gt_path.with_suffix(".tmp")
-    tmp.write_text(gt, encoding="utf-8")
     ok, buf = cv2.imencode(".jpg", cv2.cvtColor(s.image, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, quality])
-    img_tmp = img_path.with_suffix(".tmp")
-    img_tmp.write_bytes(buf.tobytes())
-    img_tmp.replace(img_path)
-    tmp.replace(gt_path)
+    atomic_write_bytes(img_path, buf.tobytes())
+    atomic_write_text(gt_path, gt)     # last: an image counts as rendered once its gt exists
     return name, s.category, len(s.items)
 
 
 def write_dataset(root, count: int, cfg: SynthConfig = SynthConfig(), split: str = "train",
                   workers: int = 1, quality: int = 95, start: int = 0,
-                  progress: Callable[[int, int], None] | None = None) -> Dict[str, int]:
+                  progress: ProgressFn | None = None) -> Dict[str, int]:
     """Render ``count`` images into ``root`` in the ICDAR-2015 layout (``split`` + list file).
 
     Images already present are kept (renders are deterministic), so an interrupted run or
@@ -677,12 +675,12 @@ def write_dataset(root, count: int, cfg: SynthConfig = SynthConfig(), split: str
             for k, r in enumerate(pool.imap(_write_one, jobs, chunksize=8), start=1):
                 results.append(r)
                 if progress:
-                    progress(k, count)
+                    progress(k, count, r[0])
     else:
         for k, job in enumerate(jobs, start=1):
             results.append(_write_one(job))
             if progress:
-                progress(k, count)
+                progress(k, count, results[-1][0])
     names = [f"img_{i:06d}.jpg" for i in range(start, start + count)]
     list_path = root / f"{split}_list.txt"
     existing = list_path.read_text(encoding="utf-8").split() if list_path.is_file() else []
