@@ -183,7 +183,8 @@ def export_for_bench(weights: Path, precision: str, size: int, workdir: Path) ->
     if importlib.util.find_spec("models.export") is None or importlib.util.find_spec("models.onnx_backend") is None:
         raise BackendUnavailable("ONNX export (models/export.py) or the ONNX backend (models/onnx_backend.py) "
                                  "is not in this checkout yet")
-    from models.export import ExportConfig, export_onnx
+    from models.export.config import ExportConfig
+    from models.export.exporter import export_onnx
 
     out = workdir / f"dbnet_r18_{precision}.onnx"
     # The export traces and verifies at one square size (a multiple of 32, 320-1536);
@@ -389,7 +390,7 @@ def _stderr(msg: str) -> None:
 
 def run_bench(cfg: BenchConfig, workdir: Path, command: str = "", say: LogFn = _stderr) -> BenchReport:
     """Measure every (backend, precision, size) of ``cfg``; unavailable backends are skipped with a reason."""
-    from models.backends import pick_device
+    from models.backends.device import pick_device
 
     device = pick_device(cfg.device)
     paths, images_note = bench_images(cfg, workdir, say)

@@ -161,7 +161,7 @@ def soak(cfg: "BenchConfig", images: int, interval: int, workdir: Path,
     Raises:
         BackendUnavailable: that backend cannot run here.
     """
-    from models.backends import pick_device
+    from models.backends.device import pick_device
 
     from .benchmark import bench_images, build_detector, plan, resolve_weights
 

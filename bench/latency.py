@@ -26,7 +26,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from app.benchmark import BackendUnavailable, BenchConfig, BenchRow, bench_images, measure_backend, plan, resolve_weights
 from app.hardware import describe, hardware_info
 from app.tables import markdown_table, text_table
-from models.backends import pick_device
+from models.backends.device import pick_device
 from models.postprocess import DBPostProcess
 from models.preprocess import ResizeInfo
 

@@ -8,7 +8,7 @@ from models import WeightsNotFoundError
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
-    from models.export import OPSET_DEFAULT, PRECISIONS
+    from models.export.config import OPSET_DEFAULT, PRECISIONS
 
     p = sub.add_parser(
         "export", help="export the detector to ONNX (fp32, fp16 or int8), verified against PyTorch",
@@ -37,7 +37,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from models.export import ExportConfig, ExportVerificationError, export_onnx
+    from models.export.config import ExportConfig
+    from models.export.exporter import ExportVerificationError, export_onnx
 
     try:
         cfg = ExportConfig(height=args.height, width=args.width, dynamic=args.dynamic,

@@ -38,7 +38,7 @@ class ExportTab:
 
 def _precisions() -> list:
     if module_available("models.export"):
-        from models.export import PRECISIONS
+        from models.export.config import PRECISIONS
 
         return list(PRECISIONS)
     return ["fp32"]
@@ -76,7 +76,7 @@ def _side(value: Any, name: str) -> int:
         raise ValueError(f"{name} must be a whole number of pixels (got {value}).")
     side = int(number)
     if side < SIZE_MIN or side > SIZE_MAX or side % SIZE_STEP:
-        from models.export import check_size
+        from models.export.config import check_size
 
         check_size(name, side)   # raises with the reason and the nearest allowed sizes
     return side
@@ -124,7 +124,8 @@ def listen(ctx: WebContext, ui: ExportTab) -> None:
     def export(height, width, dynamic, precision):
         if not module_available("models.export"):
             raise gr.Error(UNAVAILABLE)
-        from models.export import ExportConfig, ExportVerificationError, export_onnx
+        from models.export.config import ExportConfig
+        from models.export.exporter import ExportVerificationError, export_onnx
 
         h, w = _side(height, "高度 Height"), _side(width, "宽度 Width")
         weights = ctx.service.require_weights()

@@ -1,7 +1,7 @@
 """Checks an exported model against PyTorch on rendered pages.
 
 Every export is compared with the float32 PyTorch model it came from, on pages rendered by
-``models.export_samples`` (dark text on a light page, light text on a dark page, a noisy
+:mod:`models.export.samples` (dark text on a light page, light text on a dark page, a noisy
 photo), brought to the network input exactly as the detector does (``prepare``):
 
 * fp32 / fp16: the largest absolute difference of the probability map, over every pixel
@@ -24,10 +24,10 @@ from typing import Callable, List, Sequence, Tuple
 
 import numpy as np
 
-from .config import DetectorConfig
-from .metrics import ImageCounts, match_image, summarize_counts
-from .postprocess import DBPostProcess
-from .preprocess import ResizeInfo
+from ..config import DetectorConfig
+from ..metrics import ImageCounts, match_image, summarize_counts
+from ..postprocess import DBPostProcess
+from ..preprocess import ResizeInfo
 
 MapFn = Callable[[np.ndarray], np.ndarray]   # (N,3,H,W) float32 -> (N,H,W) probabilities
 
@@ -61,7 +61,7 @@ class Check:
 
 
 @dataclass
-class Sample:
+class CheckInput:
     """One network input and how it maps back to the page (plus the page's true boxes)."""
 
     tensor: np.ndarray               # (3, H, W) float32 or (N, 3, H, W) for the batch sample
@@ -70,7 +70,7 @@ class Sample:
     label: str
 
 
-def run_all(fn: MapFn, samples: Sequence[Sample]) -> List[np.ndarray]:
+def run_all(fn: MapFn, samples: Sequence[CheckInput]) -> List[np.ndarray]:
     """Probability maps of every sample (one run per sample; the batch sample stays a batch)."""
     out = []
     for s in samples:
@@ -96,7 +96,7 @@ def _content(prob: np.ndarray, info: ResizeInfo) -> np.ndarray:
 
 
 def logit_correlation(ref: Sequence[np.ndarray], got: Sequence[np.ndarray],
-                      samples: Sequence[Sample]) -> float:
+                      samples: Sequence[CheckInput]) -> float:
     """Smallest per-page Pearson correlation of the logits (page content, padding excluded)."""
     worst = 1.0
     for a, b, s in zip(ref, got, samples):
@@ -111,7 +111,7 @@ def logit_correlation(ref: Sequence[np.ndarray], got: Sequence[np.ndarray],
     return worst
 
 
-def boxes(maps: Sequence[np.ndarray], samples: Sequence[Sample], cfg: DetectorConfig) -> List[np.ndarray]:
+def boxes(maps: Sequence[np.ndarray], samples: Sequence[CheckInput], cfg: DetectorConfig) -> List[np.ndarray]:
     post = DBPostProcess.from_config(cfg)
     return [post(m, s.info).quads for m, s in zip(maps, samples) if s.info is not None]
 
@@ -121,7 +121,7 @@ def hmean_against(preds: Sequence[np.ndarray], refs: Sequence[Sequence[np.ndarra
     return float(summarize_counts(counts)["hmean"]), counts
 
 
-def int8_checks(ref: Sequence[np.ndarray], got: Sequence[np.ndarray], samples: Sequence[Sample],
+def int8_checks(ref: Sequence[np.ndarray], got: Sequence[np.ndarray], samples: Sequence[CheckInput],
                 cfg: DetectorConfig, mode: str, min_hmean: float, min_corr: float) -> Tuple[List[Check], str, float | None]:
     """The int8 gate (see the module docstring). Returns checks, the mode used and the hmean."""
     pages = [s for s in samples if s.info is not None]

@@ -26,7 +26,7 @@ from typing import Iterator, List, Sequence
 import numpy as np
 import onnx
 
-from .onnx_meta import INPUT_NAME
+from .metadata import INPUT_NAME, SCOPE_KEY
 
 log = logging.getLogger(__name__)
 
@@ -35,7 +35,7 @@ CALIBRATION_METHODS = ("minmax", "percentile", "entropy")
 
 def describe(node: onnx.NodeProto) -> str:
     """``name (Op, module path)``: the module path comes from the exporter's name scopes."""
-    scope = next((p.value for p in node.metadata_props if p.key == "pkg.torch.onnx.name_scopes"), "")
+    scope = next((p.value for p in node.metadata_props if p.key == SCOPE_KEY), "")
     try:
         parts = [s for s in ast.literal_eval(scope) if s] if scope else []
     except (ValueError, SyntaxError):

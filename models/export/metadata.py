@@ -11,12 +11,14 @@ import json
 from dataclasses import dataclass, field
 from typing import Any, Dict, Mapping, Tuple
 
-from .config import DetectorConfig
+from ..config import DetectorConfig
 
 FORMAT = "dbnet-resnet18-probability-map"
 PRODUCER = "cv_resnet18_ocr-detection"
 INPUT_NAME = "images"
 OUTPUT_NAME = "prob"
+# Node metadata key under which the exporter records each node's module path (reports name layers by it).
+SCOPE_KEY = "pkg.torch.onnx.name_scopes"
 
 # Verification states written by models.export: a file is first saved "pending", then
 # rewritten as "passed"; a file kept after a failed check (keep_failed) says "failed".
@@ -26,7 +28,7 @@ VERIFICATION_PENDING = "pending"
 
 
 def size_policy(height: int, width: int, dynamic: bool, cfg: DetectorConfig) -> Dict[str, Any]:
-    """How images must be brought to the network input (what ``models.preprocess`` does)."""
+    """How images must be brought to the network input (what :mod:`models.preprocess` does)."""
     common = {
         "resize": "keep the aspect ratio; scale so the long side is at most limit_side "
                   "(limit_type 'max') and never above max_side",

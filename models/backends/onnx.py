@@ -1,4 +1,4 @@
-"""ONNX Runtime backend: runs a file made by ``models.export`` (or any DBNet probability-map
+"""ONNX Runtime backend: runs a file made by :mod:`models.export` (or any DBNet probability-map
 ONNX with one ``[N,3,H,W]`` input) with the detector's own pre- and post-processing.
 
 Why these settings: intra-op threads = physical cores (hyper-threads slow convolutions
@@ -16,13 +16,28 @@ from typing import Any, Dict, List, Tuple
 
 import numpy as np
 
-from .backends import cpu_threads, onnx_providers
-from .files import sha256_file
-from .onnx_meta import VERIFICATION_FAILED, VERIFICATION_PASSED, OnnxModelInfo, parse_metadata, read_metadata_file
+from ..export.metadata import VERIFICATION_FAILED, VERIFICATION_PASSED, OnnxModelInfo, parse_metadata, read_metadata_file
+from ..files import sha256_file
+from .device import cpu_threads
 
 log = logging.getLogger(__name__)
 
 GPU_PROVIDERS = ("TensorrtExecutionProvider", "CUDAExecutionProvider")
+
+
+def onnx_providers(device: str) -> List[str]:
+    """CUDA (and TensorRT when present) first on a GPU box, always CPU last."""
+    import onnxruntime as ort
+    import torch
+
+    available = ort.get_available_providers()
+    wanted: List[str] = []
+    if device.startswith("cuda") and torch.cuda.is_available():
+        for p in ("TensorrtExecutionProvider", "CUDAExecutionProvider"):
+            if p in available:
+                wanted.append(p)
+    wanted.append("CPUExecutionProvider")
+    return wanted
 
 
 class OnnxModelError(ValueError):
@@ -62,7 +77,7 @@ def _dim(d: Any) -> int | None:
 
 
 class OnnxBackend:
-    """ONNX Runtime inference with the ``Backend`` interface of ``models.backends``.
+    """ONNX Runtime inference with the ``Backend`` interface of :mod:`models.backends`.
 
     Args:
         path: the ``.onnx`` file.

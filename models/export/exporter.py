@@ -5,9 +5,9 @@
 * input ``images`` float32 ``[N,3,H,W]`` (N always dynamic; H and W fixed or dynamic),
   output ``prob`` float32 ``[N,1,H,W]``: the probability map, sigmoid included. Inputs
   and outputs stay float32 for every precision, so callers never change.
-* metadata that makes the file usable alone (``models.onnx_meta``): mean/std, size policy,
+* metadata that makes the file usable alone (:mod:`models.export.metadata`): mean/std, size policy,
   default thresholds from ``DetectorConfig``, weights id, precision, shape, verification.
-* a verification report (``models.export_check``): a failed check raises
+* a verification report (:mod:`models.export.check`): a failed check raises
   :class:`ExportVerificationError` and no file is left at the output path.
 
 Exporter: ``torch.onnx.export(..., dynamo=True)`` (the default of torch 2.9+). It builds
@@ -38,24 +38,15 @@ from typing import Any, Dict, List, Tuple
 import numpy as np
 import torch
 
-from .config import DetectorConfig
-from .export_check import Check, Sample, int8_checks, max_abs_diff, run_all
-from .export_samples import render_pages
-from .files import atomic_writer
-from .onnx_meta import INPUT_NAME, OUTPUT_NAME, VERIFICATION_FAILED, VERIFICATION_PASSED, build_metadata
-from .preprocess import prepare
-from .weights import DEFAULT_WEIGHTS, load_model, weights_id
+from ..files import atomic_write_bytes
+from ..preprocess import prepare
+from ..weights import load_model, weights_id
+from .check import Check, CheckInput, int8_checks, max_abs_diff, run_all
+from .config import INT8_MIN_HMEAN, INT8_MIN_LOGIT_CORR, TOLERANCE, ExportConfig
+from .metadata import INPUT_NAME, OUTPUT_NAME, SCOPE_KEY, VERIFICATION_FAILED, VERIFICATION_PASSED, build_metadata
+from .samples import render_pages
 
 log = logging.getLogger(__name__)
-
-SIZE_MIN, SIZE_MAX, SIZE_STEP = 320, 1536, 32
-PRECISIONS = ("fp32", "fp16", "int8")
-TOLERANCE = {"fp32": 1e-4, "fp16": 1e-2}      # max |p_onnx - p_torch| on the probability map
-INT8_MIN_HMEAN = 0.95                          # box agreement, int8 boxes vs fp32 boxes
-INT8_MIN_LOGIT_CORR = 0.99                     # map agreement when boxes cannot be compared
-OPSET_MIN, OPSET_DEFAULT = 17, 18
-SCOPE_KEY = "pkg.torch.onnx.name_scopes"
-
 
 class ExportVerificationError(RuntimeError):
     """The exported model does not match PyTorch; ``report`` holds the measurements."""
@@ -63,71 +54,6 @@ class ExportVerificationError(RuntimeError):
     def __init__(self, report: "ExportReport") -> None:
         super().__init__(report.summary())
         self.report = report
-
-
-def check_size(name: str, value: int) -> None:
-    """Heights and widths must be multiples of 32 in [320, 1536] (the reason is in the message)."""
-    if not isinstance(value, int) or isinstance(value, bool):
-        raise ValueError(f"{name} must be an integer number of pixels (got {value!r})")
-    if value < SIZE_MIN or value > SIZE_MAX or value % SIZE_STEP:
-        lo = max(SIZE_MIN, value // SIZE_STEP * SIZE_STEP)
-        hi = min(SIZE_MAX, lo + SIZE_STEP if value % SIZE_STEP else lo)
-        hint = f"; nearest allowed: {lo} or {hi}" if SIZE_MIN <= value <= SIZE_MAX else ""
-        raise ValueError(
-            f"{name} {value} is not allowed: use a multiple of {SIZE_STEP} between {SIZE_MIN} and "
-            f"{SIZE_MAX}{hint}. The network downsamples by 32, so other sizes would be padded "
-            f"anyway; below {SIZE_MIN} text becomes too small to find, above {SIZE_MAX} memory "
-            f"and time grow with no gain for the detector's size policy.")
-
-
-@dataclass(frozen=True)
-class ExportConfig:
-    """One export. ``height``/``width``: the fixed input, or for ``dynamic`` the size used
-    to trace, calibrate (int8) and verify."""
-
-    height: int = 800
-    width: int = 800
-    output: str | Path | None = None        # None: model_<H>x<W>[_dynamic][_<precision>].onnx
-    weights: str | Path | None = None       # None: weights/db_resnet18.safetensors
-    dynamic: bool = False
-    precision: str = "fp32"                 # fp32 | fp16 | int8
-    opset: int = OPSET_DEFAULT
-    verify_images: int = 6                  # rendered pages compared with PyTorch
-    calibration_images: int = 16            # int8: rendered pages for activation ranges
-    calibration_method: str = "minmax"      # int8: minmax | percentile | entropy
-    int8_check: str = "auto"                # auto | boxes | map (see models.export_check)
-    keep_float_head: bool = True            # int8: keep the logit layer + sigmoid in float
-    seed: int = 0                           # rendered pages; calibration uses seed + 1
-    keep_failed: bool = False               # keep a failed export as <stem>.FAILED.onnx
-    detector: DetectorConfig = field(default_factory=DetectorConfig)
-
-    def __post_init__(self) -> None:
-        check_size("height", self.height)
-        check_size("width", self.width)
-        if self.precision not in PRECISIONS:
-            raise ValueError(f"precision must be one of {', '.join(PRECISIONS)} (got {self.precision!r})")
-        import onnx
-
-        top = onnx.defs.onnx_opset_version()
-        if not OPSET_MIN <= self.opset <= top:
-            raise ValueError(f"opset must be between {OPSET_MIN} and {top} (got {self.opset})")
-        if self.verify_images < 3:
-            raise ValueError(f"verify_images must be >= 3 to cover the three page styles (got {self.verify_images})")
-        if self.precision == "int8" and self.calibration_images < 1:
-            raise ValueError(f"calibration_images must be >= 1 (got {self.calibration_images})")
-        if self.int8_check not in ("auto", "boxes", "map"):
-            raise ValueError(f"int8_check must be auto, boxes or map (got {self.int8_check!r})")
-
-    @property
-    def output_path(self) -> Path:
-        if self.output is not None:
-            return Path(self.output)
-        name = f"model_{self.height}x{self.width}" + ("_dynamic" if self.dynamic else "")
-        return Path(name + ("" if self.precision == "fp32" else f"_{self.precision}") + ".onnx")
-
-    @property
-    def weights_path(self) -> Path:
-        return Path(self.weights) if self.weights is not None else DEFAULT_WEIGHTS
 
 
 @dataclass
@@ -253,16 +179,13 @@ def _set_metadata(model, meta: Dict[str, str]) -> None:
 
 def _save(model, path: Path) -> None:
     """Atomic write: a reader never sees half a file at ``path``."""
-    import onnx
-
-    with atomic_writer(path) as f:
-        onnx.save(model, f)
+    atomic_write_bytes(path, model.SerializeToString())
 
 
 def _ort_fn(path: Path):
     import onnxruntime as ort
 
-    from .onnx_backend import session_options
+    from ..backends.onnx import session_options
 
     sess = ort.InferenceSession(str(path), session_options(), providers=["CPUExecutionProvider"])
     return lambda x: sess.run([OUTPUT_NAME], {INPUT_NAME: x})[0][:, 0]
@@ -275,7 +198,7 @@ def _torch_fn(net):
     return run
 
 
-def verification_samples(cfg: ExportConfig) -> List[Sample]:
+def verification_samples(cfg: ExportConfig) -> List[CheckInput]:
     """Rendered pages prepared as the detector would, plus one batch of two at H x W.
 
     Fixed-shape models see every page padded to (H, W); dynamic ones see each page at its
@@ -286,10 +209,10 @@ def verification_samples(cfg: ExportConfig) -> List[Sample]:
     samples = []
     for p in render_pages(cfg.verify_images, cfg.seed, (cfg.height, cfg.width)):
         tensor, info = prepare(p.image, det, pad)
-        samples.append(Sample(tensor, info, p.boxes, p.style))
+        samples.append(CheckInput(tensor, info, p.boxes, p.style))
     pair = np.stack([prepare(s.image, det, (cfg.height, cfg.width))[0]
                      for s in render_pages(2, cfg.seed + 7, (cfg.height, cfg.width))])
-    samples.append(Sample(pair, None, [], "batch of 2"))
+    samples.append(CheckInput(pair, None, [], "batch of 2"))
     return samples
 
 
@@ -379,7 +302,6 @@ def export_onnx(cfg: ExportConfig) -> ExportReport:
             # Nothing is written at ``out`` (a file already there is left as it was).
             report.path = out.with_name(out.stem + ".FAILED.onnx")
             if cfg.keep_failed:
-                report.path = out.with_name(out.stem + ".FAILED.onnx")
                 _save(model, report.path)
         report.size_bytes = report.path.stat().st_size if report.path.exists() else 0
     report.seconds = time.perf_counter() - t0
