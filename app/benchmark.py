@@ -93,7 +93,8 @@ def synthetic_pages(out_dir: Path, count: int, seed: int = 0) -> List[Path]:
 
     Files, not arrays, so that decoding is part of the measured end-to-end time.
     """
-    from models.data.synth import SynthConfig, render_sample
+    from models.synth.render import render_sample
+    from models.synth.types import SynthConfig
 
     cfg = SynthConfig(seed=seed, mix=(("document", 1.0), ("invoice", 1.0), ("receipt", 1.0)),
                       long_side=(1600, 1600), photo_prob=0.0)

@@ -14,9 +14,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import torch
 
-from models.data.synth import SynthConfig, render_sample
 from models.dbnet import DBNet
 from models.loss import DBLoss
+from models.synth.render import render_sample
+from models.synth.types import SynthConfig
 
 
 def step_time(size: int, batch: int, steps: int, device: str, dtype: torch.dtype | None) -> float:

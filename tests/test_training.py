@@ -8,7 +8,9 @@ import pytest
 import torch
 
 from models.data.icdar import DatasetError, parse_gt_line, read_split, validate_dataset
-from models.data.synth import SynthConfig, render_sample, write_dataset
+from models.synth.render import render_sample
+from models.synth.types import SynthConfig
+from models.synth.writer import write_dataset
 
 
 @pytest.fixture(scope="module")

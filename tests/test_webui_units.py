@@ -98,7 +98,8 @@ def _wait(jobs: JobRunner, timeout: float = 600) -> None:
 
 def test_train_tab_runs_a_job_and_switches_weights(tmp_path, random_weights):
     from app.tabs.train import check_dataset, new_weights, refresh, start_training
-    from models.data.synth import SynthConfig, write_dataset
+    from models.synth.types import SynthConfig
+    from models.synth.writer import write_dataset
 
     ctx = _ctx(tmp_path, random_weights)
     data = tmp_path / "data" / "set"

@@ -24,7 +24,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from models.data.synth import CATEGORIES, SynthConfig, write_dataset
+    from models.synth.types import CATEGORIES, SynthConfig
+    from models.synth.writer import write_dataset
 
     if args.count < 1:
         print("ERROR: --count must be at least 1", file=sys.stderr)
@@ -41,7 +42,7 @@ def run(args: argparse.Namespace) -> int:
             print(f"ERROR: unknown categories {bad}; choose from {', '.join(CATEGORIES)}", file=sys.stderr)
             return 2
         cfg = SynthConfig(seed=args.seed, mix=mix)
-    from models.data.layout_boxes import EngineUnavailable
+    from models.synth.layout_boxes import EngineUnavailable
 
     try:
         check_engines((name for name, weight in cfg.mix if weight > 0), keep=args.workers <= 1)
@@ -74,12 +75,12 @@ def check_engines(categories, keep: bool = True) -> None:
     process); otherwise close it (each worker process starts its own)."""
     categories = set(categories)
     if "html" in categories:
-        from models.data.html_render import check_available, close_engine
+        from models.synth.html.browser import check_available, close_engine
 
         check_available()
         if not keep:
             close_engine()
     if "pdf" in categories:
-        from models.data.pdf_render import check_available
+        from models.synth.pdf import check_available
 
         check_available()

@@ -2,7 +2,7 @@
 
 The export checks need inputs that look like what users upload (pages of lines of text,
 light-on-dark labels, noisy photos), with ground-truth boxes, and they must work on any
-machine: the training renderer (``models/data/synth.py``) needs system CJK fonts, so this
+machine: the training renderer (``models/synth/``) needs system CJK fonts, so this
 module draws with the font that ships inside Pillow and OpenCV's Hershey fonts only.
 Everything comes from ``numpy.random.default_rng([seed, index])``: page ``i`` of a seed is
 the same on every run, so calibration and verification are reproducible.

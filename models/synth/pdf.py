@@ -36,6 +36,7 @@ import numpy as np
 
 from ..files import atomic_write_bytes, sha256_file
 from .layout_boxes import EngineUnavailable, Token, merge_tokens, quad, separate_lines, tighten_box, visible_text
+from .types import TextItem
 
 PDF_DIRS = ("/usr/share/doc", "/usr/share/debian-reference")
 DOC_PACKAGES = ("debian-reference-zh-cn", "debian-reference-en", "maint-guide-zh-cn", "maint-guide",
@@ -222,13 +223,11 @@ def layout_pdf(rng: np.random.Generator, src, fonts, cfg, granularity: str = "li
     """Render one PDF page (or a window of it); returns ``(RGB image, [TextItem])``.
 
     Args:
-        rng, src, fonts, cfg: as for every layout of :mod:`models.data.synth` (text and
+        rng, src, fonts, cfg: as for every layout of :mod:`models.synth.render` (text and
             fonts come from the PDF; ``src`` and ``fonts`` are unused).
         granularity: ``"line"`` (the renderer's) or ``"word"``.
         dirs: folders to take PDFs from (default :func:`pdf_dirs`).
     """
-    from .synth import TextItem
-
     docs = catalog(dirs)
     if not docs:
         check_available(dirs)

@@ -1,336 +1,15 @@
-"""Realistic pages from HTML templates rendered by headless Chromium, with exact boxes.
-
-Templates: invoice, receipt, table-heavy form, app screen (phone, sometimes desktop),
-product label and ID/bank/employee card. Each is filled with :class:`TextSource` text
-(zh_CN, en_US or both), styled with CSS drawn from the seed (every system font the
-renderer knows, by its fontconfig family name; sizes 8-60 CSS px; colours, borders,
-tables, gradients) and rendered by the Debian Chromium (``/usr/bin/chromium``) through
-Playwright at a device scale factor of 0.75-2.
-
-Boxes: every word (or CJK character) of every visible text node is measured with
-``Range.getClientRects()``; tokens of one block element on one line are joined into one
-**text line** box (a gap wider than the line height starts a new box, as in the PIL
-renderer), or kept as words with ``granularity="word"``. The page is then screenshotted
-twice, with text and with text made transparent, and each box is shrunk to the pixels
-that differ (its ink), so boxes are tight like the PIL ones and text hidden under other
-elements gets no box. ``photographic()`` degradation is applied by ``render_sample``.
-
-One browser per process serves every page (starting it takes about a second); pages of
-the same scale factor share one tab. Deterministic: the same index gives the same
-template, text, styles and pixels on a machine with the same fonts and Chromium.
-"""
+"""The HTML page templates: invoice, receipt, table-heavy form, app screen (phone and
+desktop), product label and ID/bank/staff card. Each returns ``(css, body)`` for a viewport;
+rows marked ``data-trim`` are dropped from the end until the content fits."""
 from __future__ import annotations
 
-import atexit
-import html as _html
-import math
-import os
 from dataclasses import dataclass
-from functools import lru_cache
-from typing import Callable, Dict, List, Optional, Sequence, Tuple
+from typing import Callable, Tuple
 
-import cv2
-import numpy as np
-
-from .fonts import FontBank
-from .layout_boxes import EngineUnavailable, Token, merge_tokens, quad, separate_lines, tighten_box, visible_text
-from .text_sources import GOODS_EN, GOODS_ZH, UI_EN, UI_ZH, UNITS_ZH, TextSource
-
-CHROMIUM = os.environ.get("SYNTH_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--no-first-run", "--disable-dev-shm-usage", "--hide-scrollbars"]
-SCALES = (0.75, 1.0, 1.25, 1.5, 2.0)           # device scale factors (CSS px -> image px)
-INSTALL_HINT = ("install the Debian Chromium (apt-get install chromium) and Playwright for Python "
-                "(.venv/bin/pip install playwright; `playwright install` is not needed)")
-
-# --------------------------------------------------------------------------- browser
-_TOKENS_JS = r"""
-() => {
-  const CJK = '\u2E80-\u9FFF\uF900-\uFAFF\uFE30-\uFE4F\uFF00-\uFFEF\u3000-\u303F';
-  const re = new RegExp('[' + CJK + ']|[^\\s' + CJK + ']+', 'g');
-  const groups = new Map();
-  const blockOf = (el) => {
-    for (let e = el; e && e !== document.body; e = e.parentElement) {
-      const d = getComputedStyle(e).display;
-      if (d !== 'inline' && d !== 'contents') return e;
-    }
-    return document.body;
-  };
-  const out = [];
-  const range = document.createRange();
-  const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
-  let node;
-  while ((node = walker.nextNode())) {
-    const el = node.parentElement;
-    if (!el || !node.data.trim()) continue;
-    const cs = getComputedStyle(el);
-    if (cs.visibility !== 'visible' || cs.display === 'none') continue;
-    const blk = blockOf(el);
-    if (!groups.has(blk)) groups.set(blk, groups.size);
-    const gid = groups.get(blk);
-    const ign = el.closest('[data-ignore]') ? 1 : 0;
-    re.lastIndex = 0;
-    let m;
-    while ((m = re.exec(node.data))) {
-      range.setStart(node, m.index);
-      range.setEnd(node, m.index + m[0].length);
-      const rects = range.getClientRects();
-      for (let k = 0; k < rects.length; k++) {
-        const q = rects[k];
-        if (q.width > 0 && q.height > 0) out.push([gid, q.left, q.top, q.right, q.bottom, k ? '' : m[0], ign]);
-      }
-    }
-  }
-  return out;
-}
-"""
-
-# Remove repeated rows/items (data-trim) from the end until the content fits the viewport.
-_TRIM_JS = r"""
-(H) => {
-  const bottom = () => {
-    let m = 0;
-    for (const e of document.body.querySelectorAll('*')) {
-      // containers (page, card) may fill the viewport: only leaves and text holders count
-      const text = Array.from(e.childNodes).some((n) => n.nodeType === 3 && n.data.trim());
-      if ((e.children.length && !text) || getComputedStyle(e).position === 'fixed') continue;
-      const r = e.getBoundingClientRect();
-      if (r.height > 0 && r.bottom > m) m = r.bottom;
-    }
-    return m;
-  };
-  const trims = Array.from(document.querySelectorAll('[data-trim]'));
-  while (trims.length && bottom() > H) trims.pop().remove();
-  return bottom();
-}
-"""
-
-_HIDE_TEXT_CSS = ("*, *::before, *::after { -webkit-text-fill-color: transparent !important; "
-                  "-webkit-text-stroke-width: 0 !important; text-shadow: none !important; }")
+from ..text_sources import GOODS_EN, GOODS_ZH, UI_EN, UI_ZH, UNITS_ZH
+from .style import Style, esc, hex_color
 
 
-class HtmlEngine:
-    """One headless Chromium; one tab per device scale factor."""
-
-    def __init__(self, executable: str = CHROMIUM) -> None:
-        if not os.path.isfile(executable):
-            raise EngineUnavailable(f"the 'html' synth category needs Chromium at {executable}: {INSTALL_HINT}")
-        try:
-            from playwright.sync_api import sync_playwright
-        except ImportError as exc:
-            raise EngineUnavailable(f"the 'html' synth category needs Playwright for Python ({exc}): {INSTALL_HINT}") from exc
-        self._pw = sync_playwright().start()
-        try:
-            self._browser = self._pw.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS, headless=True)
-        except Exception as exc:
-            self._pw.stop()
-            first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-            raise EngineUnavailable(f"could not start Chromium ({executable}): {first}; "
-                                    f"check that `{executable} --headless --no-sandbox --disable-gpu` runs") from None
-        self._pages: Dict[float, object] = {}
-        self.pid = os.getpid()
-
-    def _page(self, scale: float):
-        page = self._pages.get(scale)
-        if page is None:
-            ctx = self._browser.new_context(viewport={"width": 800, "height": 600}, device_scale_factor=scale,
-                                            offline=True, java_script_enabled=True)
-            page = ctx.new_page()
-            self._pages[scale] = page
-        return page
-
-    def render(self, document: str, width: int, height: int, scale: float
-               ) -> Tuple[np.ndarray, np.ndarray, List[list]]:
-        """Render ``document`` in a ``width`` x ``height`` CSS-px viewport.
-
-        Returns the page (RGB), the same page without text, and the raw tokens
-        ``[group, x0, y0, x1, y1, text, ignore]`` in CSS px.
-        """
-        page = self._page(scale)
-        page.set_viewport_size({"width": int(width), "height": int(height)})
-        page.set_content(document, wait_until="load")
-        page.evaluate("document.fonts.ready.then(() => 1)")
-        page.evaluate(_TRIM_JS, int(height))
-        tokens = page.evaluate(_TOKENS_JS)
-        shot = page.screenshot(type="png", animations="disabled", caret="hide")
-        page.add_style_tag(content=_HIDE_TEXT_CSS)
-        bare = page.screenshot(type="png", animations="disabled", caret="hide")
-        return _decode(shot), _decode(bare), tokens
-
-    def close(self) -> None:
-        try:
-            self._browser.close()
-        except Exception:
-            pass
-        try:
-            self._pw.stop()
-        except Exception:
-            pass
-
-
-def _decode(png: bytes) -> np.ndarray:
-    img = cv2.imdecode(np.frombuffer(png, np.uint8), cv2.IMREAD_COLOR)
-    return cv2.cvtColor(img, cv2.COLOR_BGR2RGB)
-
-
-_ENGINE: Optional[HtmlEngine] = None
-
-
-def engine() -> HtmlEngine:
-    """The process's browser, started on first use and closed at exit."""
-    global _ENGINE
-    if _ENGINE is None or _ENGINE.pid != os.getpid():
-        _ENGINE = HtmlEngine()
-    return _ENGINE
-
-
-def close_engine() -> None:
-    global _ENGINE
-    if _ENGINE is not None and _ENGINE.pid == os.getpid():
-        _ENGINE.close()
-    _ENGINE = None
-
-
-atexit.register(close_engine)
-
-
-def check_available() -> None:
-    """Raise :class:`EngineUnavailable` (saying what to install) unless pages can be rendered."""
-    engine()
-
-
-# --------------------------------------------------------------------------- styles
-_WEIGHTS = (("thin", 100), ("extralight", 200), ("ultralight", 200), ("light", 300), ("medium", 500),
-            ("semibold", 600), ("demibold", 600), ("extrabold", 800), ("black", 900), ("heavy", 900),
-            ("bold", 700))
-
-
-@dataclass(frozen=True)
-class Face:
-    family: str
-    weight: int
-    italic: bool
-
-    def css(self, fallback: Optional["Face"] = None) -> str:
-        fam = f'"{self.family}"' + (f', "{fallback.family}"' if fallback else "") + ", sans-serif"
-        return f"font-family:{fam};font-weight:{self.weight};font-style:{'italic' if self.italic else 'normal'};"
-
-
-@lru_cache(maxsize=4)
-def faces(fonts: FontBank) -> Tuple[Tuple[Face, ...], Tuple[Face, ...]]:
-    """(CJK faces, Latin faces) of the font bank, by the names fontconfig knows them by."""
-    from PIL import ImageFont
-
-    def face(path: str) -> Optional[Face]:
-        try:
-            family, style = ImageFont.truetype(path, 12).getname()
-        except OSError:
-            return None
-        if family.startswith(("Noto Sans CJK", "Noto Serif CJK")):
-            family = family.rsplit(" ", 1)[0] + " SC"    # the collection holds SC; the name is JP
-        s = (style or "").lower().replace(" ", "").replace("-", "")
-        weight = next((w for k, w in _WEIGHTS if k in s), 400)
-        return Face(family, weight, "italic" in s or "oblique" in s)
-
-    def collect(paths: Sequence[str]) -> Tuple[Face, ...]:
-        out: List[Face] = []
-        for p in paths:
-            f = face(p)
-            if f is not None and f not in out:
-                out.append(f)
-        return tuple(out)
-
-    return collect(fonts.cjk), collect(fonts.latin)
-
-
-def _hex(c: Sequence[int]) -> str:
-    return "#%02x%02x%02x" % tuple(int(max(0, min(255, v))) for v in c)
-
-
-class Style:
-    """Random choices for one page: language, faces, sizes and colours."""
-
-    def __init__(self, rng: np.random.Generator, src: TextSource, fonts: FontBank) -> None:
-        self.rng, self.src = rng, src
-        self.cjk, self.latin = faces(fonts)
-        if not self.cjk:
-            raise EngineUnavailable("no CJK font found: apt-get install fonts-noto-cjk fonts-wqy-microhei")
-        self.latin = self.latin or self.cjk
-        self.mono = tuple(f for f in self.latin if "mono" in f.family.lower()) or self.latin
-        self.lang = str(rng.choice(["zh", "en", "mix"], p=[0.55, 0.25, 0.2]))
-
-    # language
-    def zh(self) -> bool:
-        return self.lang == "zh" or (self.lang == "mix" and self.rng.random() < 0.5)
-
-    def t(self, zh: str, en: str) -> str:
-        return zh if self.zh() else en
-
-    # fonts
-    def font(self, mono: bool = False, plain: bool = False) -> str:
-        """CSS for a random face; CJK text falls back to a CJK face."""
-        cjk = self.cjk[int(self.rng.integers(len(self.cjk)))]
-        if plain:   # regular weight, upright
-            cjk = next((f for f in self.cjk if f.family == cjk.family and f.weight == 400), cjk)
-        if mono:
-            face = self.mono[int(self.rng.integers(len(self.mono)))]
-            return (Face(face.family, 400, False) if plain else face).css(cjk)
-        if self.lang == "zh" and self.rng.random() < 0.5:
-            return cjk.css()
-        latin = self.latin[int(self.rng.integers(len(self.latin)))]
-        if plain:
-            latin = Face(latin.family, 400, False)
-        return latin.css(cjk)
-
-    def px(self, lo: float, hi: float) -> int:
-        """Log-uniform size in CSS px (small text is common and must be learnt)."""
-        return int(round(math.exp(self.rng.uniform(math.log(lo), math.log(hi)))))
-
-    # colours
-    def ink(self) -> str:
-        base = int(self.rng.integers(0, 80))
-        tint = self.rng.integers(-25, 26, 3) * (self.rng.random() < 0.4)
-        return _hex([base + t for t in tint])
-
-    def paper(self) -> str:
-        base = int(self.rng.integers(225, 256))
-        warm = int(self.rng.integers(0, 16))
-        return _hex((base, base - warm // 2, base - warm))
-
-    def accent(self, dark: bool = True) -> str:
-        lo, hi = (20, 150) if dark else (150, 250)
-        return _hex(self.rng.integers(lo, hi, 3))
-
-    def line(self) -> str:
-        return _hex([int(self.rng.integers(60, 190))] * 3) if self.rng.random() < 0.6 else self.accent()
-
-    def pick(self, items: Sequence):
-        return items[int(self.rng.integers(len(items)))]
-
-    # Faker's dates and zh_CN ID numbers depend on today's date: these depend on the seed only.
-    def date(self, time: bool = True) -> str:
-        y, m, d = int(self.rng.integers(1960, 2031)), int(self.rng.integers(1, 13)), int(self.rng.integers(1, 29))
-        hh, mm, ss = (int(v) for v in self.rng.integers(0, [24, 60, 60]))
-        forms = [f"{y}-{m:02d}-{d:02d}", f"{y}/{m:02d}/{d:02d}", f"{d:02d}.{m:02d}.{y}", f"{y}年{m}月{d}日"]
-        if time:
-            forms.append(f"{y}-{m:02d}-{d:02d} {hh:02d}:{mm:02d}:{ss:02d}")
-        return self.pick(forms)
-
-    def ssn(self) -> str:
-        """An 18-digit PRC resident ID number with a valid check digit."""
-        digits = [int(self.rng.integers(1, 7))] + [int(v) for v in self.rng.integers(0, 10, 5)]
-        digits += [int(c) for c in f"{int(self.rng.integers(1950, 2010))}{int(self.rng.integers(1, 13)):02d}"
-                   f"{int(self.rng.integers(1, 29)):02d}"] + [int(v) for v in self.rng.integers(0, 10, 3)]
-        weights = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
-        check = "10X98765432"[sum(a * b for a, b in zip(digits, weights)) % 11]
-        return "".join(map(str, digits)) + check
-
-
-def esc(s: str) -> str:
-    return _html.escape(str(s), quote=True)
-
-
-# --------------------------------------------------------------------------- templates
 @dataclass(frozen=True)
 class Template:
     name: str
@@ -417,7 +96,7 @@ def tpl_receipt(s: Style, w: int, h: int) -> Tuple[str, str]:
     desk = s.rng.random() < 0.35
     margin = int(w * s.rng.uniform(0.04, 0.15)) if desk else 0
     css = f"""
-    body {{ background:{_hex(s.rng.integers(40, 160, 3)) if desk else s.paper()}; }}
+    body {{ background:{hex_color(s.rng.integers(40, 160, 3)) if desk else s.paper()}; }}
     .r {{ margin:{int(margin * 0.5)}px {margin}px; min-height:100%; background:{s.paper()}; color:{s.ink()};
           padding:{int(size * s.rng.uniform(0.8, 2))}px {int(size * s.rng.uniform(0.6, 1.6))}px;
           font-size:{size}px; line-height:{s.rng.uniform(1.25, 1.6):.2f}; {s.font(mono=mono, plain=True)} }}
@@ -555,7 +234,7 @@ def tpl_app(s: Style, w: int, h: int) -> Tuple[str, str]:
 
     rows = []
     for _ in range(int(s.rng.integers(4, 16))):
-        col = _hex(s.rng.integers(60, 220, 3))
+        col = hex_color(s.rng.integers(60, 220, 3))
         name = s.pick([person, lambda: src.zh.company() if s.zh() else src.en.company()])()
         second = src.zh_sentence(chars) if s.zh() else " ".join(src.en_sentence(12).split()[:max(2, chars // 6)])
         meta = s.pick([f"{int(s.rng.integers(0, 24))}:{int(s.rng.integers(0, 60)):02d}", s.t("昨天", "Yesterday"),
@@ -584,13 +263,13 @@ def tpl_label(s: Style, w: int, h: int) -> Tuple[str, str]:
     src = s.src
     c1, c2 = s.rng.integers(0, 256, 3), s.rng.integers(0, 256, 3)
     light = (c1.mean() + c2.mean()) / 2 > 128
-    fg = s.ink() if light else _hex(s.rng.integers(225, 256, 3))
+    fg = s.ink() if light else hex_color(s.rng.integers(225, 256, 3))
     size = s.px(9, 18)
     panel_bg = s.pick(["rgba(255,255,255,0.92)", "#ffffff", "#fffbe8"])
     pattern = (f", repeating-linear-gradient({int(s.rng.integers(0, 180))}deg, rgba(255,255,255,0.08) 0 6px, transparent 6px 14px)"
                if s.rng.random() < 0.5 else "")
     css = f"""
-    body {{ background:linear-gradient({int(s.rng.integers(0, 360))}deg, {_hex(c1)}, {_hex(c2)}){pattern}; color:{fg};
+    body {{ background:linear-gradient({int(s.rng.integers(0, 360))}deg, {hex_color(c1)}, {hex_color(c2)}){pattern}; color:{fg};
             padding:{int(w * s.rng.uniform(0.03, 0.07))}px; font-size:{size}px; line-height:1.4; {s.font(plain=True)} }}
     .brand {{ font-size:{s.px(28, 60)}px; font-weight:800; letter-spacing:{int(s.rng.integers(0, 6))}px; line-height:1.1; {s.font()} }}
     .name {{ font-size:{s.px(18, 40)}px; margin:{size // 2}px 0; {s.font()} }}
@@ -638,9 +317,9 @@ def tpl_card(s: Style, w: int, h: int) -> Tuple[str, str]:
     size = s.px(10, 20)
     key = s.pick(["#3a5f9c", "#555", fg, "#2f6f4f"])
     css = f"""
-    body {{ background:{_hex(s.rng.integers(30, 200, 3))}; padding:{margin}px; }}
+    body {{ background:{hex_color(s.rng.integers(30, 200, 3))}; padding:{margin}px; }}
     .card {{ position:relative; width:100%; height:100%; border-radius:{int(min(w, h) * s.rng.uniform(0.02, 0.06))}px; overflow:hidden;
-             background:linear-gradient({int(s.rng.integers(0, 360))}deg, {_hex(c1)}, {_hex(c2)}),
+             background:linear-gradient({int(s.rng.integers(0, 360))}deg, {hex_color(c1)}, {hex_color(c2)}),
                repeating-radial-gradient(circle at {int(s.rng.integers(0, 100))}% {int(s.rng.integers(0, 100))}%, rgba(0,0,0,0.04) 0 2px, transparent 2px 7px);
              background-blend-mode:multiply; color:{fg}; padding:{int(h * 0.08)}px {int(w * 0.05)}px; font-size:{size}px; line-height:1.5;
              {s.font(plain=True)} }}
@@ -649,7 +328,7 @@ def tpl_card(s: Style, w: int, h: int) -> Tuple[str, str]:
     .num {{ letter-spacing:{int(s.rng.integers(1, 4))}px; font-size:{int(size * 1.15)}px; {s.font(mono=s.rng.random() < 0.5)} }}
     .photo {{ position:absolute; right:{int(w * 0.06)}px; top:{int(h * 0.14)}px; width:{int(w * 0.24)}px; height:{int(h * 0.58)}px;
               background:radial-gradient(circle at 50% 38%, #8a8f99 0 22%, transparent 23%),
-                         radial-gradient(ellipse at 50% 100%, #8a8f99 0 45%, transparent 46%), {_hex(s.rng.integers(180, 240, 3))}; }}
+                         radial-gradient(ellipse at 50% 100%, #8a8f99 0 45%, transparent 46%), {hex_color(s.rng.integers(180, 240, 3))}; }}
     .big {{ font-size:{int(size * s.rng.uniform(1.5, 2.4))}px; font-weight:700; }}
     .chip {{ width:{int(w * 0.11)}px; height:{int(h * 0.16)}px; border-radius:6px; background:linear-gradient(135deg, #d9c27a, #a8893a);
              margin:{size}px 0; }}
@@ -693,56 +372,3 @@ def page_document(css: str, body: str, width: int, height: int) -> str:
     return (f'<!doctype html><html><head><meta charset="utf-8"><style>'
             f"html, body {{ margin:0; padding:0; width:{width}px; height:{height}px; overflow:hidden; }}"
             f"* {{ box-sizing:border-box; }} {css}</style></head><body>{body}</body></html>")
-
-
-# --------------------------------------------------------------------------- layout
-def layout_html(rng: np.random.Generator, src: TextSource, fonts: FontBank, cfg, granularity: str = "line",
-                template: Optional[str] = None) -> Tuple[np.ndarray, list]:
-    """Render one page; returns ``(RGB image, [TextItem])`` like the PIL layouts.
-
-    Args:
-        rng, src, fonts, cfg: as for every layout of :mod:`models.data.synth`.
-        granularity: ``"line"`` (the renderer's) or ``"word"``.
-        template: force one template by name (tests, previews).
-    """
-    from .synth import TextItem
-
-    names = [t.name for t in TEMPLATES]
-    p = np.array([t.weight for t in TEMPLATES])
-    k = int(rng.choice(len(TEMPLATES), p=p / p.sum()))
-    if template is not None:
-        k = names.index(template)
-    tpl = TEMPLATES[k]
-    long_px = int(rng.integers(cfg.long_side[0], cfg.long_side[1] + 1))
-    aspect = float(rng.uniform(*tpl.aspect))
-    scales = [s for s in SCALES if tpl.long_css[0] <= long_px / s <= tpl.long_css[1]] or [1.0]
-    scale = float(scales[int(rng.integers(len(scales)))])
-    long_css = long_px / scale
-    w_css, h_css = (int(round(long_css)), int(round(long_css / aspect))) if aspect >= 1 else \
-        (int(round(long_css * aspect)), int(round(long_css)))
-    style = Style(rng, src, fonts)
-    css, body = tpl.build(style, w_css, h_css)
-    document = page_document(css, body, w_css, h_css)
-    try:
-        img, bare, raw = engine().render(document, w_css, h_css, scale)
-    except EngineUnavailable:
-        raise
-    except Exception:
-        close_engine()
-        img, bare, raw = engine().render(document, w_css, h_css, scale)
-    H, W = img.shape[:2]
-    sx, sy = W / w_css, H / h_css
-    tokens = [Token(int(g), x0 * sx, y0 * sy, x1 * sx, y1 * sy, str(t), bool(ign)) for g, x0, y0, x1, y1, t, ign in raw]
-    runs = merge_tokens(tokens, granularity)
-    separate_lines(runs)
-    items = []
-    for r in runs:
-        if not r.text.strip():
-            continue
-        box, contrast = tighten_box(img, r.box, ref=bare, thresh=24)
-        if box is None:
-            continue   # hidden under another element, or outside the page
-        text = visible_text(r.box, W, H, r.text)       # None: cut by the page's edge
-        ignore = r.ignore or text is None or (box[3] - box[1]) < cfg.min_text_px or contrast < 60
-        items.append(TextItem(quad(box), text or r.text, ignore=ignore))
-    return img, items
