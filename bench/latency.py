@@ -6,7 +6,7 @@ Prints one row per backend / precision / input size (mean milliseconds per stage
 the images, peak RSS) and checks the detector-core targets: end to end within 10 % of
 the raw forward time, and DB post-processing under 15 ms for an image with 200 boxes
 (a micro-benchmark on a synthetic probability map, independent of the weights).
-The measuring itself is app.benchmark.measure_backend, shared with `python -m app bench`.
+The measuring itself is app.measure.benchmark.measure_backend, shared with `python -m app bench`.
 """
 from __future__ import annotations
 
@@ -23,9 +23,9 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from app.benchmark import BackendUnavailable, BenchConfig, BenchRow, bench_images, measure_backend, plan, resolve_weights
-from app.hardware import describe, hardware_info
-from app.tables import markdown_table, text_table
+from app.measure.benchmark import BackendUnavailable, BenchConfig, BenchRow, bench_images, measure_backend, plan, resolve_weights
+from app.measure.hardware import describe, hardware_info
+from app.measure.tables import markdown_table, text_table
 from models.backends.device import pick_device
 from models.postprocess import DBPostProcess
 from models.preprocess import ResizeInfo

@@ -41,8 +41,8 @@ import psutil
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from app.benchmark import BenchConfig, bench_images, resolve_weights
-from app.tables import text_table
+from app.measure.benchmark import BenchConfig, bench_images, resolve_weights
+from app.measure.tables import text_table
 
 GROWTH_GOAL_MB = 50.0
 MB = 1024 * 1024
@@ -250,7 +250,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
-    from app.settings import parse_auth
+    from app.web.settings import parse_auth
 
     auth = parse_auth(args.auth)
     warmup = args.warmup if args.warmup is not None else max(args.clients, args.requests // 10)

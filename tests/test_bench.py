@@ -6,8 +6,8 @@ import json
 import cv2
 import pytest
 
-from app.benchmark import cost_per_1000, plan
 from app.cli import main
+from app.measure.benchmark import cost_per_1000, plan
 from conftest import text_like_image
 
 
@@ -42,7 +42,7 @@ def test_bench_writes_json_and_markdown(tmp_path, two_images, random_weights, ca
 
 
 def test_bench_without_weights_or_images_uses_random_model_and_synthetic_pages(tmp_path, monkeypatch):
-    import app.benchmark as bench
+    import app.measure.benchmark as bench
 
     monkeypatch.setattr(bench, "DEFAULT_WEIGHTS", tmp_path / "missing.safetensors")
     out = tmp_path / "bench"

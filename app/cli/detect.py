@@ -25,8 +25,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from app.batch import FolderBusyError, run_batch
-    from app.outputs import collect_images
+    from app.io.batch import FolderBusyError, run_batch
+    from app.io.outputs import collect_images
 
     root = Path(args.input)
     try:

@@ -14,9 +14,9 @@ from typing import Any, Dict, List, Tuple
 import gradio as gr
 import pandas as pd
 
-from app.context import WebContext
-from app.guards import friendly_errors, resolve_allowed
-from app.jobs import JobSnapshot
+from app.web.context import WebContext
+from app.web.guards import friendly_errors, resolve_allowed
+from app.web.jobs import JobSnapshot
 
 from .common import module_available
 

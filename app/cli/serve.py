@@ -13,7 +13,7 @@ import sys
 import threading
 from pathlib import Path
 
-from app.settings import (
+from app.web.settings import (
     AppSettings,
     LimitSettings,
     ModelSettings,
@@ -99,10 +99,10 @@ def run(args: argparse.Namespace) -> int:
         return 2
 
     logging.getLogger("httpx").setLevel(logging.WARNING)   # Gradio's own start-up probes
-    from app import pidfile
-    from app.context import WebContext
-    from app.service import DetectorService
-    from app.webui import build_ui, launch
+    from app.io import pidfile
+    from app.web.context import WebContext
+    from app.web.service import DetectorService
+    from app.web.webui import build_ui, launch
 
     try:
         pidfile.claim(settings.server.pid_file)

@@ -19,12 +19,12 @@ from typing import Any, Callable, Dict, List, Sequence, Tuple
 import cv2
 import numpy as np
 
+from app.io.outputs import collect_images
 from models import DetectorConfig, ImageDecodeError, TextDetector, load_image
 from models.preprocess import pad_to_stride, target_size
 from models.weights import DEFAULT_WEIGHTS
 
 from .hardware import PeakMemory, describe, hardware_info
-from .outputs import collect_images
 from .tables import markdown_table, text_table, write_report_files
 
 STAGES = ("decode", "preprocess", "inference", "postprocess", "total")

@@ -1,6 +1,6 @@
 """批量检测 Batch: many uploads or one server folder, through the resumable batch writer.
 
-Uses ``app.batch.run_batch`` exactly like `python -m app detect`, so a cancelled or timed
+Uses ``app.io.batch.run_batch`` exactly like `python -m app detect`, so a cancelled or timed
 out submission leaves a consistent folder, and submitting the same server folder again
 continues where it stopped.
 """
@@ -13,12 +13,12 @@ from typing import Any, Dict, List, Sequence, Tuple
 
 import gradio as gr
 
-from app.batch import BatchReport, run_batch
-from app.context import WebContext
-from app.guards import friendly_errors, resolve_allowed
-from app.outputs import ResultWriter, collect_images, output_stems
-from app.runs import folder_run_dir, stage_uploads, upload_run_dir, zip_results
-from app.settings import AppSettings
+from app.io.batch import BatchReport, run_batch
+from app.io.outputs import ResultWriter, collect_images, output_stems
+from app.io.runs import folder_run_dir, stage_uploads, upload_run_dir, zip_results
+from app.web.context import WebContext
+from app.web.guards import friendly_errors, resolve_allowed
+from app.web.settings import AppSettings
 from models.image_types import IMAGE_EXTS
 
 from .common import box_threshold_slider, overrides, threshold_slider

@@ -22,7 +22,6 @@ from models import TextDetector
 from models.files import atomic_write_text
 from models.progress import ProgressFn
 
-from .jobs import JobBusyError
 from .outputs import ResultWriter, output_stems, summarize
 
 try:
@@ -33,7 +32,7 @@ except ImportError:   # not POSIX: no lock; one run per folder is then the user'
 LOCK_NAME = ".lock"
 
 
-class FolderBusyError(JobBusyError):
+class FolderBusyError(RuntimeError):
     """Another run is writing into the same output folder right now."""
 
 

@@ -16,11 +16,11 @@ from typing import Any, Dict, List, Sequence, Tuple
 
 import numpy as np
 
+from app.io.outputs import collect_images, output_stem
 from models.data.icdar import Sample, read_gt
 from models.metrics import ImageCounts, match_image, summarize_groups
 from models.progress import ProgressFn
 
-from .outputs import collect_images, output_stem
 from .tables import markdown_table, text_table, write_report_files
 
 # (images folder, ground-truth folder) pairs we recognise, in order of preference.

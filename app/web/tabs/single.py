@@ -10,9 +10,9 @@ from typing import Any, Dict, List, Tuple
 
 import gradio as gr
 
-from app.context import WebContext
-from app.guards import call_with_time_limit, friendly_errors
-from app.runs import save_single
+from app.io.runs import save_single
+from app.web.context import WebContext
+from app.web.guards import call_with_time_limit, friendly_errors
 
 from .common import DEFAULTS, box_threshold_slider, overrides, read_image_upload, threshold_slider
 

@@ -53,8 +53,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from app.benchmark import BackendUnavailable, BenchConfig, run_bench
-    from app.soak import soak
+    from app.measure.benchmark import BackendUnavailable, BenchConfig, run_bench
+    from app.measure.soak import soak
     from models.weights import WeightsNotFoundError
 
     if args.weights and not Path(args.weights).is_file():

@@ -15,6 +15,7 @@ from typing import Callable, Sequence, TypeVar
 
 import gradio as gr
 
+from app.io.batch import FolderBusyError
 from models import ImageDecodeError, WeightsNotFoundError
 
 from .jobs import JobBusyError
@@ -25,7 +26,7 @@ T = TypeVar("T")
 
 # Errors whose message is already written for a user: shown as is.
 USER_ERRORS = (ImageDecodeError, WeightsNotFoundError, ValueError, FileNotFoundError,
-               PermissionError, NotADirectoryError, JobBusyError, ServiceError)
+               PermissionError, NotADirectoryError, JobBusyError, FolderBusyError, ServiceError)
 
 
 class TimeLimitExceeded(RuntimeError):

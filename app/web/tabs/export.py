@@ -13,9 +13,9 @@ from typing import Any
 
 import gradio as gr
 
-from app.context import WebContext
-from app.guards import call_with_time_limit, friendly_errors
-from app.runs import timestamp
+from app.io.runs import timestamp
+from app.web.context import WebContext
+from app.web.guards import call_with_time_limit, friendly_errors
 
 from .common import DEFAULTS, module_available
 

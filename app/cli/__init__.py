@@ -1,4 +1,4 @@
-"""Command line: one sub-command per job, each in its own module under app/commands/.
+"""Command line: ``python -m app <command>``, one module per command in this package.
 
 A command module provides ``add_parser(subparsers)`` and ``run(args) -> int``.
 """
@@ -10,19 +10,9 @@ import logging
 import sys
 from typing import List, Sequence
 
-# Sub-command name -> module under app.commands. Modules are imported lazily so that
-# `python -m app detect` does not pay for Gradio, and a broken optional extra only
-# breaks its own command.
-COMMANDS = {
-    "serve": "Serve the WebUI (default http://0.0.0.0:7860)",
-    "detect": "Detect text in an image file or a folder of images",
-    "train": "Train or fine-tune the detector",
-    "synth": "Render synthetic training data",
-    "evaluate": "Precision, recall and hmean (ICDAR-2015) on a labelled folder",
-    "export": "Export the detector to ONNX (fp32, fp16, int8), verified against PyTorch",
-    "bench": "Speed, memory and cost per backend / precision / size on this machine",
-}
-OPTIONAL_COMMANDS: dict = {}
+# Sub-command name -> module of this package. Each module imports its heavy dependencies
+# (Gradio, the trainer, the exporter) inside run(), so `python -m app detect` does not pay for them.
+COMMANDS = ("serve", "detect", "train", "synth", "evaluate", "export", "bench")
 
 
 def build_parser(names: Sequence[str]) -> argparse.ArgumentParser:
@@ -33,15 +23,14 @@ def build_parser(names: Sequence[str]) -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
     for name in names:
-        module = importlib.import_module(f"app.commands.{name}")
+        module = importlib.import_module(f"app.cli.{name}")
         module.add_parser(sub)
     return parser
 
 
 def main(argv: List[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
-    names = list(COMMANDS) + list(OPTIONAL_COMMANDS)
-    parser = build_parser(names)
+    parser = build_parser(COMMANDS)
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")

@@ -30,7 +30,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from app.evaluation import EvalConfig, evaluate, write_report
+    from app.measure.evaluation import EvalConfig, evaluate, write_report
 
     config = EvalConfig(Path(args.data), Path(args.predictions) if args.predictions else None,
                         args.by_category, args.iou)
