@@ -1,6 +1,6 @@
 """CPU speed and memory of PyTorch eager vs ONNX Runtime fp32 / int8 (fp16 on CUDA).
 
-    nice -n 10 .venv/bin/python bench/onnx_speed.py [--sizes 640,800,1024] [--weights FILE]
+    nice -n 10 .venv/bin/python -m bench.onnx_speed [--sizes 640,800,1024] [--weights FILE]
 
 For each input size, fixed-shape models are exported (and verified) with
 ``models.export``; every (backend, precision, size) is then measured in its own fresh
@@ -29,7 +29,6 @@ from pathlib import Path
 from typing import Dict, List
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
 
 
 @dataclass(frozen=True)
@@ -101,7 +100,7 @@ def worker(job: Job) -> Dict[str, float]:
 
 def run_job(job: Job) -> Dict[str, float]:
     env = dict(os.environ, OMP_NUM_THREADS=str(job.threads))
-    proc = subprocess.run([sys.executable, __file__, "--worker", json.dumps(job.__dict__)],
+    proc = subprocess.run([sys.executable, "-m", "bench.onnx_speed", "--worker", json.dumps(job.__dict__)],
                           capture_output=True, text=True, env=env, cwd=str(ROOT))
     if proc.returncode != 0:
         raise RuntimeError(f"worker failed for {job}:\n{proc.stderr[-2000:]}")

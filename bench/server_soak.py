@@ -1,9 +1,9 @@
 """Soak the live WebUI server: N `/detect` requests from K concurrent gradio_client clients.
 
     # start a server (127.0.0.1, free port, temp output folder) and soak it
-    .venv/bin/python bench/server_soak.py --requests 1000 --clients 8
+    .venv/bin/python -m bench.server_soak --requests 1000 --clients 8
     # a server that is already running (start_app.sh): give its pid, or its pid file
-    .venv/bin/python bench/server_soak.py --url http://127.0.0.1:7860/ --pid-file outputs/.server.pid \
+    .venv/bin/python -m bench.server_soak --url http://127.0.0.1:7860/ --pid-file outputs/.server.pid \
         --requests 1000 --clients 8 [--auth user:pass]
 
 Each client is its own ``gradio_client.Client`` (its own session, as K users would be)
@@ -39,9 +39,8 @@ from typing import Any, List, Sequence, Tuple
 import psutil
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
 
-from app.measure.benchmark import BenchConfig, bench_images, resolve_weights
+from app.measure.bench_inputs import BenchConfig, bench_images, resolve_weights
 from app.measure.tables import text_table
 
 GROWTH_GOAL_MB = 50.0

@@ -1,16 +1,12 @@
 """Training throughput: images/s for fp32 vs bf16 (CPU) or AMP (CUDA) at several crop sizes,
 and the synthetic renderer's images/s. Prints a Markdown table; not run by CI.
 
-    .venv/bin/python bench/train_speed.py [--sizes 384,512,640] [--batch 4] [--steps 3]
+    .venv/bin/python -m bench.train_speed [--sizes 384,512,640] [--batch 4] [--steps 3]
 """
 from __future__ import annotations
 
 import argparse
-import sys
 import time
-from pathlib import Path
-
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import torch
 

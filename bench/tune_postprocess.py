@@ -2,16 +2,12 @@
 (probability maps cached), then a grid over thresh / box_thresh / unclip_ratio. Prints a table
 of P/R/hmean; the model card's defaults come from it.
 
-    .venv/bin/python bench/tune_postprocess.py --data data_cache/synth_v1 --weights weights/db_resnet18.safetensors
+    .venv/bin/python -m bench.tune_postprocess --data data_cache/synth_v1 --weights weights/db_resnet18.safetensors
 """
 from __future__ import annotations
 
 import argparse
 import itertools
-import sys
-from pathlib import Path
-
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from models import DetectorConfig, TextDetector, load_image
 from models.data.icdar import read_split

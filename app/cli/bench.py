@@ -53,7 +53,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from app.measure.benchmark import BackendUnavailable, BenchConfig, run_bench
+    from app.measure.bench_backends import BackendUnavailable
+    from app.measure.bench_inputs import BenchConfig
+    from app.measure.benchmark import run_bench
     from app.measure.soak import soak
     from models.weights import WeightsNotFoundError
 

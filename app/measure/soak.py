@@ -11,17 +11,17 @@ import sys
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, Dict, List, Sequence, Tuple
+from typing import Any, Callable, Dict, List, Sequence, Tuple
 
 import numpy as np
 
 from models import TextDetector
+from models.backends.device import pick_device
 
+from .bench_backends import build_detector, plan
+from .bench_inputs import BenchConfig, bench_images, resolve_weights
 from .hardware import MB, describe, hardware_info, rss_mb
 from .tables import markdown_table, text_table, write_report_files
-
-if TYPE_CHECKING:
-    from .benchmark import BenchConfig
 
 
 @dataclass(frozen=True)
@@ -154,17 +154,13 @@ def _stderr(msg: str) -> None:
     print(msg, file=sys.stderr, flush=True)
 
 
-def soak(cfg: "BenchConfig", images: int, interval: int, workdir: Path,
+def soak(cfg: BenchConfig, images: int, interval: int, workdir: Path,
          say: Callable[[str], None] = _stderr) -> SoakReport:
     """Soak with the bench's images and weights, on its first backend and size.
 
     Raises:
         BackendUnavailable: that backend cannot run here.
     """
-    from models.backends.device import pick_device
-
-    from .benchmark import bench_images, build_detector, plan, resolve_weights
-
     device = pick_device(cfg.device)
     paths, note = bench_images(cfg, workdir, say)
     weights = resolve_weights(cfg.weights, workdir)
