@@ -5,7 +5,7 @@ import argparse
 import sys
 from typing import Any, Dict
 
-from models import DetectorConfig, TextDetector, WeightsNotFoundError
+from models import DetectorConfig, TextDetector
 
 DEFAULTS = DetectorConfig()
 
@@ -39,8 +39,6 @@ def detector_from_args(args: argparse.Namespace) -> TextDetector | None:
         cfg = config_from_args(args)
         return TextDetector(cfg, weights=args.weights, device=args.device,
                             backend=args.backend, model=args.model)
-    except WeightsNotFoundError as exc:
-        print(f"ERROR: {exc}", file=sys.stderr)
-    except (ValueError, FileNotFoundError, ImportError, RuntimeError) as exc:
+    except (ValueError, FileNotFoundError, ImportError, RuntimeError) as exc:   # WeightsNotFoundError too
         print(f"ERROR: {exc}", file=sys.stderr)
     return None

@@ -1,7 +1,6 @@
 """Pieces more than one tab uses: reading image uploads safely and the detection controls."""
 from __future__ import annotations
 
-import importlib.util
 from typing import Any, Dict
 
 import gradio as gr
@@ -55,11 +54,3 @@ def overrides(thresh: float | None = None, box_thresh: float | None = None,
     }
     DEFAULTS.with_overrides(**out)   # raises ValueError with every problem named
     return {k: v for k, v in out.items() if v is not None}
-
-
-def module_available(name: str) -> bool:
-    """Whether an optional part of models/ (training, export) is installed in this checkout."""
-    try:
-        return importlib.util.find_spec(name) is not None
-    except (ImportError, ValueError):
-        return False

@@ -16,12 +16,12 @@ import gradio as gr
 from app.io.runs import timestamp
 from app.web.context import WebContext
 from app.web.guards import call_with_time_limit, friendly_errors
+from models.export.config import PRECISIONS, check_size
+from models.export.exporter import ExportConfig, ExportVerificationError, export_onnx
 
-from .common import DEFAULTS, module_available
+from .common import DEFAULTS
 
 SIZE_MIN, SIZE_MAX, SIZE_STEP, SIZE_DEFAULT = 320, 1536, 32, 800   # mirrors models.export (checked there too)
-UNAVAILABLE = ("导出模块不可用 The export module (models/export.py) is not installed in this checkout, "
-               "so ONNX export is unavailable.")
 
 
 @dataclass
@@ -36,18 +36,7 @@ class ExportTab:
     sample: gr.Code
 
 
-def _precisions() -> list:
-    if module_available("models.export"):
-        from models.export.config import PRECISIONS
-
-        return list(PRECISIONS)
-    return ["fp32"]
-
-
 def render() -> ExportTab:
-    available = module_available("models.export")
-    if not available:
-        gr.Markdown(f"⚠️ {UNAVAILABLE}")
     size_info = f"{SIZE_MIN}-{SIZE_MAX}, {SIZE_STEP} 的倍数 multiple of {SIZE_STEP}"
     with gr.Row():
         with gr.Column(scale=1):
@@ -56,9 +45,9 @@ def render() -> ExportTab:
                 width = gr.Number(SIZE_DEFAULT, precision=0, label="宽度 Width", info=size_info, elem_id="export-width")
             dynamic = gr.Checkbox(False, label="动态尺寸 Dynamic shape",
                                   info="任意 32 倍数的输入 Any multiple-of-32 input; the size above is used to verify")
-            precision = gr.Radio(_precisions(), value="fp32", label="精度 Precision",
+            precision = gr.Radio(list(PRECISIONS), value="fp32", label="精度 Precision",
                                  info="fp16: GPU; int8: fastest on CPU (checked for box agreement)")
-            run = gr.Button("导出 Export", variant="primary", interactive=available, elem_id="export-run")
+            run = gr.Button("导出 Export", variant="primary", elem_id="export-run")
         with gr.Column(scale=1):
             report = gr.Markdown("导出后这里显示与 PyTorch 的对比 The parity report appears here.", elem_id="export-report")
             download = gr.DownloadButton("下载 ONNX Download .onnx", interactive=False)
@@ -76,8 +65,6 @@ def _side(value: Any, name: str) -> int:
         raise ValueError(f"{name} must be a whole number of pixels (got {value}).")
     side = int(number)
     if side < SIZE_MIN or side > SIZE_MAX or side % SIZE_STEP:
-        from models.export.config import check_size
-
         check_size(name, side)   # raises with the reason and the nearest allowed sizes
     return side
 
@@ -122,11 +109,6 @@ def _report_markdown(report: Any) -> str:
 def listen(ctx: WebContext, ui: ExportTab) -> None:
     @friendly_errors
     def export(height, width, dynamic, precision):
-        if not module_available("models.export"):
-            raise gr.Error(UNAVAILABLE)
-        from models.export.config import ExportConfig
-        from models.export.exporter import ExportVerificationError, export_onnx
-
         h, w = _side(height, "高度 Height"), _side(width, "宽度 Width")
         weights = ctx.service.require_weights()
         cfg = ExportConfig(height=h, width=w, dynamic=bool(dynamic), precision=precision or "fp32",

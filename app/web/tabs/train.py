@@ -17,13 +17,11 @@ import pandas as pd
 from app.web.context import WebContext
 from app.web.guards import friendly_errors, resolve_allowed
 from app.web.jobs import JobSnapshot
-
-from .common import module_available
+from models.data.icdar import validate_dataset
+from models.train import TrainConfig, Trainer
 
 POLL_S = 2.0
 LOG_LINES = 40
-UNAVAILABLE = ("训练模块不可用 The training module (models/train.py) is not installed in this checkout, "
-               "so training is unavailable.")
 STATE_LABEL = {"running": "⏳ 训练中 Running", "done": "✅ 完成 Finished", "failed": "❌ 失败 Failed",
                "cancelled": "⏹ 已取消 Cancelled"}
 
@@ -46,18 +44,8 @@ class TrainTab:
     timer: gr.Timer
 
 
-def _defaults() -> Any:
-    if module_available("models.train"):
-        from models.train import TrainConfig
-
-        return TrainConfig()
-    return None
-
-
 def render(ctx: WebContext) -> TrainTab:
-    d = _defaults()
-    if d is None:
-        gr.Markdown(f"⚠️ {UNAVAILABLE}")
+    d = TrainConfig()
     roots = ", ".join(f"`{r}`" for r in ctx.settings.storage.allowed_roots) or "（无 none: --allowed-roots）"
     with gr.Row():
         with gr.Column(scale=1):
@@ -65,14 +53,13 @@ def render(ctx: WebContext) -> TrainTab:
                                  info=f"train_images/, train_gts/, train_list.txt, test_* · 允许 Allowed: {roots}",
                                  elem_id="train-dataset")
             check = gr.Button("检查数据 Check dataset", size="sm")
-            batch_size = gr.Slider(1, 32, value=d.batch_size if d else 8, step=1, label="批大小 Batch size")
-            epochs = gr.Slider(1, 100, value=d.epochs if d else 5, step=1, label="轮数 Epochs")
-            lr = gr.Number(d.lr if d else 0.007, label="学习率 Learning rate", minimum=1e-6, maximum=1.0)
+            batch_size = gr.Slider(1, 32, value=d.batch_size, step=1, label="批大小 Batch size")
+            epochs = gr.Slider(1, 100, value=d.epochs, step=1, label="轮数 Epochs")
+            lr = gr.Number(d.lr, label="学习率 Learning rate", minimum=1e-6, maximum=1.0)
             from_current = gr.Checkbox(ctx.service.ready, label="从当前权重开始 Start from the current weights",
                                        info="微调 Fine-tune the served model instead of training from scratch")
             with gr.Row():
-                start = gr.Button("开始训练 Start training", variant="primary", interactive=d is not None,
-                                  elem_id="train-start")
+                start = gr.Button("开始训练 Start training", variant="primary", elem_id="train-start")
                 cancel = gr.Button("取消 Cancel", variant="stop")
             use_new = gr.Button("使用新权重 Use the new weights", interactive=False, elem_id="train-use")
         with gr.Column(scale=2):
@@ -150,10 +137,6 @@ def refresh(ctx: WebContext) -> Tuple[Any, ...]:
 # ---------------------------------------------------------------------- actions
 def check_dataset(ctx: WebContext, folder: str) -> Tuple[Path, Any]:
     """(resolved folder, summary) or a ``ValueError``/``DatasetError`` naming the exact problem."""
-    if not module_available("models.train"):
-        raise gr.Error(UNAVAILABLE)
-    from models.data.icdar import validate_dataset
-
     root = resolve_allowed(folder, ctx.settings.storage.allowed_roots, "dataset folder")
     return root, validate_dataset(root)
 
@@ -161,8 +144,6 @@ def check_dataset(ctx: WebContext, folder: str) -> Tuple[Path, Any]:
 def start_training(ctx: WebContext, folder: str, batch_size: float, epochs: float, lr: float,
                    from_current: bool) -> str:
     root, summary = check_dataset(ctx, folder)
-    from models.train import TrainConfig, Trainer
-
     if lr is None or not 0 < float(lr) <= 1:
         raise ValueError(f"学习率 Learning rate must be in (0, 1] (got {lr}).")
     init = str(ctx.service.require_weights()) if from_current else None
