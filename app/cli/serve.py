@@ -13,6 +13,7 @@ import sys
 import threading
 from pathlib import Path
 
+from app.web import wording as W
 from app.web.settings import (
     AppSettings,
     LimitSettings,
@@ -84,10 +85,10 @@ def settings_from_args(args: argparse.Namespace) -> AppSettings:
 
 def _address_block(settings: AppSettings) -> str:
     s = settings.server
-    lines = ["=" * 60, f"WebUI 服务地址: {s.url}"]
+    lines = ["=" * 60, W.ADDRESS.format(url=s.url)]
     if s.local_url != s.url:
-        lines.append(f"本机访问 Local: {s.local_url}")
-    lines += [f"停止服务 Stop: bash stop_app.sh   (pid file {s.pid_file})", "=" * 60]
+        lines.append(W.ADDRESS_LOCAL.format(url=s.local_url))
+    lines += [W.ADDRESS_STOP.format(pid_file=s.pid_file), "=" * 60]
     return "\n".join(lines)
 
 
@@ -114,13 +115,10 @@ def run(args: argparse.Namespace) -> int:
     ctx = None
     try:
         if settings.server.exposed_without_auth:
-            log.warning("警告 WARNING: listening on %s without --auth: anyone who can reach port %d can use "
-                        "this service (detect, train, export). Use --auth user:pass or OCR_AUTH.",
-                        settings.server.host, settings.server.port)
+            log.warning("%s", W.WARN_NO_AUTH.format(host=settings.server.host, port=settings.server.port))
         ctx = WebContext(settings, DetectorService(settings.model))
         if not ctx.service.ready:
-            log.warning("未安装模型权重 NO TRAINED WEIGHTS: the WebUI starts, but detection answers with "
-                        "an error until weights are installed (%s)", ctx.service.problem)
+            log.warning("%s", W.WARN_NO_WEIGHTS.format(problem=ctx.service.problem))
         demo = build_ui(ctx)
         try:
             launch(ctx, demo)

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Dict, Iterator, List, Sequence
 
+from app.web import wording as W  # the batch tab shows this runner's messages
 from models import TextDetector
 from models.files import atomic_write_text
 from models.progress import ProgressFn
@@ -52,8 +53,7 @@ def folder_lock(out_dir: Path) -> Iterator[None]:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            raise FolderBusyError(f"另一个任务正在写入 Another run is writing into {out_dir} right now; "
-                                  f"wait for it to finish (or cancel it) and submit again.") from None
+            raise FolderBusyError(W.FOLDER_BUSY.format(folder=out_dir)) from None
         yield
     finally:
         os.close(fd)   # also releases the lock

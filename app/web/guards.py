@@ -18,6 +18,7 @@ import gradio as gr
 from app.io.batch import FolderBusyError
 from models import ImageDecodeError, WeightsNotFoundError
 
+from . import wording as W
 from .jobs import JobBusyError
 from .service import ServiceError
 
@@ -43,14 +44,13 @@ def friendly_errors(fn: Callable[..., T]) -> Callable[..., T]:
         except gr.Error:
             raise
         except TimeLimitExceeded as exc:
-            raise gr.Error(str(exc), title="超时 Time limit") from None
+            raise gr.Error(str(exc), title=W.TITLE_TIME_LIMIT) from None
         except USER_ERRORS as exc:
-            raise gr.Error(str(exc), title="出错了 Error") from None
+            raise gr.Error(str(exc), title=W.TITLE_ERROR) from None
         except Exception as exc:  # unexpected: log the traceback, show a short line
             log.exception("request failed in %s", fn.__name__)
-            raise gr.Error(f"内部错误 Internal error ({type(exc).__name__}: {exc}). "
-                           f"The server is still running; details are in its log.",
-                           title="出错了 Error") from None
+            raise gr.Error(W.INTERNAL_ERROR.format(kind=type(exc).__name__, error=exc),
+                           title=W.TITLE_ERROR) from None
 
     return wrapper
 
@@ -67,10 +67,7 @@ def call_with_time_limit(fn: Callable[[], T], seconds: float, what: str) -> T:
         return future.result(timeout=seconds)
     except FutureTimeout:
         log.warning("%s exceeded the time limit of %.0f s", what, seconds)
-        raise TimeLimitExceeded(
-            f"{what} 超过时间限制 took longer than the server's limit of {seconds:.0f} s. "
-            f"Try a smaller image (lower the size limit) or ask the admin to raise "
-            f"--time-limit.") from None
+        raise TimeLimitExceeded(W.TIME_LIMIT.format(what=what, seconds=seconds)) from None
 
 
 def resolve_allowed(folder: str, roots: Sequence[Path], what: str = "folder") -> Path:
@@ -81,23 +78,22 @@ def resolve_allowed(folder: str, roots: Sequence[Path], what: str = "folder") ->
     """
     text = (folder or "").strip()
     if not text:
-        raise ValueError(f"请输入服务器文件夹 Enter a server {what} path.")
+        raise ValueError(W.ENTER_FOLDER.format(what=what))
     if not roots:
-        raise PermissionError("服务器文件夹已禁用 Server folders are disabled on this server: "
-                              "the admin can allow some with --allowed-roots DIR (or OCR_ALLOWED_ROOTS).")
+        raise PermissionError(W.FOLDERS_DISABLED)
     # Resolve first (symlinks, '..'), judge the place, and only then look at existence:
     # a refused path must not reveal whether something exists there.
     try:
         path = Path(text).expanduser().resolve()
     except (OSError, RuntimeError):   # symlink loop, unreadable home...
-        raise FileNotFoundError(f"无法解析路径 Cannot resolve the path: {text}") from None
+        raise FileNotFoundError(W.CANNOT_RESOLVE.format(path=text)) from None
     if not any(is_within(path, root) for root in roots):
         allowed = ", ".join(str(r) for r in roots)
-        raise PermissionError(f"不允许访问 Not allowed: {text} is outside the allowed folders ({allowed}).")
+        raise PermissionError(W.NOT_ALLOWED.format(path=text, allowed=allowed))
     if not path.exists():
-        raise FileNotFoundError(f"找不到文件夹 Folder not found: {text}")
+        raise FileNotFoundError(W.FOLDER_NOT_FOUND.format(path=text))
     if not path.is_dir():
-        raise NotADirectoryError(f"不是文件夹 Not a folder: {text}")
+        raise NotADirectoryError(W.NOT_A_FOLDER.format(path=text))
     return path
 
 

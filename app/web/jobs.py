@@ -13,6 +13,8 @@ from collections import deque
 from dataclasses import dataclass, field
 from typing import Any, Callable, Deque, Dict, List
 
+from . import wording as W
+
 log = logging.getLogger(__name__)
 
 Event = Dict[str, Any]
@@ -81,8 +83,7 @@ class JobRunner:
         with self._lock:
             if self._job is not None and self._job.state == RUNNING:
                 since = time.strftime("%H:%M:%S", time.localtime(self._job.started))
-                raise JobBusyError(f"已有任务在运行 A job is already running: {self._job.name} (since {since}). "
-                                   f"Wait for it to finish or cancel it first; one job runs at a time.")
+                raise JobBusyError(W.JOB_BUSY.format(name=self._job.name, since=since))
             job = Job(name, target)
             job.thread = threading.Thread(target=job.run, name=f"job-{name}", daemon=True)
             self._job = job

@@ -13,6 +13,7 @@ from typing import Any, Dict
 
 from models import DEFAULT_WEIGHTS, DetectorConfig, TextDetector, WeightsNotFoundError
 
+from . import wording as W
 from .settings import ModelSettings
 
 log = logging.getLogger(__name__)
@@ -67,12 +68,9 @@ class DetectorService:
     def banner(self) -> str:
         """Markdown shown at the top of every page: which model serves, or why none does."""
         if self._torch is None:
-            return ("### ⚠️ 未安装训练好的模型权重 No trained weights installed\n"
-                    f"检测功能不可用 Detection is unavailable until weights are installed. {self.problem}\n\n"
-                    "可在 **训练微调 Train** 页训练后点击“使用新权重 Use the new weights”。 "
-                    "Train in the **Train** tab and switch to the result, or restart with `--weights FILE`.")
+            return W.BANNER_NO_WEIGHTS.format(problem=self.problem)
         onnx = f" · ONNX: `{self._onnx_path.name}`" if self._onnx_path else ""
-        return (f"模型 Model: `{self._torch.model_id}` · 设备 Device: `{self._torch.device}`{onnx}")
+        return W.BANNER_MODEL.format(model=self._torch.model_id, device=self._torch.device, onnx=onnx)
 
     # ------------------------------------------------------------------ use
     def detector(self, backend: str = "torch") -> TextDetector:
@@ -87,9 +85,7 @@ class DetectorService:
     def require_weights(self) -> Path:
         """The served weights file, or the explanation of why there is none."""
         if self._torch is None or self._torch.weights_path is None:
-            raise WeightsNotFoundError(
-                f"未安装模型权重 No trained weights are installed, so nothing is detected "
-                f"(a random model would draw random boxes). {self.problem}")
+            raise WeightsNotFoundError(W.NO_WEIGHTS.format(problem=self.problem))
         return self._torch.weights_path
 
     def _onnx_detector(self) -> TextDetector:
@@ -97,13 +93,11 @@ class DetectorService:
             if self._onnx is not None:
                 return self._onnx
             if self._onnx_path is None or not self._onnx_path.is_file():
-                raise FileNotFoundError(
-                    "ONNX 后端没有模型 The ONNX backend has no model yet: export one in the "
-                    "ONNX 导出 Export tab, or start the server with --onnx-model FILE.onnx.")
+                raise FileNotFoundError(W.ONNX_NO_MODEL)
             try:
                 self._onnx = TextDetector(self.config, device=self.device, backend="onnx", model=self._onnx_path)
             except (ImportError, ValueError) as exc:
-                raise ServiceError(f"ONNX Runtime 后端不可用 The ONNX Runtime backend is unavailable on this server: {exc}") from None
+                raise ServiceError(W.ONNX_UNAVAILABLE.format(error=exc)) from None
             return self._onnx
 
     def use_weights(self, path: str | Path) -> str:

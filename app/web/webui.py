@@ -13,11 +13,10 @@ from typing import Tuple
 import gradio as gr
 from gradio.themes.utils import fonts
 
+from . import wording as W
 from .context import WebContext
 from .guards import is_within
 from .tabs import batch, export, single, train
-
-TITLE = "OCR 文本检测 Text detection · DBNet-ResNet18"
 
 # Local fonts only: the page must render offline (intranet boxes) and show Chinese labels.
 FONT = (fonts.LocalFont("Source Sans Pro", weights=(400, 600)), "Noto Sans CJK SC", "PingFang SC",
@@ -28,17 +27,17 @@ CSS = """
 
 
 def build_ui(ctx: WebContext) -> gr.Blocks:
-    with gr.Blocks(title=TITLE, analytics_enabled=False, delete_cache=(3600, 24 * 3600)) as demo:
-        gr.Markdown(f"## {TITLE}")
+    with gr.Blocks(title=W.TITLE, analytics_enabled=False, delete_cache=(3600, 24 * 3600)) as demo:
+        gr.Markdown(f"## {W.TITLE}")
         banner = gr.Markdown(ctx.service.banner(), elem_id="banner")
         with gr.Tabs():
-            with gr.Tab("单图检测 Single image", id="single"):
+            with gr.Tab(W.TAB_SINGLE, id="single"):
                 single_ui = single.render()
-            with gr.Tab("批量检测 Batch", id="batch"):
+            with gr.Tab(W.TAB_BATCH, id="batch"):
                 batch_ui = batch.render(ctx.settings)
-            with gr.Tab("训练微调 Train", id="train"):
+            with gr.Tab(W.TAB_TRAIN, id="train"):
                 train_ui = train.render(ctx)
-            with gr.Tab("ONNX 导出 Export", id="export"):
+            with gr.Tab(W.TAB_EXPORT, id="export"):
                 export_ui = export.render()
         single.listen(ctx, single_ui)
         batch.listen(ctx, batch_ui)
@@ -69,5 +68,5 @@ def launch(ctx: WebContext, demo: gr.Blocks) -> Tuple[object, str]:
         server_name=s.host, server_port=s.port, auth=s.auth, prevent_thread_lock=True, quiet=True,
         show_error=False, max_file_size=limits.max_file_size, ssr_mode=False, share=False,
         allowed_paths=allowed, blocked_paths=[str(storage.workdir_root)], theme=theme(), css=CSS,
-        auth_message="OCR 文本检测 Text detection: 请登录 please sign in", footer_links=["api"])
+        auth_message=W.AUTH_MESSAGE, footer_links=["api"])
     return app, local_url

@@ -16,6 +16,7 @@ import gradio as gr
 from app.io.batch import BatchReport, run_batch
 from app.io.outputs import ResultWriter, collect_images, output_stems
 from app.io.runs import folder_run_dir, stage_uploads, upload_run_dir, zip_results
+from app.web import wording as W
 from app.web.context import WebContext
 from app.web.guards import friendly_errors, resolve_allowed
 from app.web.settings import AppSettings
@@ -38,24 +39,24 @@ class BatchTab:
 
 
 def render(settings: AppSettings) -> BatchTab:
-    roots = ", ".join(f"`{r}`" for r in settings.storage.allowed_roots) or "（无 none: --allowed-roots）"
+    roots = ", ".join(f"`{r}`" for r in settings.storage.allowed_roots) or W.NO_ALLOWED_ROOTS
     cap = settings.limits.batch_cap
     with gr.Row():
         with gr.Column(scale=1):
             files = gr.File(file_count="multiple", file_types=sorted(IMAGE_EXTS), type="filepath",
-                            label=f"上传多张图片 Images (at most {cap} per submission)", elem_id="batch-files")
-            folder = gr.Textbox(label="或服务器文件夹 Or a server folder (searched recursively)",
-                                placeholder="/data/scans", info=f"允许的目录 Allowed roots: {roots}",
+                            label=W.BATCH_FILES.format(cap=cap), elem_id="batch-files")
+            folder = gr.Textbox(label=W.BATCH_FOLDER,
+                                placeholder="/data/scans", info=W.ALLOWED_ROOTS.format(roots=roots),
                                 elem_id="batch-folder")
             thresh = threshold_slider()
             box_thresh = box_threshold_slider()
             with gr.Row():
-                run = gr.Button("开始批量检测 Run batch", variant="primary", elem_id="batch-run")
-                cancel = gr.Button("取消 Cancel", variant="stop", elem_id="batch-cancel")
+                run = gr.Button(W.RUN_BATCH, variant="primary", elem_id="batch-run")
+                cancel = gr.Button(W.CANCEL, variant="stop", elem_id="batch-cancel")
         with gr.Column(scale=1):
-            summary = gr.Markdown("提交后这里显示汇总 The summary appears here.", elem_id="batch-summary")
-            archive = gr.DownloadButton("下载结果 Download results (.zip)", interactive=False)
-    gallery = gr.Gallery(label="检测结果 Results", columns=4, height=420, elem_id="batch-gallery")
+            summary = gr.Markdown(W.BATCH_SUMMARY_EMPTY, elem_id="batch-summary")
+            archive = gr.DownloadButton(W.DOWNLOAD_RESULTS, interactive=False)
+    gallery = gr.Gallery(label=W.RESULTS, columns=4, height=420, elem_id="batch-gallery")
     return BatchTab(files, folder, thresh, box_thresh, run, cancel, summary, gallery, archive)
 
 
@@ -65,37 +66,34 @@ def _inputs(ctx: WebContext, files: Sequence[str] | None, folder: str | None) ->
     folder = (folder or "").strip()
     limits, storage = ctx.settings.limits, ctx.settings.storage
     if files and folder:
-        raise ValueError("请二选一 Choose one: upload files or enter a server folder, not both.")
+        raise ValueError(W.CHOOSE_ONE)
     if files:
         if len(files) > limits.batch_cap:
-            raise ValueError(f"一次最多 {limits.batch_cap} 张 At most {limits.batch_cap} files per submission "
-                             f"(got {len(files)}): split them, or use a server folder.")
+            raise ValueError(W.TOO_MANY_FILES.format(cap=limits.batch_cap, got=len(files)))
         run_dir = upload_run_dir(storage.output_dir)
         staged = stage_uploads(files, run_dir / "inputs")
         return staged, run_dir / "inputs", run_dir
     if not folder:
-        raise ValueError("请上传图片或输入服务器文件夹 Upload images or enter a server folder.")
+        raise ValueError(W.NOTHING_TO_DO)
     root = resolve_allowed(folder, storage.allowed_roots)
     # rglob may walk through symlinks: keep only files that really live under the folder.
     images = [p for p in collect_images(root) if p.resolve().is_relative_to(root)]
     if not images:
-        raise ValueError(f"文件夹里没有图片 No images in {root} "
-                         f"({', '.join(sorted(e.lstrip('.') for e in IMAGE_EXTS))}).")
+        raise ValueError(W.NO_IMAGES_IN.format(folder=root, extensions=", ".join(sorted(e.lstrip(".") for e in IMAGE_EXTS))))
     return images, root, folder_run_dir(storage.output_dir, root)
 
 
 def _summary(report: BatchReport, run_dir: Path, stopped: str | None) -> str:
     s = report.summary
-    lines = ["| 图片 Images | 本次处理 Processed | 已完成跳过 Skipped (done before) | 文本框 Boxes | 失败 Failures | 平均耗时 Mean time |",
+    lines = [W.SUMMARY_HEADER,
              "|---|---|---|---|---|---|",
              f"| {s['total']} | {s['images']} | {s['skipped']} | {s['boxes']} | {s['failed']} | {s['mean_seconds']:.3f} s |",
-             "", f"结果目录 Results folder: `{run_dir}`"]
+             "", W.RESULTS_FOLDER.format(folder=run_dir)]
     if stopped:
-        lines.append(f"\n**{stopped}** 已完成的结果已保存 Finished images are saved; submit the same "
-                     f"folder again to continue.")
+        lines.append(W.STOPPED.format(why=stopped))
     failures = [r for r in report.records if not r.get("success")]
     if failures:
-        lines.append("\n失败 Failed images:")
+        lines.append(W.FAILED_IMAGES)
         lines += [f"- `{Path(r.get('image_path', '')).name}`: {r.get('error')}" for r in failures[:10]]
         if len(failures) > 10:
             lines.append(f"- ... and {len(failures) - 10} more (see the JSON files)")
@@ -132,16 +130,16 @@ def listen(ctx: WebContext, ui: BatchTab) -> None:
                 timed_out = True
                 cancel.set()
 
-        progress((0, len(images)), desc="开始 starting", unit="images")
+        progress((0, len(images)), desc=W.STARTING, unit="images")
         try:
             report = run_batch(detector, images, root, run_dir, overrides=opts, progress=on_image, cancel=cancel)
         finally:
             ctx.batch_cancels.release(session, cancel)
         stopped = None
         if timed_out:
-            stopped = f"超过时间限制 Stopped at the time limit ({ctx.settings.limits.long_time_limit_s:.0f} s)."
+            stopped = W.STOPPED_AT_LIMIT.format(seconds=ctx.settings.limits.long_time_limit_s)
         elif report.cancelled:
-            stopped = "已取消 Cancelled."
+            stopped = W.CANCELLED
         gallery = _gallery(images, root, run_dir, ctx.settings.limits.gallery_max)
         archive = zip_results(run_dir)
         return (_summary(report, run_dir, stopped), gallery,
@@ -150,9 +148,9 @@ def listen(ctx: WebContext, ui: BatchTab) -> None:
     def cancel(request: gr.Request):
         session = request.session_hash if request is not None else "api"
         if ctx.batch_cancels.cancel(session):
-            gr.Info("正在取消 Cancelling after the current image ...")
+            gr.Info(W.CANCELLING_BATCH)
         else:
-            gr.Info("没有正在运行的批量任务 No batch is running in this page.")
+            gr.Info(W.NO_BATCH_RUNNING)
 
     ui.run.click(run, [ui.files, ui.folder, ui.thresh, ui.box_thresh], [ui.summary, ui.gallery, ui.archive],
                  api_name="detect_batch", concurrency_id="detect")

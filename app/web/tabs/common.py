@@ -5,6 +5,7 @@ from typing import Any, Dict
 
 import gradio as gr
 
+from app.web import wording as W
 from models import DetectorConfig
 
 DEFAULTS = DetectorConfig()
@@ -28,19 +29,18 @@ def read_image_upload(component: gr.Image, payload: Any) -> Any:
         raise
     except Exception as exc:
         name = (payload.get("orig_name") if isinstance(payload, dict) else None) or "the upload"
-        raise gr.Error(f"无法读取图片 Not a readable image: {name} ({type(exc).__name__}). "
-                       f"Upload a JPEG, PNG, BMP, TIFF or WebP picture.", title="图片无效 Bad image") from None
+        raise gr.Error(W.BAD_IMAGE.format(name=name, kind=type(exc).__name__), title=W.TITLE_BAD_IMAGE) from None
 
 
 def threshold_slider(**kwargs: Any) -> gr.Slider:
     """The seed's main control: binarisation threshold of the probability map."""
-    return gr.Slider(0.0, 1.0, value=DEFAULTS.thresh, step=0.01, label="检测阈值 Detection threshold",
-                     info="越低框越多 Lower finds more (and fainter) text", **kwargs)
+    return gr.Slider(0.0, 1.0, value=DEFAULTS.thresh, step=0.01, label=W.THRESHOLD,
+                     info=W.THRESHOLD_INFO, **kwargs)
 
 
 def box_threshold_slider(**kwargs: Any) -> gr.Slider:
-    return gr.Slider(0.0, 1.0, value=DEFAULTS.box_thresh, step=0.01, label="框阈值 Box threshold",
-                     info="区域平均概率下限 Minimum mean probability of a box", **kwargs)
+    return gr.Slider(0.0, 1.0, value=DEFAULTS.box_thresh, step=0.01, label=W.BOX_THRESHOLD,
+                     info=W.BOX_THRESHOLD_INFO, **kwargs)
 
 
 def overrides(thresh: float | None = None, box_thresh: float | None = None,

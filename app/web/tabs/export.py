@@ -14,6 +14,7 @@ from typing import Any
 import gradio as gr
 
 from app.io.runs import timestamp
+from app.web import wording as W
 from app.web.context import WebContext
 from app.web.guards import call_with_time_limit, friendly_errors
 from models.export.config import PRECISIONS, check_size
@@ -37,29 +38,29 @@ class ExportTab:
 
 
 def render() -> ExportTab:
-    size_info = f"{SIZE_MIN}-{SIZE_MAX}, {SIZE_STEP} 的倍数 multiple of {SIZE_STEP}"
+    size_info = W.SIZE_INFO.format(lo=SIZE_MIN, hi=SIZE_MAX, step=SIZE_STEP)
     with gr.Row():
         with gr.Column(scale=1):
             with gr.Row():
-                height = gr.Number(SIZE_DEFAULT, precision=0, label="高度 Height", info=size_info, elem_id="export-height")
-                width = gr.Number(SIZE_DEFAULT, precision=0, label="宽度 Width", info=size_info, elem_id="export-width")
-            dynamic = gr.Checkbox(False, label="动态尺寸 Dynamic shape",
-                                  info="任意 32 倍数的输入 Any multiple-of-32 input; the size above is used to verify")
-            precision = gr.Radio(list(PRECISIONS), value="fp32", label="精度 Precision",
+                height = gr.Number(SIZE_DEFAULT, precision=0, label=W.HEIGHT, info=size_info, elem_id="export-height")
+                width = gr.Number(SIZE_DEFAULT, precision=0, label=W.WIDTH, info=size_info, elem_id="export-width")
+            dynamic = gr.Checkbox(False, label=W.DYNAMIC,
+                                  info=W.DYNAMIC_INFO)
+            precision = gr.Radio(list(PRECISIONS), value="fp32", label=W.PRECISION,
                                  info="fp16: GPU; int8: fastest on CPU (checked for box agreement)")
-            run = gr.Button("导出 Export", variant="primary", elem_id="export-run")
+            run = gr.Button(W.EXPORT, variant="primary", elem_id="export-run")
         with gr.Column(scale=1):
-            report = gr.Markdown("导出后这里显示与 PyTorch 的对比 The parity report appears here.", elem_id="export-report")
-            download = gr.DownloadButton("下载 ONNX Download .onnx", interactive=False)
+            report = gr.Markdown(W.EXPORT_REPORT_EMPTY, elem_id="export-report")
+            download = gr.DownloadButton(W.DOWNLOAD_ONNX, interactive=False)
     sample = gr.Code(code_sample("model_800x800.onnx", SIZE_DEFAULT, SIZE_DEFAULT, False), language="python",
-                     label="ONNX Runtime 示例代码 Code sample", interactive=False)
+                     label=W.CODE_SAMPLE_LABEL, interactive=False)
     return ExportTab(height, width, dynamic, precision, run, report, download, sample)
 
 
 def _side(value: Any, name: str) -> int:
     """An integer pixel count, or a readable error (the engine checks the range too)."""
     if value is None or value == "":
-        raise ValueError(f"请输入{name} Enter the {name.split()[-1].lower()} in pixels.")
+        raise ValueError(W.ENTER_SIDE.format(name=name, side=name.split()[-1].lower()))
     number = float(value)
     if not number.is_integer():
         raise ValueError(f"{name} must be a whole number of pixels (got {value}).")
@@ -79,37 +80,21 @@ def code_sample(file_name: str, height: int, width: int, dynamic: bool) -> str:
         resize = (f"h, w = {height}, {width}                                  # the file's fixed input size\n"
                   "scale = min(1.0, h / img.shape[0], w / img.shape[1])\n"
                   "img = cv2.resize(img, (round(img.shape[1] * scale), round(img.shape[0] * scale)))")
-    return f'''# 1) 本项目 With this project: same pre/post-processing as the WebUI, boxes in pixels
-from models import TextDetector
-det = TextDetector(backend="onnx", model="{file_name}")
-print(det.detect("invoice.jpg").box_list())
-
-# 2) 只用 ONNX Runtime Plain ONNX Runtime: the text probability map
-import json, cv2, numpy as np, onnxruntime as ort
-sess = ort.InferenceSession("{file_name}", providers=["CPUExecutionProvider"])
-meta = sess.get_modelmeta().custom_metadata_map          # mean, std, size policy, thresholds
-mean, std = np.array(json.loads(meta["mean"])), np.array(json.loads(meta["std"]))
-img = cv2.cvtColor(cv2.imread("invoice.jpg"), cv2.COLOR_BGR2RGB)
-{resize}
-x = np.zeros((h, w, 3), np.float32)                      # pad with the mean colour, never stretch
-x[:img.shape[0], :img.shape[1]] = (img / 255.0 - mean) / std
-prob = sess.run(["prob"], {{"images": x.transpose(2, 0, 1)[None].astype(np.float32)}})[0][0, 0]
-print(prob.shape, float(prob.max()))   # pixels > thresh are text; boxes: models/postprocess.py
-'''
+    return W.CODE_SAMPLE.format(file_name=file_name, resize=resize)
 
 
 def _report_markdown(report: Any) -> str:
     ok = bool(getattr(report, "passed", False))
-    head = ("✅ **验证通过 Verified**" if ok else "❌ **验证失败 Verification FAILED: no file was released**")
+    head = W.VERIFIED if ok else W.NOT_VERIFIED
     diff = getattr(report, "max_abs_diff", None)
-    diff_line = f" · 与 PyTorch 最大差异 max |ONNX − PyTorch| = `{diff:.2e}`" if diff is not None else ""
+    diff_line = W.MAX_DIFF.format(diff=diff) if diff is not None else ""
     return f"{head}{diff_line}\n\n```\n{report.summary()}\n```"
 
 
 def listen(ctx: WebContext, ui: ExportTab) -> None:
     @friendly_errors
     def export(height, width, dynamic, precision):
-        h, w = _side(height, "高度 Height"), _side(width, "宽度 Width")
+        h, w = _side(height, W.HEIGHT), _side(width, W.WIDTH)
         weights = ctx.service.require_weights()
         cfg = ExportConfig(height=h, width=w, dynamic=bool(dynamic), precision=precision or "fp32",
                            weights=weights)
@@ -118,9 +103,9 @@ def listen(ctx: WebContext, ui: ExportTab) -> None:
         cfg = dataclasses.replace(cfg, output=out_dir / cfg.output_path.name)
         try:
             report = call_with_time_limit(lambda: export_onnx(cfg), ctx.settings.limits.long_time_limit_s,
-                                          "ONNX 导出 Export")
+                                          W.EXPORT_JOB)
         except ExportVerificationError as exc:
-            gr.Warning("导出的模型与 PyTorch 不一致 The exported model does not match PyTorch; see the report.")
+            gr.Warning(W.EXPORT_MISMATCH)
             return _report_markdown(exc.report), gr.DownloadButton(value=None, interactive=False), ui_sample(cfg)
         ctx.service.use_onnx(report.path)
         return (_report_markdown(report), gr.DownloadButton(value=str(report.path), interactive=True),

@@ -11,6 +11,7 @@ from typing import Any, Dict, List, Tuple
 import gradio as gr
 
 from app.io.runs import save_single
+from app.web import wording as W
 from app.web.context import WebContext
 from app.web.guards import call_with_time_limit, friendly_errors
 
@@ -46,26 +47,26 @@ def render() -> SingleTab:
     with gr.Row():
         with gr.Column(scale=1):
             image = gr.Image(type="filepath", image_mode=None, sources=["upload", "clipboard"],
-                                 label="上传图片 Image (upload / drag / paste)", height=360, elem_id="single-image")
+                                 label=W.SINGLE_IMAGE, height=360, elem_id="single-image")
             thresh = threshold_slider(elem_id="single-thresh")
-            with gr.Accordion("高级设置 Advanced", open=False):
+            with gr.Accordion(W.ADVANCED, open=False):
                 box_thresh = box_threshold_slider()
-                unclip = gr.Slider(0.5, 5.0, value=DEFAULTS.unclip_ratio, step=0.1, label="扩张比例 Unclip ratio",
-                                   info="框向外扩张的程度 How far boxes grow around the text")
-                limit = gr.Slider(256, 2048, value=DEFAULTS.limit_side, step=32, label="尺寸上限 Size limit (px)",
-                                  info="长边缩放到不超过此值 Long side is scaled down to at most this")
+                unclip = gr.Slider(0.5, 5.0, value=DEFAULTS.unclip_ratio, step=0.1, label=W.UNCLIP,
+                                   info=W.UNCLIP_INFO)
+                limit = gr.Slider(256, 2048, value=DEFAULTS.limit_side, step=32, label=W.SIZE_LIMIT,
+                                  info=W.SIZE_LIMIT_INFO)
                 backend = gr.Radio([("PyTorch", "torch"), ("ONNX Runtime", "onnx")], value="torch",
-                                   label="推理后端 Backend")
-            run = gr.Button("开始检测 Detect", variant="primary", elem_id="single-run")
+                                   label=W.BACKEND)
+            run = gr.Button(W.DETECT, variant="primary", elem_id="single-run")
         with gr.Column(scale=1):
-            annotated = gr.Image(label="检测结果 Result", type="filepath", interactive=False, height=360,
+            annotated = gr.Image(label=W.RESULT, type="filepath", interactive=False, height=360,
                                  elem_id="single-annotated")
             timing = gr.Markdown(elem_id="single-timing")
             with gr.Row():
-                json_file = gr.DownloadButton("下载 JSON Download JSON", interactive=False, size="sm")
-                image_file = gr.DownloadButton("下载图片 Download picture", interactive=False, size="sm")
+                json_file = gr.DownloadButton(W.DOWNLOAD_JSON, interactive=False, size="sm")
+                image_file = gr.DownloadButton(W.DOWNLOAD_PICTURE, interactive=False, size="sm")
     with gr.Row():
-        table = gr.Dataframe(headers=TABLE_HEADERS, label="文本框 Boxes", interactive=False, wrap=True)
+        table = gr.Dataframe(headers=TABLE_HEADERS, label=W.BOXES, interactive=False, wrap=True)
     with gr.Row():
         json_out = gr.JSON(label="JSON", elem_id="single-json")
     api_trigger = gr.Button(visible=False)
@@ -78,12 +79,12 @@ def detect_and_save(ctx: WebContext, image: str | None, thresh: float, box_thres
                     unclip_ratio: float, limit_side: float, backend: str) -> Tuple[Dict[str, Any], Path, Path]:
     """Run one detection under the time limit and save it; returns (record, json, picture)."""
     if not image:
-        raise gr.Error("请先上传图片 Upload an image first.", title="缺少图片 No image")
+        raise gr.Error(W.NO_IMAGE, title=W.TITLE_NO_IMAGE)
     opts = overrides(thresh, box_thresh, unclip_ratio, limit_side)
     detector = ctx.service.detector(backend or "torch")
     name = Path(image).name
     result = call_with_time_limit(lambda: detector.detect(image, name=name, keep_image=True, **opts),
-                                  ctx.settings.limits.time_limit_s, "检测 Detection")
+                                  ctx.settings.limits.time_limit_s, W.DETECTION)
     record = result.to_json(detector.model_id, detector.config.with_overrides(**opts).params())
     record["image_path"] = name
     json_path, vis_path = save_single(ctx.settings.storage.output_dir, name, result, record)
@@ -97,9 +98,8 @@ def _rows(record: Dict[str, Any]) -> List[List[Any]]:
 def _timing(record: Dict[str, Any], json_path: Path) -> str:
     t = record.get("timings", {})
     stages = " · ".join(f"{k} {t[k] * 1000:.0f} ms" for k in ("decode", "preprocess", "inference", "postprocess") if k in t)
-    return (f"**推理耗时 Inference time: {record['inference_time']:.3f} s** ({stages})  \n"
-            f"{len(record['boxes'])} 个文本框 boxes · {record['width']}×{record['height']} px · "
-            f"已保存 saved in `{json_path.parent.parent}`")
+    return W.TIMING.format(seconds=record["inference_time"], stages=stages, boxes=len(record["boxes"]),
+                           width=record["width"], height=record["height"], folder=json_path.parent.parent)
 
 
 def listen(ctx: WebContext, ui: SingleTab) -> None:

@@ -14,6 +14,7 @@ from typing import Any, Dict, List, Tuple
 import gradio as gr
 import pandas as pd
 
+from app.web import wording as W
 from app.web.context import WebContext
 from app.web.guards import friendly_errors, resolve_allowed
 from app.web.jobs import JobSnapshot
@@ -22,8 +23,6 @@ from models.train import TrainConfig, Trainer
 
 POLL_S = 2.0
 LOG_LINES = 40
-STATE_LABEL = {"running": "⏳ 训练中 Running", "done": "✅ 完成 Finished", "failed": "❌ 失败 Failed",
-               "cancelled": "⏹ 已取消 Cancelled"}
 
 
 @dataclass
@@ -46,30 +45,30 @@ class TrainTab:
 
 def render(ctx: WebContext) -> TrainTab:
     d = TrainConfig()
-    roots = ", ".join(f"`{r}`" for r in ctx.settings.storage.allowed_roots) or "（无 none: --allowed-roots）"
+    roots = ", ".join(f"`{r}`" for r in ctx.settings.storage.allowed_roots) or W.NO_ALLOWED_ROOTS
     with gr.Row():
         with gr.Column(scale=1):
-            dataset = gr.Textbox(label="数据集文件夹 Dataset folder (ICDAR-2015 layout)", placeholder="/data/icdar2015",
-                                 info=f"train_images/, train_gts/, train_list.txt, test_* · 允许 Allowed: {roots}",
+            dataset = gr.Textbox(label=W.DATASET, placeholder="/data/icdar2015",
+                                 info=W.DATASET_INFO.format(roots=roots),
                                  elem_id="train-dataset")
-            check = gr.Button("检查数据 Check dataset", size="sm")
-            batch_size = gr.Slider(1, 32, value=d.batch_size, step=1, label="批大小 Batch size")
-            epochs = gr.Slider(1, 100, value=d.epochs, step=1, label="轮数 Epochs")
-            lr = gr.Number(d.lr, label="学习率 Learning rate", minimum=1e-6, maximum=1.0)
-            from_current = gr.Checkbox(ctx.service.ready, label="从当前权重开始 Start from the current weights",
-                                       info="微调 Fine-tune the served model instead of training from scratch")
+            check = gr.Button(W.CHECK_DATASET, size="sm")
+            batch_size = gr.Slider(1, 32, value=d.batch_size, step=1, label=W.BATCH_SIZE)
+            epochs = gr.Slider(1, 100, value=d.epochs, step=1, label=W.EPOCHS)
+            lr = gr.Number(d.lr, label=W.LEARNING_RATE, minimum=1e-6, maximum=1.0)
+            from_current = gr.Checkbox(ctx.service.ready, label=W.FROM_CURRENT,
+                                       info=W.FROM_CURRENT_INFO)
             with gr.Row():
-                start = gr.Button("开始训练 Start training", variant="primary", elem_id="train-start")
-                cancel = gr.Button("取消 Cancel", variant="stop")
-            use_new = gr.Button("使用新权重 Use the new weights", interactive=False, elem_id="train-use")
+                start = gr.Button(W.START_TRAINING, variant="primary", elem_id="train-start")
+                cancel = gr.Button(W.CANCEL, variant="stop")
+            use_new = gr.Button(W.USE_NEW_WEIGHTS, interactive=False, elem_id="train-use")
         with gr.Column(scale=2):
-            status = gr.Markdown("没有训练任务 No training job yet.", elem_id="train-status")
+            status = gr.Markdown(W.NO_TRAINING_JOB, elem_id="train-status")
             with gr.Row():
-                loss_plot = gr.LinePlot(_frame([], "loss"), x="step", y="loss", title="损失 Loss",
+                loss_plot = gr.LinePlot(_frame([], "loss"), x="step", y="loss", title=W.LOSS,
                                         height=260, elem_id="train-loss")
                 hmean_plot = gr.LinePlot(_frame([], "hmean"), x="epoch", y="hmean", title="Hmean (test)",
                                          y_lim=[0, 1], height=260)
-            log = gr.Textbox(label="日志 Log", lines=10, max_lines=10, autoscroll=True, interactive=False)
+            log = gr.Textbox(label=W.LOG, lines=10, max_lines=10, autoscroll=True, interactive=False)
     timer = gr.Timer(POLL_S, active=False)
     return TrainTab(dataset, check, batch_size, epochs, lr, from_current, start, cancel, use_new, status,
                     loss_plot, hmean_plot, log, timer)
@@ -110,18 +109,18 @@ def new_weights(snap: JobSnapshot | None) -> Path | None:
 
 def _status(snap: JobSnapshot | None) -> str:
     if snap is None:
-        return "没有训练任务 No training job yet."
+        return W.NO_TRAINING_JOB
     mins, secs = divmod(int(snap.elapsed_s), 60)
-    line = f"**{STATE_LABEL.get(snap.state, snap.state)}** · {snap.name} · {mins} min {secs:02d} s"
+    line = f"**{W.STATE_LABEL.get(snap.state, snap.state)}** · {snap.name} · {mins} min {secs:02d} s"
     steps = [e for e in snap.events if e.get("type") == "step"]
     if steps:
         last = steps[-1]
         line += f" · step {last['step']}/{last.get('total_steps')} · loss {last.get('loss', 0):.4f}"
     if snap.error:
-        line += f"\n\n❌ {snap.error}"
+        line += W.JOB_ERROR.format(error=snap.error)
     weights = new_weights(snap)
     if weights:
-        line += f"\n\n新权重 New weights: `{weights}`"
+        line += W.NEW_WEIGHTS.format(path=weights)
     return line
 
 
@@ -145,7 +144,7 @@ def start_training(ctx: WebContext, folder: str, batch_size: float, epochs: floa
                    from_current: bool) -> str:
     root, summary = check_dataset(ctx, folder)
     if lr is None or not 0 < float(lr) <= 1:
-        raise ValueError(f"学习率 Learning rate must be in (0, 1] (got {lr}).")
+        raise ValueError(W.BAD_LEARNING_RATE.format(lr=lr))
     init = str(ctx.service.require_weights()) if from_current else None
     run = time.strftime("run_%Y%m%d_%H%M%S")
     cfg = TrainConfig(data=str(root), epochs=int(epochs), batch_size=int(batch_size), lr=float(lr),
@@ -156,8 +155,8 @@ def start_training(ctx: WebContext, folder: str, batch_size: float, epochs: floa
     def target(emit, cancel):
         return Trainer(cfg, progress=emit, cancel=cancel).fit()
 
-    ctx.jobs.start(f"训练 training {run}", target)
-    return f"已开始 Started: {summary} → `{cfg.workdir}`"
+    ctx.jobs.start(W.TRAINING_JOB.format(run=run), target)
+    return W.TRAINING_STARTED.format(summary=summary, workdir=cfg.workdir)
 
 
 def listen(ctx: WebContext, ui: TrainTab, banner: gr.Markdown, demo: gr.Blocks) -> None:
@@ -171,8 +170,8 @@ def listen(ctx: WebContext, ui: TrainTab, banner: gr.Markdown, demo: gr.Blocks) 
         except gr.Error:
             raise
         except Exception as exc:   # the exact problem, shown in place rather than as a toast
-            return f"❌ 数据集有问题 Dataset problem: {exc}"
-        return f"✅ 数据集可用 Dataset OK: {summary}"
+            return W.DATASET_PROBLEM.format(error=exc)
+        return W.DATASET_OK.format(summary=summary)
 
     @friendly_errors
     def on_start(folder, batch_size, epochs, lr, from_current):
@@ -181,17 +180,17 @@ def listen(ctx: WebContext, ui: TrainTab, banner: gr.Markdown, demo: gr.Blocks) 
 
     def on_cancel():
         if ctx.jobs.cancel():
-            gr.Info("正在取消 Cancelling: the trainer saves a checkpoint and stops ...")
+            gr.Info(W.CANCELLING_TRAINING)
         else:
-            gr.Info("没有正在运行的训练 No training is running.")
+            gr.Info(W.NO_TRAINING_RUNNING)
 
     @friendly_errors
     def on_use_new():
         weights = new_weights(ctx.jobs.snapshot())
         if weights is None:
-            raise gr.Error("还没有新权重 No finished training run with weights yet.")
+            raise gr.Error(W.NO_NEW_WEIGHTS)
         model_id = ctx.service.use_weights(weights)
-        gr.Info(f"已切换 Now serving {model_id}")
+        gr.Info(W.NOW_SERVING.format(model=model_id))
         return ctx.service.banner()
 
     cheap = dict(concurrency_limit=None, show_progress="hidden")
