@@ -49,7 +49,9 @@ HEADERS = ("requests", "elapsed s", "server RSS MB", "failures", "judged")
 
 
 @dataclass
-class Sample:
+class ServerReading:
+    """The server's RSS after ``requests`` finished requests."""
+
     requests: int
     seconds: float
     rss_mb: float | None
@@ -68,7 +70,7 @@ class SoakState:
     done: int = 0
     failures: List[str] = field(default_factory=list)
     latencies: List[float] = field(default_factory=list)
-    samples: List[Sample] = field(default_factory=list)
+    samples: List[ServerReading] = field(default_factory=list)
     t0: float = field(default_factory=time.perf_counter)
 
     def take(self) -> int | None:
@@ -88,7 +90,7 @@ class SoakState:
                 self.sample()
 
     def sample(self) -> None:
-        self.samples.append(Sample(self.done, time.perf_counter() - self.t0, server_rss_mb(self.pid),
+        self.samples.append(ServerReading(self.done, time.perf_counter() - self.t0, server_rss_mb(self.pid),
                                    len(self.failures)))
 
 
@@ -179,7 +181,7 @@ def run_clients(url: str, auth: Tuple[str, str] | None, images: Sequence[Path], 
 
 
 # ------------------------------------------------------------------------------ report
-def growth_mb(samples: Sequence[Sample], warmup: int) -> Tuple[float | None, int]:
+def growth_mb(samples: Sequence[ServerReading], warmup: int) -> Tuple[float | None, int]:
     """(median RSS of the last third - median of the first third, after warm-up; samples judged)."""
     judged = [s.rss_mb for s in samples if s.requests >= warmup and s.rss_mb is not None]
     if len(judged) < 2:

@@ -34,7 +34,9 @@ class SoakConfig:
 
 
 @dataclass
-class SoakSample:
+class MemoryReading:
+    """RSS (and CUDA memory) after ``images`` detections."""
+
     images: int
     seconds: float
     rss_mb: float
@@ -47,11 +49,11 @@ class SoakReport:
     hardware: Dict[str, Any]
     model: str
     images_note: str
-    samples: List[SoakSample]
+    samples: List[MemoryReading]
     warmup_images: int
     created: str = field(default_factory=lambda: time.strftime("%Y-%m-%dT%H:%M:%S"))
 
-    def _judged(self) -> List[SoakSample]:
+    def _judged(self) -> List[MemoryReading]:
         return [s for s in self.samples if s.images >= self.warmup_images]
 
     @property
@@ -139,12 +141,12 @@ def run_soak(detector: TextDetector, paths: Sequence[Path], cfg: SoakConfig, har
     # By default sample after whole passes over the images, so every sample follows the same image.
     interval = cfg.interval or len(files) * max(1, round(cfg.images / 20 / len(files)))
     warmup = min(cfg.images, max(interval, int(cfg.images * cfg.warmup_fraction)))
-    samples = [SoakSample(0, 0.0, rss_mb(), _gpu_mb(detector))]
+    samples = [MemoryReading(0, 0.0, rss_mb(), _gpu_mb(detector))]
     t0 = time.perf_counter()
     for i in range(1, cfg.images + 1):
         detector.detect(files[(i - 1) % len(files)], limit_side=cfg.size)
         if i % interval == 0 or i == cfg.images:
-            s = SoakSample(i, time.perf_counter() - t0, rss_mb(), _gpu_mb(detector))
+            s = MemoryReading(i, time.perf_counter() - t0, rss_mb(), _gpu_mb(detector))
             samples.append(s)
             say(f"soak: {i}/{cfg.images} images, {s.seconds:.0f} s, RSS {s.rss_mb:.1f} MB")
     return SoakReport(cfg, hardware, detector.model_id, images_note, samples, warmup)
