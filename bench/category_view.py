@@ -1,7 +1,7 @@
 """Group a rendered split by category (symlinks) so `python -m app evaluate --by-category`
 prints the seed-style per-category table:
 
-    .venv/bin/python bench/category_view.py data_cache/synth_v1 test data_cache/synth_v1_by_category
+    .venv/bin/python -m bench.category_view data_cache/synth_v1 test data_cache/synth_v1_by_category
     .venv/bin/python -m app evaluate --data data_cache/synth_v1_by_category --by-category
 """
 from __future__ import annotations

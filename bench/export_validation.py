@@ -4,7 +4,7 @@ Each source becomes a category, so `python -m app evaluate --by-category` prints
 per-source table of the model card, and any other detector (the PP-OCRv4 peer in
 bench/peer_detect.py) is scored on exactly the same images:
 
-    .venv/bin/python bench/export_validation.py scripts/mixes/release2.toml --output data_cache/val_release2
+    .venv/bin/python -m bench.export_validation scripts/mixes/release2.toml --output data_cache/val_release2
     .venv/bin/python -m app evaluate --data data_cache/val_release2 --by-category
 
 Layout: ``OUTPUT/test_images/<source>/<name>`` (links to the originals, copies where links
@@ -20,10 +20,8 @@ import shutil
 import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from models.data.icdar import IGNORE_TEXT, format_gt  # noqa: E402
-from models.data.mix import load_sources, resolve_sources, split_record  # noqa: E402
+from models.data.icdar import IGNORE_TEXT, format_gt
+from models.data.mix import load_sources, resolve_sources, split_record
 
 
 def _place(src: Path, dst: Path) -> None:

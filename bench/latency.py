@@ -1,12 +1,12 @@
 """Per-stage latency of one image: decode, preprocess, inference, post-process, total.
 
-    python bench/latency.py [--images DIR] [--sizes 640,800,1024] [--backends torch,onnx]
+    python -m bench.latency [--images DIR] [--sizes 640,800,1024] [--backends torch,onnx]
 
 Prints one row per backend / precision / input size (mean milliseconds per stage over
 the images, peak RSS) and checks the detector-core targets: end to end within 10 % of
 the raw forward time, and DB post-processing under 15 ms for an image with 200 boxes
 (a micro-benchmark on a synthetic probability map, independent of the weights).
-The measuring itself is app.benchmark.measure_backend, shared with `python -m app bench`.
+The measuring itself is app.measure.timing.measure_backend, shared with `python -m app bench`.
 """
 from __future__ import annotations
 
@@ -21,15 +21,14 @@ from typing import List, Sequence, Tuple
 import cv2
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from app.benchmark import (BackendUnavailable, BenchConfig, BenchRow, bench_images,  # noqa: E402
-                           measure_backend, plan, resolve_weights)
-from app.hardware import describe, hardware_info  # noqa: E402
-from app.tables import markdown_table, text_table  # noqa: E402
-from models.backends import pick_device  # noqa: E402
-from models.postprocess import DBPostProcess  # noqa: E402
-from models.preprocess import ResizeInfo  # noqa: E402
+from app.measure.bench_backends import BackendUnavailable, plan
+from app.measure.bench_inputs import BenchConfig, bench_images, resolve_weights
+from app.measure.hardware import describe, hardware_info
+from app.measure.tables import markdown_table, text_table
+from app.measure.timing import BenchRow, measure_backend
+from models.backends.device import pick_device
+from models.postprocess import DBPostProcess
+from models.preprocess import ResizeInfo
 
 OVERHEAD_TARGET = 0.10      # end to end may exceed the forward pass by at most 10 %
 POSTPROCESS_TARGET_MS = 15.0
@@ -120,7 +119,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                       repeats=args.repeats,
                       warmup=args.warmup, device=args.device, weights=Path(args.weights) if args.weights else None)
     device = pick_device(cfg.device)
-    say = lambda m: print(m, file=sys.stderr, flush=True)  # noqa: E731
+    say = lambda m: print(m, file=sys.stderr, flush=True)
     rows: List[BenchRow] = []
     skipped: List[str] = []
     with tempfile.TemporaryDirectory(prefix="latency-") as tmp:

@@ -1,6 +1,6 @@
 """CPU speed and memory of PyTorch eager vs ONNX Runtime fp32 / int8 (fp16 on CUDA).
 
-    nice -n 10 .venv/bin/python bench/onnx_speed.py [--sizes 640,800,1024] [--weights FILE]
+    nice -n 10 .venv/bin/python -m bench.onnx_speed [--sizes 640,800,1024] [--weights FILE]
 
 For each input size, fixed-shape models are exported (and verified) with
 ``models.export``; every (backend, precision, size) is then measured in its own fresh
@@ -8,7 +8,7 @@ Python process so that peak RSS belongs to that configuration alone. Per configu
 ``forward ms`` (the backend on a prepared S x S tensor) and ``end-to-end ms``
 (``TextDetector.detect`` on an S x S rendered page: preprocess + forward + DB
 post-process), medians of ``--runs`` runs after ``--warmup`` runs. Both backends use the
-same threads: one per physical core (``models.backends.cpu_threads``) unless ``--threads``;
+same threads: one per physical core (``models.backends.device.cpu_threads``) unless ``--threads``;
 on a machine shared with other jobs use ``--threads 1``, since thread pools that wait for
 preempted siblings measure the neighbours rather than the model. Without ``--weights`` a
 random-weight DBNet-R18 is used: speed and memory do not depend on the weight values.
@@ -29,7 +29,6 @@ from pathlib import Path
 from typing import Dict, List
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
 
 
 @dataclass(frozen=True)
@@ -71,19 +70,18 @@ def peak_rss_mb() -> float:
 def worker(job: Job) -> Dict[str, float]:
     """Measure one configuration in this (fresh) process."""
     import cv2
-    import numpy as np
     import torch
 
     torch.set_num_threads(job.threads)
     from models import DetectorConfig, TextDetector
-    from models.export_samples import render_page
+    from models.export.samples import render_page
     from models.preprocess import prepare
 
     cfg = DetectorConfig(limit_side=job.size)
     if job.backend == "torch":
         det = TextDetector(cfg, weights=job.weights, device=job.device)
     else:
-        import models.onnx_backend as onnx_backend
+        import models.backends.onnx as onnx_backend
 
         # The backend takes cpu_threads() intra-op threads; this fresh process asks for --threads.
         onnx_backend.cpu_threads = lambda: job.threads
@@ -102,7 +100,7 @@ def worker(job: Job) -> Dict[str, float]:
 
 def run_job(job: Job) -> Dict[str, float]:
     env = dict(os.environ, OMP_NUM_THREADS=str(job.threads))
-    proc = subprocess.run([sys.executable, __file__, "--worker", json.dumps(job.__dict__)],
+    proc = subprocess.run([sys.executable, "-m", "bench.onnx_speed", "--worker", json.dumps(job.__dict__)],
                           capture_output=True, text=True, env=env, cwd=str(ROOT))
     if proc.returncode != 0:
         raise RuntimeError(f"worker failed for {job}:\n{proc.stderr[-2000:]}")
@@ -110,7 +108,8 @@ def run_job(job: Job) -> Dict[str, float]:
 
 
 def export_models(weights: Path, size: int, precisions: List[str], workdir: Path) -> Dict[str, Path]:
-    from models.export import ExportConfig, export_onnx
+    from models.export.config import ExportConfig
+    from models.export.exporter import export_onnx
 
     out = {}
     for p in precisions:
@@ -140,7 +139,7 @@ def main(argv: List[str] | None = None) -> int:
         print(json.dumps(worker(Job(**json.loads(args.worker)))))
         return 0
 
-    from models.backends import cpu_threads, pick_device
+    from models.backends.device import cpu_threads, pick_device
 
     device = pick_device(args.device)
     threads = args.threads or cpu_threads()

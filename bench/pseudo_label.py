@@ -8,7 +8,7 @@ rapidocr installed (its ``onnxruntime`` clashes with our ``onnxruntime-gpu``, so
 in its own venv):
 
     python3 -m venv /tmp/teacher && /tmp/teacher/bin/pip install rapidocr-onnxruntime
-    /tmp/teacher/bin/python bench/pseudo_label.py docs/real_samples --output outputs/teacher_real
+    /tmp/teacher/bin/python -m bench.pseudo_label docs/real_samples --output outputs/teacher_real
     .venv/bin/python -m app evaluate --data outputs/teacher_real
 
 Writes ``OUTPUT/images/<name>`` (a copy) and ``OUTPUT/gts/gt_<stem>.txt`` (one
@@ -17,11 +17,20 @@ Writes ``OUTPUT/images/<name>`` (a copy) and ``OUTPUT/gts/gt_<stem>.txt`` (one
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import shutil
 import sys
 from pathlib import Path
 
-IMAGE_EXTENSIONS = {".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp"}
+
+def _image_exts() -> tuple:
+    """The project's one list of image types, read from its file: this script runs in the
+    teacher's environment, which has no torch, so the models package cannot be imported."""
+    path = Path(__file__).resolve().parent.parent / "models" / "image_types.py"
+    spec = importlib.util.spec_from_file_location("image_types", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.IMAGE_EXTS
 
 
 def main() -> int:
@@ -40,7 +49,8 @@ def main() -> int:
     out = Path(args.output)
     (out / "images").mkdir(parents=True, exist_ok=True)
     (out / "gts").mkdir(parents=True, exist_ok=True)
-    files = sorted(p for p in Path(args.input).rglob("*") if p.suffix.lower() in IMAGE_EXTENSIONS)
+    exts = _image_exts()
+    files = sorted(p for p in Path(args.input).rglob("*") if p.suffix.lower() in exts)
     for path in files:
         result, _ = engine(str(path), use_det=True, use_cls=False, use_rec=False)
         boxes = result or []

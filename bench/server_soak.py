@@ -1,9 +1,9 @@
 """Soak the live WebUI server: N `/detect` requests from K concurrent gradio_client clients.
 
     # start a server (127.0.0.1, free port, temp output folder) and soak it
-    .venv/bin/python bench/server_soak.py --requests 1000 --clients 8
+    .venv/bin/python -m bench.server_soak --requests 1000 --clients 8
     # a server that is already running (start_app.sh): give its pid, or its pid file
-    .venv/bin/python bench/server_soak.py --url http://127.0.0.1:7860/ --pid-file outputs/.server.pid \
+    .venv/bin/python -m bench.server_soak --url http://127.0.0.1:7860/ --pid-file outputs/.server.pid \
         --requests 1000 --clients 8 [--auth user:pass]
 
 Each client is its own ``gradio_client.Client`` (its own session, as K users would be)
@@ -39,10 +39,9 @@ from typing import Any, List, Sequence, Tuple
 import psutil
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
 
-from app.benchmark import BenchConfig, bench_images, resolve_weights  # noqa: E402
-from app.tables import text_table  # noqa: E402
+from app.measure.bench_inputs import BenchConfig, bench_images, resolve_weights
+from app.measure.tables import text_table
 
 GROWTH_GOAL_MB = 50.0
 MB = 1024 * 1024
@@ -50,7 +49,9 @@ HEADERS = ("requests", "elapsed s", "server RSS MB", "failures", "judged")
 
 
 @dataclass
-class Sample:
+class ServerReading:
+    """The server's RSS after ``requests`` finished requests."""
+
     requests: int
     seconds: float
     rss_mb: float | None
@@ -69,7 +70,7 @@ class SoakState:
     done: int = 0
     failures: List[str] = field(default_factory=list)
     latencies: List[float] = field(default_factory=list)
-    samples: List[Sample] = field(default_factory=list)
+    samples: List[ServerReading] = field(default_factory=list)
     t0: float = field(default_factory=time.perf_counter)
 
     def take(self) -> int | None:
@@ -89,7 +90,7 @@ class SoakState:
                 self.sample()
 
     def sample(self) -> None:
-        self.samples.append(Sample(self.done, time.perf_counter() - self.t0, server_rss_mb(self.pid),
+        self.samples.append(ServerReading(self.done, time.perf_counter() - self.t0, server_rss_mb(self.pid),
                                    len(self.failures)))
 
 
@@ -180,7 +181,7 @@ def run_clients(url: str, auth: Tuple[str, str] | None, images: Sequence[Path], 
 
 
 # ------------------------------------------------------------------------------ report
-def growth_mb(samples: Sequence[Sample], warmup: int) -> Tuple[float | None, int]:
+def growth_mb(samples: Sequence[ServerReading], warmup: int) -> Tuple[float | None, int]:
     """(median RSS of the last third - median of the first third, after warm-up; samples judged)."""
     judged = [s.rss_mb for s in samples if s.requests >= warmup and s.rss_mb is not None]
     if len(judged) < 2:
@@ -250,14 +251,14 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
-    from app.settings import parse_auth
+    from app.web.settings import parse_auth
 
     auth = parse_auth(args.auth)
     warmup = args.warmup if args.warmup is not None else max(args.clients, args.requests // 10)
     every = args.every or max(1, args.requests // 20)
     with tempfile.TemporaryDirectory(prefix="server_soak_") as tmp:
         workdir = Path(tmp)
-        say = lambda msg: print(msg, file=sys.stderr, flush=True)  # noqa: E731
+        say = lambda msg: print(msg, file=sys.stderr, flush=True)
         images, images_note = bench_images(BenchConfig(images=args.images, synthetic_images=4), workdir, say)
         proc = None
         if args.url:

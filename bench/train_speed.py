@@ -1,22 +1,19 @@
 """Training throughput: images/s for fp32 vs bf16 (CPU) or AMP (CUDA) at several crop sizes,
 and the synthetic renderer's images/s. Prints a Markdown table; not run by CI.
 
-    .venv/bin/python bench/train_speed.py [--sizes 384,512,640] [--batch 4] [--steps 3]
+    .venv/bin/python -m bench.train_speed [--sizes 384,512,640] [--batch 4] [--steps 3]
 """
 from __future__ import annotations
 
 import argparse
-import sys
 import time
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+import torch
 
-import torch  # noqa: E402
-
-from models.data.synth import SynthConfig, render_sample  # noqa: E402
-from models.dbnet import DBNet  # noqa: E402
-from models.loss import DBLoss  # noqa: E402
+from models.dbnet import DBNet
+from models.loss import DBLoss
+from models.synth.render import render_sample
+from models.synth.types import SynthConfig
 
 
 def step_time(size: int, batch: int, steps: int, device: str, dtype: torch.dtype | None) -> float:

@@ -3,8 +3,8 @@ image and size policy (probability maps cached), then a grid over thresh / box_t
 unclip_ratio. Prints P/R/hmean per source and the mean over sources (the number the
 defaults are chosen by, so one large source cannot outvote a small one).
 
-    .venv/bin/python bench/tune_postprocess.py --data scripts/mixes/release2.toml --weights W
-    .venv/bin/python bench/tune_postprocess.py --data data_cache/synth_v2 --split test
+    .venv/bin/python -m bench.tune_postprocess --data scripts/mixes/release2.toml --weights W
+    .venv/bin/python -m bench.tune_postprocess --data data_cache/synth_v2 --split test
 
 ``--data`` takes what `train --data` takes: with a mix file the held-out validation images
 of every source are used (the same seeded split as training); a plain folder uses its
@@ -14,18 +14,15 @@ from __future__ import annotations
 
 import argparse
 import itertools
-import sys
 from pathlib import Path
 from typing import Dict, List, Tuple
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from models import DetectorConfig, TextDetector, load_image  # noqa: E402
-from models.data.icdar import Sample, read_split  # noqa: E402
-from models.data.mix import load_sources, resolve_sources  # noqa: E402
-from models.metrics import DetectionMetric  # noqa: E402
-from models.postprocess import DBPostProcess  # noqa: E402
-from models.preprocess import prepare  # noqa: E402
+from models import DetectorConfig, TextDetector, load_image
+from models.data.icdar import Sample, read_split
+from models.data.mix import load_sources, resolve_sources
+from models.metrics import DetectionMetric
+from models.postprocess import DBPostProcess
+from models.preprocess import prepare
 
 
 def validation_sets(specs: List[str], split: str, limit: int) -> Dict[str, List[Sample]]:

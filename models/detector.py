@@ -13,7 +13,9 @@ from typing import Any, Dict, Iterable, Iterator, List, Sequence, Tuple
 
 import numpy as np
 
-from .backends import Backend, TorchBackend, pick_device
+from .backends import Backend
+from .backends.device import pick_device
+from .backends.torch import TorchBackend
 from .config import DetectorConfig
 from .postprocess import DBPostProcess
 from .preprocess import ImageDecodeError, ImageSource, ResizeInfo, load_image, prepare
@@ -109,7 +111,7 @@ class TextDetector:
             self.metadata: Dict[str, str] = meta
             self.backend: Backend = TorchBackend(net, self.device)
         elif backend == "onnx":
-            from .onnx_backend import OnnxBackend  # optional dependency, loaded on demand
+            from .backends.onnx import OnnxBackend  # onnxruntime is loaded only when asked for
 
             if model is None:
                 raise ValueError("the ONNX backend needs an exported model file (model=... / --model)")

@@ -10,10 +10,8 @@
 """
 from __future__ import annotations
 
-import copy
 import json
 import logging
-import math
 import os
 import threading
 import time
@@ -21,7 +19,6 @@ from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any, Callable, Dict, List, Tuple
 
-import numpy as np
 import torch
 from torch.utils.data import DataLoader
 
@@ -29,12 +26,11 @@ from .config import DetectorConfig
 from .cpu_features import CpuFeatures, cpu_features
 from .data.augment import AugmentConfig
 from .data.dataset import DetectionDataset
-from .data.icdar import DatasetError, Sample
+from .data.icdar import Sample
 from .data.mix import LoadedSource, load_sources, resolve_sources, sample_weights, split_record
 from .dbnet import DBNet, DBNetConfig
-from .detector import TextDetector
 from .loss import DBLoss, LossConfig
-from .metrics import DetectionMetric
+from .validation import evaluate_sources
 from .weights import load_model, save_weights
 
 log = logging.getLogger(__name__)
@@ -213,7 +209,7 @@ class Trainer:
 
     def _build_optimizer(self) -> torch.optim.Optimizer:
         decay, no_decay = [], []
-        for name, p in self.model.named_parameters():
+        for p in self.model.parameters():
             if not p.requires_grad:
                 continue
             (no_decay if p.ndim <= 1 else decay).append(p)   # no weight decay on BN and biases
@@ -276,34 +272,12 @@ class Trainer:
             log.exception("progress callback failed")
 
     # ------------------------------------------------------------------ evaluation
-    @torch.no_grad()
     def evaluate(self, det_cfg: DetectorConfig | None = None) -> Dict[str, Any]:
-        """P/R/hmean per source on its validation images with the inference pipeline
-        (ICDAR-2015 protocol). The overall ``hmean`` is the mean over sources, so a large
-        source cannot hide a regression on a small one; ``per_source`` has each."""
-        net = copy.deepcopy(self.model).float().eval()
-        detector = TextDetector.from_model(net, det_cfg or DetectorConfig(), self.device)
-        per_source: Dict[str, Dict[str, float]] = {}
-        total = DetectionMetric()
-        for ls in self.sources:
-            if not ls.val:
-                continue
-            metric = DetectionMetric()
-            paths = [str(s.image_path) for s in ls.val]
-            for s, res in zip(ls.val, detector.detect_many(paths)):
-                boxes = res.boxes if res.success else []
-                metric.update(boxes, s.polygons, s.ignore)
-                total.update(boxes, s.polygons, s.ignore)
-            per_source[ls.source.label] = {k: round(v, 4) for k, v in metric.result().items()}
-        result: Dict[str, Any] = dict(total.result())
-        if len(per_source) > 1:
-            result["hmean"] = float(np.mean([m["hmean"] for m in per_source.values()]))
-            result["per_source"] = per_source
-        return result
+        """P/R/hmean per source on the validation images (see :func:`evaluate_sources`)."""
+        return evaluate_sources(self.model, self.sources, det_cfg, self.device)
 
     # ------------------------------------------------------------------ loop
     def fit(self) -> TrainResult:
-        cfg = self.cfg
         self._emit({"type": "log", "message": f"training on {self.device} "
                     f"({'fp32' if self.amp_dtype is None else str(self.amp_dtype).replace('torch.', '')}), "
                     f"{len(self.train_samples)} train / {len(self.test_samples)} validation images from "

@@ -6,17 +6,16 @@ result so a user can tell which model produced a box.
 """
 from __future__ import annotations
 
-import hashlib
 import json
 from dataclasses import asdict
 from pathlib import Path
 from typing import Dict, Tuple
 
-import torch
 from safetensors import safe_open
-from safetensors.torch import save_file
+from safetensors.torch import save
 
 from .dbnet import DBNet, DBNetConfig
+from .files import atomic_write_bytes, sha256_file
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_WEIGHTS = REPO_ROOT / "weights" / "db_resnet18.safetensors"
@@ -28,18 +27,13 @@ class WeightsNotFoundError(FileNotFoundError):
 
 def weights_id(path: str | Path) -> str:
     """``<stem>-<first 10 hex of sha256>``: short, stable, distinct per file content."""
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return f"{Path(path).stem}-{h.hexdigest()[:10]}"
+    return f"{Path(path).stem}-{sha256_file(path)[:10]}"
 
 
 def save_weights(model: DBNet, path: str | Path, meta: Dict[str, object] | None = None,
                  half: bool = True) -> Path:
     """Write the model's state dict (fp16 by default: half the size, same boxes)."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     state = {}
     for k, v in model.state_dict().items():
         v = v.detach().cpu()
@@ -49,9 +43,7 @@ def save_weights(model: DBNet, path: str | Path, meta: Dict[str, object] | None 
     metadata = {"format": "dbnet-resnet18", "arch": json.dumps(asdict(model.config))}
     for k, v in (meta or {}).items():
         metadata[k] = v if isinstance(v, str) else json.dumps(v)
-    tmp = path.with_name(path.name + ".tmp")
-    save_file(state, str(tmp), metadata=metadata)
-    tmp.replace(path)
+    atomic_write_bytes(path, save(state, metadata=metadata))
     return path
 
 

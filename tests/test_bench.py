@@ -6,8 +6,9 @@ import json
 import cv2
 import pytest
 
-from app.benchmark import cost_per_1000, plan
 from app.cli import main
+from app.measure.bench_backends import plan
+from app.measure.timing import cost_per_1000
 from conftest import text_like_image
 
 
@@ -42,7 +43,7 @@ def test_bench_writes_json_and_markdown(tmp_path, two_images, random_weights, ca
 
 
 def test_bench_without_weights_or_images_uses_random_model_and_synthetic_pages(tmp_path, monkeypatch):
-    import app.benchmark as bench
+    import app.measure.bench_inputs as bench
 
     monkeypatch.setattr(bench, "DEFAULT_WEIGHTS", tmp_path / "missing.safetensors")
     out = tmp_path / "bench"
@@ -78,14 +79,7 @@ def test_plan_and_cost():
 
 def test_latency_microbenchmark_map_holds_200_boxes():
     """bench/latency.py's post-processing case: 200 drawn text lines come back as 200 boxes."""
-    import importlib.util
-    import sys
+    from bench import latency
 
-    from conftest import ROOT
-
-    spec = importlib.util.spec_from_file_location("bench_latency", ROOT / "bench" / "latency.py")
-    latency = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = latency      # dataclasses look their module up there
-    spec.loader.exec_module(latency)
     result = latency.bench_postprocess(repeats=1)
     assert result.boxes_drawn == result.boxes_found == 200

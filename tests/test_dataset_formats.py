@@ -8,8 +8,15 @@ import numpy as np
 import pytest
 
 from models.data.icdar import DatasetError, parse_gt_line, read_split, validate_dataset
-from models.data.mix import (DataSource, load_sources, parse_source_spec, read_mix_file, resolve_sources,
-                             sample_weights, split_holdout)
+from models.data.mix import (
+    DataSource,
+    load_sources,
+    parse_source_spec,
+    read_mix_file,
+    resolve_sources,
+    sample_weights,
+    split_holdout,
+)
 
 
 def _image(path, w=64, h=48):

@@ -13,10 +13,10 @@ import onnx
 import pytest
 
 from models.config import DetectorConfig
-from models.export import (INT8_MIN_LOGIT_CORR, TOLERANCE, ExportConfig, ExportVerificationError,
-                           check_size, export_onnx)
-from models.export_samples import STYLES, render_pages
-from models.onnx_meta import parse_metadata
+from models.export.config import INT8_MIN_LOGIT_CORR, TOLERANCE, ExportConfig, check_size
+from models.export.exporter import ExportVerificationError, export_onnx
+from models.export.metadata import parse_metadata
+from models.export.samples import STYLES, render_pages
 from models.preprocess import prepare
 from models.weights import weights_id
 
@@ -170,7 +170,7 @@ def test_fixed_shape_model_pads_instead_of_stretching(fixed_fp32):
 
 
 def test_onnx_backend_errors(tmp_path):
-    from models.onnx_backend import OnnxBackend, OnnxModelError
+    from models.backends.onnx import OnnxBackend, OnnxModelError
 
     with pytest.raises(FileNotFoundError, match="python -m app export"):
         OnnxBackend(tmp_path / "missing.onnx")
@@ -198,13 +198,14 @@ def test_int8_export_passes_its_agreement_check(tmp_path_factory, random_weights
 
 def test_int8_box_gate_on_synthetic_maps():
     """The box gate itself, on maps with real structure (text blobs) and on broken ones."""
-    from models.export_check import Sample, int8_checks
+    from models.export.check import CheckInput as Sample
+    from models.export.check import int8_checks
     from models.preprocess import ResizeInfo
 
     rng = np.random.default_rng(0)
     info = ResizeInfo(S, S, S, S, S, S)
     samples, ref = [], []
-    for i in range(3):
+    for _ in range(3):
         m = np.full((S, S), 0.02, np.float32)
         for y in range(20, S - 40, 40):
             m[y:y + 16, 30:30 + int(rng.integers(80, 250))] = 0.9
@@ -223,8 +224,8 @@ def test_int8_box_gate_on_synthetic_maps():
 
 
 def test_failed_verification_is_an_error(tmp_path, random_weights, monkeypatch):
-    import models.export as export
-    from models.onnx_backend import OnnxBackend, OnnxModelError
+    import models.export.config as export
+    from models.backends.onnx import OnnxBackend, OnnxModelError
 
     monkeypatch.setitem(export.TOLERANCE, "fp32", 0.0)     # no float model can meet this
     out = tmp_path / "m.onnx"

@@ -5,8 +5,9 @@ import cv2
 import numpy as np
 import pytest
 
-from models.data import photos
-from models.data.synth import SynthConfig, render_sample
+from models.synth import photos
+from models.synth.render import render_sample
+from models.synth.types import SynthConfig
 
 
 @pytest.fixture

@@ -4,11 +4,11 @@ from __future__ import annotations
 import cv2
 import numpy as np
 import pytest
+from shapely.geometry import Polygon
 
 from models.metrics import match_image
 from models.postprocess import DBPostProcess, order_clockwise, unclip
 from models.preprocess import ResizeInfo
-from shapely.geometry import Polygon
 
 
 def _info(h: int, w: int) -> ResizeInfo:

@@ -22,11 +22,10 @@ from typing import Dict, List
 import cv2
 import pytest
 
+from app.io.batch import FolderBusyError, folder_lock, run_batch
+from app.io.outputs import ResultWriter, collect_images, output_stems
 from bad_inputs import page_array, write_corpus
 from conftest import ROOT
-
-from app.batch import FolderBusyError, folder_lock, run_batch
-from app.outputs import ResultWriter, collect_images, output_stems
 from models import ImageDecodeError
 
 N_IMAGES = 12

@@ -16,8 +16,10 @@ import numpy as np
 import pytest
 
 from models.data.icdar import read_split
-from models.data.layout_boxes import EngineUnavailable
-from models.data.synth import SynthConfig, render_sample, write_dataset
+from models.synth.layout_boxes import EngineUnavailable
+from models.synth.render import render_sample
+from models.synth.types import SynthConfig
+from models.synth.writer import write_dataset
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -122,7 +124,7 @@ def _roundtrip(tmp_path: Path, cfg: SynthConfig, count: int) -> None:
 # --------------------------------------------------------------------------- pdf
 def test_pdf_pages_boxes_on_ink_and_deterministic(pdf_dir, monkeypatch):
     monkeypatch.setenv("SYNTH_PDF_DIRS", str(pdf_dir))
-    from models.data.pdf_render import catalog
+    from models.synth.pdf import catalog
 
     docs = catalog()
     assert sorted(Path(d.source).name for d in docs) == ["guide.pdf", "manual.pdf.gz"]   # gz read, placeholder skipped
@@ -138,7 +140,7 @@ def test_pdf_pages_boxes_on_ink_and_deterministic(pdf_dir, monkeypatch):
 
 def test_pdf_words_and_degraded_roundtrip(pdf_dir, monkeypatch, tmp_path):
     monkeypatch.setenv("SYNTH_PDF_DIRS", str(pdf_dir))
-    from models.data.pdf_render import layout_pdf
+    from models.synth.pdf import layout_pdf
 
     cfg = SynthConfig(seed=5, **SMALL)
     _, lines = layout_pdf(np.random.default_rng(3), None, None, cfg)
@@ -148,7 +150,7 @@ def test_pdf_words_and_degraded_roundtrip(pdf_dir, monkeypatch, tmp_path):
 
 
 def test_pdf_missing_manuals_is_a_clear_error(tmp_path, monkeypatch):
-    from models.data.pdf_render import check_available
+    from models.synth.pdf import check_available
 
     with pytest.raises(EngineUnavailable, match="apt-get install debian-reference-zh-cn"):
         check_available([str(tmp_path)])
@@ -161,7 +163,7 @@ def test_pdf_missing_manuals_is_a_clear_error(tmp_path, monkeypatch):
 # --------------------------------------------------------------------------- html
 @pytest.fixture(scope="module")
 def browser():
-    from models.data import html_render
+    from models.synth.html import browser as html_render
 
     yield html_render.engine()
     html_render.close_engine()
@@ -178,9 +180,9 @@ def test_html_pages_boxes_on_ink_and_deterministic(browser, tmp_path):
 
 
 def test_html_templates_lines_and_words(browser):
-    from models.data.fonts import font_bank
-    from models.data.html_render import layout_html
-    from models.data.text_sources import TextSource
+    from models.synth.fonts import font_bank
+    from models.synth.html.layout import layout_html
+    from models.synth.text_sources import TextSource
 
     cfg = SynthConfig(**SMALL)
     img, lines = layout_html(np.random.default_rng(4), TextSource(4), font_bank(), cfg, template="invoice")
@@ -191,7 +193,7 @@ def test_html_templates_lines_and_words(browser):
 
 
 def test_html_missing_chromium_is_a_clear_error(tmp_path):
-    from models.data.html_render import HtmlEngine
+    from models.synth.html.browser import HtmlEngine
 
     with pytest.raises(EngineUnavailable, match="apt-get install chromium"):
         HtmlEngine(executable=str(tmp_path / "chromium"))

@@ -36,7 +36,6 @@ def test_border_map_range_and_mask():
 
 def test_augment_keeps_boxes_on_their_text():
     """Paint each box a unique colour, augment, and check the colour is still under the box."""
-    rng = np.random.default_rng(0)
     img = np.full((600, 800, 3), 255, np.uint8)
     quads, colours = [], []
     for k, (x, y) in enumerate([(100, 100), (400, 300), (200, 450)]):

@@ -8,7 +8,9 @@ import pytest
 import torch
 
 from models.data.icdar import DatasetError, parse_gt_line, read_split, validate_dataset
-from models.data.synth import SynthConfig, render_sample, write_dataset
+from models.synth.render import render_sample
+from models.synth.types import SynthConfig
+from models.synth.writer import write_dataset
 
 
 @pytest.fixture(scope="module")
@@ -112,7 +114,7 @@ def test_resume_restores_step_optimizer_and_lr(tiny_set, tmp_path):
     assert s1.keys() == s2.keys()
     k = next(iter(s1))
     assert torch.equal(s1[k]["exp_avg"].cpu(), s2[k]["exp_avg"].cpu())
-    for (n1, p1), (n2, p2) in zip(t.model.state_dict().items(), t2.model.state_dict().items()):
+    for (n1, p1), (_, p2) in zip(t.model.state_dict().items(), t2.model.state_dict().items()):
         assert torch.equal(p1.cpu(), p2.cpu()), n1
 
 

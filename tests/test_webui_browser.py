@@ -8,10 +8,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from playwright import sync_api
 
 from webui_server import running_server, write_page
-
-from playwright import sync_api
 
 CHROMIUM = Path("/usr/bin/chromium")   # scripts/ensure_system_packages.sh installs it
 

@@ -21,14 +21,13 @@ from pathlib import Path
 from types import SimpleNamespace
 from typing import Any, Dict, List
 
+import httpx
 import pytest
+from gradio_client import Client, handle_file
+from gradio_client.exceptions import AppError, AuthenticationError
 
 from bad_inputs import write_corpus
 from webui_server import ROOT, running_server, write_page
-
-import httpx
-from gradio_client import Client, handle_file
-from gradio_client.exceptions import AppError, AuthenticationError
 
 USER, PASSWORD = "tester", "pa:ss word"   # a password may hold ':' and spaces
 
@@ -249,17 +248,17 @@ def test_auth_serves_a_client_with_the_login(auth_server, page):
 # ------------------------------------------------------------------- start-up warning
 def _serve_until_launch(monkeypatch, tmp_path: Path, argv: List[str]) -> int:
     """Run `serve` with the model, page and socket stubbed out: it stops where it would listen."""
-    import app.service
-    import app.webui
+    import app.web.service
+    import app.web.webui
     from app.cli import build_parser
 
-    monkeypatch.setattr(app.service, "DetectorService", lambda settings: SimpleNamespace(ready=True, problem=None))
-    monkeypatch.setattr(app.webui, "build_ui", lambda ctx: None)
+    monkeypatch.setattr(app.web.service, "DetectorService", lambda settings: SimpleNamespace(ready=True, problem=None))
+    monkeypatch.setattr(app.web.webui, "build_ui", lambda ctx: None)
 
     def no_socket(ctx, demo):
         raise OSError("stubbed: not listening in this test")
 
-    monkeypatch.setattr(app.webui, "launch", no_socket)
+    monkeypatch.setattr(app.web.webui, "launch", no_socket)
     args = build_parser(["serve"]).parse_args(
         ["serve", "--pid-file", str(tmp_path / "s.pid"), "--output-dir", str(tmp_path / "out"), *argv])
     return args.run(args)

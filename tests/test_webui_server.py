@@ -8,11 +8,10 @@ import zipfile
 from pathlib import Path
 
 import pytest
-
-from webui_server import ROOT, running_server, write_page
-
 from gradio_client import Client, handle_file
 from gradio_client.exceptions import AppError
+
+from webui_server import ROOT, running_server, write_page
 
 SEED_KEYS = {"image_path", "boxes", "scores", "success", "inference_time"}
 

@@ -9,12 +9,11 @@ from pathlib import Path
 import gradio as gr
 import pytest
 
-from app.context import WebContext
-from app.guards import friendly_errors, resolve_allowed
-from app.jobs import CANCELLED, DONE, FAILED, JobBusyError, JobRunner
-from app.service import DetectorService
-from app.settings import (AppSettings, ModelSettings, StorageSettings, parse_auth,
-                          parse_roots)
+from app.web.context import WebContext
+from app.web.guards import friendly_errors, resolve_allowed
+from app.web.jobs import CANCELLED, DONE, FAILED, JobBusyError, JobRunner
+from app.web.service import DetectorService
+from app.web.settings import AppSettings, ModelSettings, StorageSettings, parse_auth, parse_roots
 
 
 def _ctx(tmp: Path, weights: Path | None) -> WebContext:
@@ -26,7 +25,7 @@ def _ctx(tmp: Path, weights: Path | None) -> WebContext:
 
 def test_flags_and_environment(monkeypatch, tmp_path):
     from app.cli import build_parser
-    from app.commands.serve import settings_from_args
+    from app.cli.serve import settings_from_args
 
     assert parse_auth("admin:p:a:ss") == ("admin", "p:a:ss")
     with pytest.raises(ValueError, match="user:password"):
@@ -61,7 +60,7 @@ def test_server_folders_stay_inside_allowed_roots(tmp_path):
 
 
 def test_without_weights_the_ui_explains_instead_of_detecting(tmp_path):
-    from app.tabs.single import detect_and_save
+    from app.web.tabs.single import detect_and_save
 
     ctx = _ctx(tmp_path, tmp_path / "none.safetensors")
     assert not ctx.service.ready
@@ -98,9 +97,9 @@ def _wait(jobs: JobRunner, timeout: float = 600) -> None:
 
 
 def test_train_tab_runs_a_job_and_switches_weights(tmp_path, random_weights):
-    from models.data.synth import SynthConfig, write_dataset
-
-    from app.tabs.train import check_dataset, new_weights, refresh, start_training
+    from app.web.tabs.train import check_dataset, new_weights, refresh, start_training
+    from models.synth.types import SynthConfig
+    from models.synth.writer import write_dataset
 
     ctx = _ctx(tmp_path, random_weights)
     data = tmp_path / "data" / "set"

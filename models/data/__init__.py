@@ -1,1 +1,1 @@
-"""Training data: ICDAR-2015 reader, synthetic renderer, augmentation and DB targets."""
+"""Training data: dataset readers (ICDAR 2015/2013, PaddleOCR labels, mixes), DB target maps, augmentation."""

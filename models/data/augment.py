@@ -14,7 +14,8 @@ from typing import List, Sequence, Tuple
 
 import cv2
 import numpy as np
-from shapely.geometry import Polygon, box as shapely_box
+from shapely.geometry import Polygon
+from shapely.geometry import box as shapely_box
 
 from ..config import DetectorConfig
 

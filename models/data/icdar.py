@@ -17,40 +17,15 @@ before training starts.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Dict, Iterable, List, Sequence, Tuple
 
 import numpy as np
 
-IMAGE_EXTS = (".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp", ".gif", ".jfif")
-IGNORE_TEXT = "###"
-
-
-class DatasetError(ValueError):
-    """A malformed dataset; the message names the file (and line) and the problem."""
-
-
-@dataclass
-class Region:
-    points: np.ndarray      # (K, 2) float32, K >= 4
-    text: str
-    ignore: bool
-
-
-@dataclass
-class Sample:
-    image_path: Path
-    gt_path: Path
-    regions: List[Region] = field(default_factory=list)
-
-    @property
-    def polygons(self) -> List[np.ndarray]:
-        return [r.points for r in self.regions]
-
-    @property
-    def ignore(self) -> List[bool]:
-        return [r.ignore for r in self.regions]
+from ..image_types import IMAGE_EXTS
+from .paddle_label import find_label_file, read_label_file
+from .regions import IGNORE_TEXT, DatasetError, Region, Sample
 
 
 @dataclass
@@ -105,13 +80,12 @@ def parse_gt_line(line: str, where: str) -> Region | None:
         return _rect_region(spaced[0], _unquote(spaced[1]), where)
     fields = line.split(",")
     coords: List[float] = []
-    for k, f in enumerate(fields):
+    for f in fields:
         try:
             coords.append(float(f))
         except ValueError:
             break
-    else:
-        k = len(fields)
+    k = len(coords)   # index of the first field that is not a number
     if k == len(fields) and len(coords) > 9:
         # Every field numeric and more than 4 points: an ICDAR line always ends with its
         # transcription, so a number written with commas ("12,345.00") is the text of a
@@ -161,7 +135,7 @@ def _gt_for(image: Path, gt_dir: Path) -> Path | None:
 
 def _list_entries(root: Path, split: str) -> List[Tuple[Path, Path | None, str]]:
     """(image path, gt path or None, where) from the list file, or the folder when absent."""
-    img_dir, gt_dir = root / f"{split}_images", root / f"{split}_gts"
+    img_dir = root / f"{split}_images"
     list_file = root / f"{split}_list.txt"
     entries: List[Tuple[Path, Path | None, str]] = []
     if list_file.is_file():
@@ -188,16 +162,12 @@ def _list_entries(root: Path, split: str) -> List[Tuple[Path, Path | None, str]]
 
 def has_split(root: str | Path, split: str) -> bool:
     """Whether the folder holds this split in any layout we read."""
-    from .paddle_label import find_label_file
-
     root = Path(root)
     return (root / f"{split}_images").is_dir() or find_label_file(root, split) is not None
 
 
 def read_split(root: str | Path, split: str = "train") -> List[Sample]:
     """All samples of a split, validated. Raises :class:`DatasetError` on any problem."""
-    from .paddle_label import find_label_file, read_label_file
-
     root = Path(root)
     img_dir, gt_dir = root / f"{split}_images", root / f"{split}_gts"
     label_file = None if img_dir.is_dir() else find_label_file(root, split)

@@ -13,7 +13,8 @@ from typing import List
 
 import numpy as np
 
-from .icdar import IGNORE_TEXT, IMAGE_EXTS, DatasetError, Region, Sample
+from ..image_types import IMAGE_EXTS
+from .regions import IGNORE_TEXT, DatasetError, Region, Sample
 
 TRAIN_NAMES = ("label.txt", "Label.txt")   # a single label file is the train split
 

@@ -66,7 +66,7 @@ def make_border_map(shape: Tuple[int, int], polygons: Sequence[np.ndarray], igno
     h, w = shape
     canvas = np.zeros((h, w), np.float32)
     mask = np.zeros((h, w), np.float32)
-    for poly, ign in zip(polygons, ignore):
+    for poly in polygons:
         poly = np.asarray(poly, np.float32).reshape(-1, 2)
         area, length = _area_perimeter(poly)
         if area < 1 or length < 1:

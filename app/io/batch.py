@@ -1,0 +1,130 @@
+"""Resumable batch detection over files, shared by the CLI and the WebUI's batch tab.
+
+An image counts as done when its JSON exists (written last, atomically), so a run that
+was killed (even with ``kill -9``) resumes where it stopped and handles every image
+exactly once. One run at a time owns an output folder (an advisory lock, released by the
+kernel when the process dies), which is what makes clearing a dead run's temporary files
+at the start safe. ``manifest.json`` records what a run was asked to do and with which
+model and parameters; ``summary.json`` what it did.
+"""
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Dict, Iterator, List, Sequence
+
+from app.web import wording as W  # the batch tab shows this runner's messages
+from models import TextDetector
+from models.files import atomic_write_text
+from models.progress import ProgressFn
+
+from .outputs import ResultWriter, output_stems, summarize
+
+try:
+    import fcntl
+except ImportError:   # not POSIX: no lock; one run per folder is then the user's job
+    fcntl = None  # type: ignore[assignment]
+
+LOCK_NAME = ".lock"
+
+
+class FolderBusyError(RuntimeError):
+    """Another run is writing into the same output folder right now."""
+
+
+@contextlib.contextmanager
+def folder_lock(out_dir: Path) -> Iterator[None]:
+    """Hold ``out_dir/.lock`` exclusively for the block, or raise :class:`FolderBusyError`.
+
+    ``flock`` locks die with their process, so a killed run never leaves the folder
+    locked; the lock file itself stays (removing it would race with the next run).
+    """
+    out_dir.mkdir(parents=True, exist_ok=True)
+    if fcntl is None:
+        yield
+        return
+    fd = os.open(out_dir / LOCK_NAME, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise FolderBusyError(W.FOLDER_BUSY.format(folder=out_dir)) from None
+        yield
+    finally:
+        os.close(fd)   # also releases the lock
+
+
+@dataclass
+class BatchReport:
+    total: int
+    skipped: int
+    records: List[Dict[str, Any]] = field(default_factory=list)
+    cancelled: bool = False
+
+    @property
+    def summary(self) -> Dict[str, Any]:
+        s = summarize(self.records)
+        s.update(total=self.total, skipped=self.skipped, cancelled=self.cancelled)
+        return s
+
+
+def run_batch(detector: TextDetector, files: Sequence[Path], root: Path, out_dir: Path,
+              overrides: Dict[str, Any] | None = None, overwrite: bool = False,
+              progress: ProgressFn | None = None, cancel: threading.Event | None = None,
+              chunk: int = 8) -> BatchReport:
+    """Detect ``files`` (found under ``root``) and write results under ``out_dir``.
+
+    ``progress(done, total, record)`` is called after each image; setting ``cancel``
+    stops after the current image, leaving a consistent, resumable folder.
+
+    Raises:
+        FolderBusyError: another run is writing into ``out_dir``.
+    """
+    with folder_lock(out_dir):
+        return _run_locked(detector, files, root, out_dir, overrides, overwrite, progress, cancel, chunk)
+
+
+def _run_locked(detector: TextDetector, files: Sequence[Path], root: Path, out_dir: Path,
+                overrides: Dict[str, Any] | None, overwrite: bool, progress: ProgressFn | None,
+                cancel: threading.Event | None, chunk: int) -> BatchReport:
+    writer = ResultWriter(out_dir)
+    stale = writer.remove_stale_temp_files()   # a killed run's half-written files
+    overrides = overrides or {}
+    stems = output_stems(files, root)
+    todo = [(f, s) for f, s in zip(files, stems) if overwrite or not writer.is_done(s, f)]
+    report = BatchReport(total=len(files), skipped=len(files) - len(todo))
+    params = detector.config.with_overrides(**overrides).params()
+    atomic_write_text(out_dir / "manifest.json", json.dumps({
+        "started": time.strftime("%Y-%m-%dT%H:%M:%S"), "root": str(root), "model": detector.model_id,
+        "params": params, "total": len(files), "already_done": report.skipped, "to_do": len(todo),
+        "stale_temp_files_removed": stale, "images": [str(f) for f in files]},
+        ensure_ascii=False, indent=2))
+    done = report.skipped
+    for start in range(0, len(todo), chunk):
+        if cancel is not None and cancel.is_set():
+            report.cancelled = True
+            break
+        part = todo[start:start + chunk]
+        results = detector.detect_many([str(f) for f, _ in part], names=[str(f) for f, _ in part],
+                                       keep_image=True, **overrides)
+        for (f, stem), result in zip(part, results):
+            record = result.to_json(detector.model_id, params)
+            record["image_path"] = str(f)
+            writer.write(stem, result, record, result.image)
+            result.image = None
+            report.records.append(record)
+            done += 1
+            if progress is not None:
+                progress(done, len(files), record)
+            if cancel is not None and cancel.is_set() and done < len(files):
+                report.cancelled = True
+                break
+        if report.cancelled:
+            break
+    atomic_write_text(out_dir / "summary.json", json.dumps(report.summary, ensure_ascii=False, indent=2))
+    return report

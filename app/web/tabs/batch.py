@@ -1,0 +1,157 @@
+"""批量检测 Batch: many uploads or one server folder, through the resumable batch writer.
+
+Uses ``app.io.batch.run_batch`` exactly like `python -m app detect`, so a cancelled or timed
+out submission leaves a consistent folder, and submitting the same server folder again
+continues where it stopped.
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Dict, List, Sequence, Tuple
+
+import gradio as gr
+
+from app.io.batch import BatchReport, run_batch
+from app.io.outputs import ResultWriter, collect_images, output_stems
+from app.io.runs import folder_run_dir, stage_uploads, upload_run_dir, zip_results
+from app.web import wording as W
+from app.web.context import WebContext
+from app.web.guards import friendly_errors, resolve_allowed
+from app.web.settings import AppSettings
+from models.image_types import IMAGE_EXTS
+
+from .common import box_threshold_slider, overrides, threshold_slider
+
+
+@dataclass
+class BatchTab:
+    files: gr.File
+    folder: gr.Textbox
+    thresh: gr.Slider
+    box_thresh: gr.Slider
+    run: gr.Button
+    cancel: gr.Button
+    summary: gr.Markdown
+    gallery: gr.Gallery
+    archive: gr.DownloadButton
+
+
+def render(settings: AppSettings) -> BatchTab:
+    roots = ", ".join(f"`{r}`" for r in settings.storage.allowed_roots) or W.NO_ALLOWED_ROOTS
+    cap = settings.limits.batch_cap
+    with gr.Row():
+        with gr.Column(scale=1):
+            files = gr.File(file_count="multiple", file_types=sorted(IMAGE_EXTS), type="filepath",
+                            label=W.BATCH_FILES.format(cap=cap), elem_id="batch-files")
+            folder = gr.Textbox(label=W.BATCH_FOLDER,
+                                placeholder="/data/scans", info=W.ALLOWED_ROOTS.format(roots=roots),
+                                elem_id="batch-folder")
+            thresh = threshold_slider()
+            box_thresh = box_threshold_slider()
+            with gr.Row():
+                run = gr.Button(W.RUN_BATCH, variant="primary", elem_id="batch-run")
+                cancel = gr.Button(W.CANCEL, variant="stop", elem_id="batch-cancel")
+        with gr.Column(scale=1):
+            summary = gr.Markdown(W.BATCH_SUMMARY_EMPTY, elem_id="batch-summary")
+            archive = gr.DownloadButton(W.DOWNLOAD_RESULTS, interactive=False)
+    gallery = gr.Gallery(label=W.RESULTS, columns=4, height=420, elem_id="batch-gallery")
+    return BatchTab(files, folder, thresh, box_thresh, run, cancel, summary, gallery, archive)
+
+
+def _inputs(ctx: WebContext, files: Sequence[str] | None, folder: str | None) -> Tuple[List[Path], Path, Path]:
+    """(images, their root, the run folder) for an upload or an allowed server folder."""
+    files = [f for f in (files or []) if f]
+    folder = (folder or "").strip()
+    limits, storage = ctx.settings.limits, ctx.settings.storage
+    if files and folder:
+        raise ValueError(W.CHOOSE_ONE)
+    if files:
+        if len(files) > limits.batch_cap:
+            raise ValueError(W.TOO_MANY_FILES.format(cap=limits.batch_cap, got=len(files)))
+        run_dir = upload_run_dir(storage.output_dir)
+        staged = stage_uploads(files, run_dir / "inputs")
+        return staged, run_dir / "inputs", run_dir
+    if not folder:
+        raise ValueError(W.NOTHING_TO_DO)
+    root = resolve_allowed(folder, storage.allowed_roots)
+    # rglob may walk through symlinks: keep only files that really live under the folder.
+    images = [p for p in collect_images(root) if p.resolve().is_relative_to(root)]
+    if not images:
+        raise ValueError(W.NO_IMAGES_IN.format(folder=root, extensions=", ".join(sorted(e.lstrip(".") for e in IMAGE_EXTS))))
+    return images, root, folder_run_dir(storage.output_dir, root)
+
+
+def _summary(report: BatchReport, run_dir: Path, stopped: str | None) -> str:
+    s = report.summary
+    lines = [W.SUMMARY_HEADER,
+             "|---|---|---|---|---|---|",
+             f"| {s['total']} | {s['images']} | {s['skipped']} | {s['boxes']} | {s['failed']} | {s['mean_seconds']:.3f} s |",
+             "", W.RESULTS_FOLDER.format(folder=run_dir)]
+    if stopped:
+        lines.append(W.STOPPED.format(why=stopped))
+    failures = [r for r in report.records if not r.get("success")]
+    if failures:
+        lines.append(W.FAILED_IMAGES)
+        lines += [f"- `{Path(r.get('image_path', '')).name}`: {r.get('error')}" for r in failures[:10]]
+        if len(failures) > 10:
+            lines.append(f"- ... and {len(failures) - 10} more (see the JSON files)")
+    return "\n".join(lines)
+
+
+def _gallery(files: Sequence[Path], root: Path, run_dir: Path, limit: int) -> List[Tuple[str, str]]:
+    writer = ResultWriter(run_dir)
+    items = []
+    for f, stem in zip(files, output_stems(files, root)):
+        vis = writer.vis_path(stem)
+        if vis.is_file():
+            items.append((str(vis), f.name))
+            if len(items) >= limit:
+                break
+    return items
+
+
+def listen(ctx: WebContext, ui: BatchTab) -> None:
+    @friendly_errors
+    def run(files, folder, thresh, box_thresh, request: gr.Request, progress=gr.Progress()):  # noqa: B008 (Gradio's way)
+        opts = overrides(thresh, box_thresh)
+        detector = ctx.service.detector("torch")
+        images, root, run_dir = _inputs(ctx, files, folder)
+        session = request.session_hash if request is not None else "api"
+        cancel = ctx.batch_cancels.fresh(session)
+        deadline = time.monotonic() + ctx.settings.limits.long_time_limit_s
+        timed_out = False
+
+        def on_image(done: int, total: int, record: Dict[str, Any]) -> None:
+            nonlocal timed_out
+            progress((done, total), desc=f"{Path(record.get('image_path', '')).name}", unit="images")
+            if time.monotonic() > deadline and not cancel.is_set():
+                timed_out = True
+                cancel.set()
+
+        progress((0, len(images)), desc=W.STARTING, unit="images")
+        try:
+            report = run_batch(detector, images, root, run_dir, overrides=opts, progress=on_image, cancel=cancel)
+        finally:
+            ctx.batch_cancels.release(session, cancel)
+        stopped = None
+        if timed_out:
+            stopped = W.STOPPED_AT_LIMIT.format(seconds=ctx.settings.limits.long_time_limit_s)
+        elif report.cancelled:
+            stopped = W.CANCELLED
+        gallery = _gallery(images, root, run_dir, ctx.settings.limits.gallery_max)
+        archive = zip_results(run_dir)
+        return (_summary(report, run_dir, stopped), gallery,
+                gr.DownloadButton(value=str(archive), interactive=True))
+
+    def cancel(request: gr.Request):
+        session = request.session_hash if request is not None else "api"
+        if ctx.batch_cancels.cancel(session):
+            gr.Info(W.CANCELLING_BATCH)
+        else:
+            gr.Info(W.NO_BATCH_RUNNING)
+
+    ui.run.click(run, [ui.files, ui.folder, ui.thresh, ui.box_thresh], [ui.summary, ui.gallery, ui.archive],
+                 api_name="detect_batch", concurrency_id="detect")
+    ui.cancel.click(cancel, None, None, api_name="cancel_batch", concurrency_limit=None)

@@ -1,0 +1,127 @@
+"""单图检测 Single image: upload one picture, get numbered boxes, a table and the JSON.
+
+Also the ``detect`` API endpoint (JSON only) that scripts call with ``gradio_client``.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Dict, List, Tuple
+
+import gradio as gr
+
+from app.io.runs import save_single
+from app.web import wording as W
+from app.web.context import WebContext
+from app.web.guards import call_with_time_limit, friendly_errors
+
+from .common import DEFAULTS, box_threshold_slider, overrides, read_image_upload, threshold_slider
+
+TABLE_HEADERS = ["#", "score", "x1", "y1", "x2", "y2", "x3", "y3", "x4", "y4"]
+
+
+@dataclass
+class SingleTab:
+    image: gr.Image
+    thresh: gr.Slider
+    box_thresh: gr.Slider
+    unclip_ratio: gr.Slider
+    limit_side: gr.Slider
+    backend: gr.Radio
+    run: gr.Button
+    annotated: gr.Image
+    table: gr.Dataframe
+    json: gr.JSON
+    timing: gr.Markdown
+    json_file: gr.DownloadButton
+    image_file: gr.DownloadButton
+    api_trigger: gr.Button
+    api_json: gr.JSON
+
+    @property
+    def inputs(self) -> List[gr.components.Component]:
+        return [self.image, self.thresh, self.box_thresh, self.unclip_ratio, self.limit_side, self.backend]
+
+
+def render() -> SingleTab:
+    with gr.Row():
+        with gr.Column(scale=1):
+            image = gr.Image(type="filepath", image_mode=None, sources=["upload", "clipboard"],
+                                 label=W.SINGLE_IMAGE, height=360, elem_id="single-image")
+            thresh = threshold_slider(elem_id="single-thresh")
+            with gr.Accordion(W.ADVANCED, open=False):
+                box_thresh = box_threshold_slider()
+                unclip = gr.Slider(0.5, 5.0, value=DEFAULTS.unclip_ratio, step=0.1, label=W.UNCLIP,
+                                   info=W.UNCLIP_INFO)
+                limit = gr.Slider(256, 2048, value=DEFAULTS.limit_side, step=32, label=W.SIZE_LIMIT,
+                                  info=W.SIZE_LIMIT_INFO)
+                backend = gr.Radio([("PyTorch", "torch"), ("ONNX Runtime", "onnx")], value="torch",
+                                   label=W.BACKEND)
+            run = gr.Button(W.DETECT, variant="primary", elem_id="single-run")
+        with gr.Column(scale=1):
+            annotated = gr.Image(label=W.RESULT, type="filepath", interactive=False, height=360,
+                                 elem_id="single-annotated")
+            timing = gr.Markdown(elem_id="single-timing")
+            with gr.Row():
+                json_file = gr.DownloadButton(W.DOWNLOAD_JSON, interactive=False, size="sm")
+                image_file = gr.DownloadButton(W.DOWNLOAD_PICTURE, interactive=False, size="sm")
+    with gr.Row():
+        table = gr.Dataframe(headers=TABLE_HEADERS, label=W.BOXES, interactive=False, wrap=True)
+    with gr.Row():
+        json_out = gr.JSON(label="JSON", elem_id="single-json")
+    api_trigger = gr.Button(visible=False)
+    api_json = gr.JSON(visible=False)
+    return SingleTab(image, thresh, box_thresh, unclip, limit, backend, run, annotated, table, json_out,
+                     timing, json_file, image_file, api_trigger, api_json)
+
+
+def detect_and_save(ctx: WebContext, image: str | None, thresh: float, box_thresh: float,
+                    unclip_ratio: float, limit_side: float, backend: str) -> Tuple[Dict[str, Any], Path, Path]:
+    """Run one detection under the time limit and save it; returns (record, json, picture)."""
+    if not image:
+        raise gr.Error(W.NO_IMAGE, title=W.TITLE_NO_IMAGE)
+    opts = overrides(thresh, box_thresh, unclip_ratio, limit_side)
+    detector = ctx.service.detector(backend or "torch")
+    name = Path(image).name
+    result = call_with_time_limit(lambda: detector.detect(image, name=name, keep_image=True, **opts),
+                                  ctx.settings.limits.time_limit_s, W.DETECTION)
+    record = result.to_json(detector.model_id, detector.config.with_overrides(**opts).params())
+    record["image_path"] = name
+    json_path, vis_path = save_single(ctx.settings.storage.output_dir, name, result, record)
+    return record, json_path, vis_path
+
+
+def _rows(record: Dict[str, Any]) -> List[List[Any]]:
+    return [[i + 1, round(s, 4), *box] for i, (box, s) in enumerate(zip(record["boxes"], record["scores"]))]
+
+
+def _timing(record: Dict[str, Any], json_path: Path) -> str:
+    t = record.get("timings", {})
+    stages = " · ".join(f"{k} {t[k] * 1000:.0f} ms" for k in ("decode", "preprocess", "inference", "postprocess") if k in t)
+    return W.TIMING.format(seconds=record["inference_time"], stages=stages, boxes=len(record["boxes"]),
+                           width=record["width"], height=record["height"], folder=json_path.parent.parent)
+
+
+def listen(ctx: WebContext, ui: SingleTab) -> None:
+    # preprocess=False: the image is read by read_image_upload (readable errors), and the
+    # numbers are checked by DetectorConfig (which names every bad value).
+    @friendly_errors
+    def detect_visual(image, thresh, box_thresh, unclip_ratio, limit_side, backend):
+        image = read_image_upload(ui.image, image)
+        record, json_path, vis_path = detect_and_save(ctx, image, thresh, box_thresh, unclip_ratio,
+                                                      limit_side, backend)
+        return (str(vis_path), _rows(record), record, _timing(record, json_path),
+                gr.DownloadButton(value=str(json_path), interactive=True),
+                gr.DownloadButton(value=str(vis_path), interactive=True))
+
+    @friendly_errors
+    def detect(image, thresh, box_thresh, unclip_ratio, limit_side, backend):
+        """Detect text in one image; returns the per-image JSON (boxes, scores, inference_time...)."""
+        image = read_image_upload(ui.image, image)
+        return detect_and_save(ctx, image, thresh, box_thresh, unclip_ratio, limit_side, backend)[0]
+
+    outputs = [ui.annotated, ui.table, ui.json, ui.timing, ui.json_file, ui.image_file]
+    ui.run.click(detect_visual, ui.inputs, outputs, api_name="detect_visual", concurrency_id="detect",
+                 preprocess=False)
+    ui.api_trigger.click(detect, ui.inputs, [ui.api_json], api_name="detect", concurrency_id="detect",
+                         preprocess=False)

@@ -1,0 +1,204 @@
+"""训练微调 Train: validate a dataset folder, train in the background, watch, switch weights.
+
+The trainer (``models.train``) runs as the server's one background job; a timer polls its
+events into a loss plot, an hmean plot and a log tail, so the page can be closed and
+reopened while training goes on.
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Dict, List, Tuple
+
+import gradio as gr
+import pandas as pd
+
+from app.web import wording as W
+from app.web.context import WebContext
+from app.web.guards import friendly_errors, resolve_allowed
+from app.web.jobs import JobSnapshot
+from models.data.icdar import validate_dataset
+from models.train import TrainConfig, Trainer
+
+POLL_S = 2.0
+LOG_LINES = 40
+
+
+@dataclass
+class TrainTab:
+    dataset: gr.Textbox
+    check: gr.Button
+    batch_size: gr.Slider
+    epochs: gr.Slider
+    lr: gr.Number
+    from_current: gr.Checkbox
+    start: gr.Button
+    cancel: gr.Button
+    use_new: gr.Button
+    status: gr.Markdown
+    loss_plot: gr.LinePlot
+    hmean_plot: gr.LinePlot
+    log: gr.Textbox
+    timer: gr.Timer
+
+
+def render(ctx: WebContext) -> TrainTab:
+    d = TrainConfig()
+    roots = ", ".join(f"`{r}`" for r in ctx.settings.storage.allowed_roots) or W.NO_ALLOWED_ROOTS
+    with gr.Row():
+        with gr.Column(scale=1):
+            dataset = gr.Textbox(label=W.DATASET, placeholder="/data/icdar2015",
+                                 info=W.DATASET_INFO.format(roots=roots),
+                                 elem_id="train-dataset")
+            check = gr.Button(W.CHECK_DATASET, size="sm")
+            batch_size = gr.Slider(1, 32, value=d.batch_size, step=1, label=W.BATCH_SIZE)
+            epochs = gr.Slider(1, 100, value=d.epochs, step=1, label=W.EPOCHS)
+            lr = gr.Number(d.lr, label=W.LEARNING_RATE, minimum=1e-6, maximum=1.0)
+            from_current = gr.Checkbox(ctx.service.ready, label=W.FROM_CURRENT,
+                                       info=W.FROM_CURRENT_INFO)
+            with gr.Row():
+                start = gr.Button(W.START_TRAINING, variant="primary", elem_id="train-start")
+                cancel = gr.Button(W.CANCEL, variant="stop")
+            use_new = gr.Button(W.USE_NEW_WEIGHTS, interactive=False, elem_id="train-use")
+        with gr.Column(scale=2):
+            status = gr.Markdown(W.NO_TRAINING_JOB, elem_id="train-status")
+            with gr.Row():
+                loss_plot = gr.LinePlot(_frame([], "loss"), x="step", y="loss", title=W.LOSS,
+                                        height=260, elem_id="train-loss")
+                hmean_plot = gr.LinePlot(_frame([], "hmean"), x="epoch", y="hmean", title="Hmean (test)",
+                                         y_lim=[0, 1], height=260)
+            log = gr.Textbox(label=W.LOG, lines=10, max_lines=10, autoscroll=True, interactive=False)
+    timer = gr.Timer(POLL_S, active=False)
+    return TrainTab(dataset, check, batch_size, epochs, lr, from_current, start, cancel, use_new, status,
+                    loss_plot, hmean_plot, log, timer)
+
+
+# ---------------------------------------------------------------------- rendering events
+def _frame(events: List[Dict[str, Any]], kind: str) -> pd.DataFrame:
+    if kind == "loss":
+        rows = [(e["step"], e["loss"]) for e in events if e.get("type") == "step" and "loss" in e]
+        return pd.DataFrame(rows, columns=["step", "loss"])
+    rows = [(e["epoch"], e["hmean"]) for e in events if e.get("type") == "eval" and "hmean" in e]
+    return pd.DataFrame(rows, columns=["epoch", "hmean"])
+
+
+def format_event(e: Dict[str, Any]) -> str:
+    kind = e.get("type")
+    if kind == "step":
+        return (f"epoch {e.get('epoch')} step {e.get('step')}/{e.get('total_steps')} "
+                f"loss {e.get('loss', float('nan')):.4f} lr {e.get('lr', 0):.2e}")
+    if kind == "eval":
+        return (f"eval epoch {e.get('epoch')}: precision {e.get('precision', 0):.4f} "
+                f"recall {e.get('recall', 0):.4f} hmean {e.get('hmean', 0):.4f}{' (best)' if e.get('best') else ''}")
+    if kind == "done":
+        return f"done at step {e.get('step')}: best {e.get('best_weights')}, last {e.get('last_weights')}"
+    return str(e.get("message", e))
+
+
+def new_weights(snap: JobSnapshot | None) -> Path | None:
+    """Best weights of the last finished run (last weights when it had no test split)."""
+    if snap is None or snap.running:
+        return None
+    for e in reversed(snap.events):
+        if e.get("type") == "done":
+            path = e.get("best_weights") or e.get("last_weights")
+            return Path(path) if path and Path(path).is_file() else None
+    return None
+
+
+def _status(snap: JobSnapshot | None) -> str:
+    if snap is None:
+        return W.NO_TRAINING_JOB
+    mins, secs = divmod(int(snap.elapsed_s), 60)
+    line = f"**{W.STATE_LABEL.get(snap.state, snap.state)}** · {snap.name} · {mins} min {secs:02d} s"
+    steps = [e for e in snap.events if e.get("type") == "step"]
+    if steps:
+        last = steps[-1]
+        line += f" · step {last['step']}/{last.get('total_steps')} · loss {last.get('loss', 0):.4f}"
+    if snap.error:
+        line += W.JOB_ERROR.format(error=snap.error)
+    weights = new_weights(snap)
+    if weights:
+        line += W.NEW_WEIGHTS.format(path=weights)
+    return line
+
+
+def refresh(ctx: WebContext) -> Tuple[Any, ...]:
+    snap = ctx.jobs.snapshot()
+    events = snap.events if snap else []
+    log = "\n".join(format_event(e) for e in events[-LOG_LINES:])
+    return (_status(snap), _frame(events, "loss"), _frame(events, "hmean"), log,
+            gr.Timer(active=bool(snap and snap.running)),
+            gr.Button(interactive=new_weights(snap) is not None))
+
+
+# ---------------------------------------------------------------------- actions
+def check_dataset(ctx: WebContext, folder: str) -> Tuple[Path, Any]:
+    """(resolved folder, summary) or a ``ValueError``/``DatasetError`` naming the exact problem."""
+    root = resolve_allowed(folder, ctx.settings.storage.allowed_roots, "dataset folder")
+    return root, validate_dataset(root)
+
+
+def start_training(ctx: WebContext, folder: str, batch_size: float, epochs: float, lr: float,
+                   from_current: bool) -> str:
+    root, summary = check_dataset(ctx, folder)
+    if lr is None or not 0 < float(lr) <= 1:
+        raise ValueError(W.BAD_LEARNING_RATE.format(lr=lr))
+    init = str(ctx.service.require_weights()) if from_current else None
+    run = time.strftime("run_%Y%m%d_%H%M%S")
+    cfg = TrainConfig(data=str(root), epochs=int(epochs), batch_size=int(batch_size), lr=float(lr),
+                      workdir=str(ctx.settings.storage.workdir_root / run), init_weights=init,
+                      device=ctx.settings.model.device)
+    cfg.validate()
+
+    def target(emit, cancel):
+        return Trainer(cfg, progress=emit, cancel=cancel).fit()
+
+    ctx.jobs.start(W.TRAINING_JOB.format(run=run), target)
+    return W.TRAINING_STARTED.format(summary=summary, workdir=cfg.workdir)
+
+
+def listen(ctx: WebContext, ui: TrainTab, banner: gr.Markdown, demo: gr.Blocks) -> None:
+    """``banner`` shows the served model (updated on switch); ``demo.load`` resumes watching."""
+    watch = [ui.status, ui.loss_plot, ui.hmean_plot, ui.log, ui.timer, ui.use_new]
+
+    @friendly_errors
+    def on_check(folder):
+        try:
+            _, summary = check_dataset(ctx, folder)
+        except gr.Error:
+            raise
+        except Exception as exc:   # the exact problem, shown in place rather than as a toast
+            return W.DATASET_PROBLEM.format(error=exc)
+        return W.DATASET_OK.format(summary=summary)
+
+    @friendly_errors
+    def on_start(folder, batch_size, epochs, lr, from_current):
+        gr.Info(start_training(ctx, folder, batch_size, epochs, lr, from_current))
+        return refresh(ctx)
+
+    def on_cancel():
+        if ctx.jobs.cancel():
+            gr.Info(W.CANCELLING_TRAINING)
+        else:
+            gr.Info(W.NO_TRAINING_RUNNING)
+
+    @friendly_errors
+    def on_use_new():
+        weights = new_weights(ctx.jobs.snapshot())
+        if weights is None:
+            raise gr.Error(W.NO_NEW_WEIGHTS)
+        model_id = ctx.service.use_weights(weights)
+        gr.Info(W.NOW_SERVING.format(model=model_id))
+        return ctx.service.banner()
+
+    cheap = dict(concurrency_limit=None, show_progress="hidden")
+    ui.check.click(on_check, [ui.dataset], [ui.status], api_name="check_dataset", **cheap)
+    ui.start.click(on_start, [ui.dataset, ui.batch_size, ui.epochs, ui.lr, ui.from_current], watch,
+                   api_name="train_start", concurrency_limit=None)
+    ui.cancel.click(on_cancel, None, None, api_name="train_cancel", **cheap)
+    ui.timer.tick(lambda: refresh(ctx), None, watch, api_visibility="private", **cheap)
+    ui.use_new.click(on_use_new, None, [banner], api_name="use_new_weights", **cheap)
+    demo.load(lambda: refresh(ctx), None, watch, api_visibility="private", **cheap)
+

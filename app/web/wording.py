@@ -1,0 +1,176 @@
+"""Every bilingual (Chinese + English) text the WebUI and its server show, in one place.
+
+Texts with blanks are ``str.format`` templates; the blank names say what goes in. A change of
+wording is a change here only, and a translator reads one file.
+"""
+from __future__ import annotations
+
+# ---------------------------------------------------------------------------- page
+TITLE = "OCR 文本检测 Text detection · DBNet-ResNet18"
+AUTH_MESSAGE = "OCR 文本检测 Text detection: 请登录 please sign in"
+TAB_SINGLE = "单图检测 Single image"
+TAB_BATCH = "批量检测 Batch"
+TAB_TRAIN = "训练微调 Train"
+TAB_EXPORT = "ONNX 导出 Export"
+NO_ALLOWED_ROOTS = "（无 none: --allowed-roots）"
+CANCEL = "取消 Cancel"
+
+# ---------------------------------------------------------------------------- server (serve command)
+ADDRESS = "WebUI 服务地址: {url}"
+ADDRESS_LOCAL = "本机访问 Local: {url}"
+ADDRESS_STOP = "停止服务 Stop: bash stop_app.sh   (pid file {pid_file})"
+WARN_NO_AUTH = ("警告 WARNING: listening on {host} without --auth: anyone who can reach port {port} can use "
+                "this service (detect, train, export). Use --auth user:pass or OCR_AUTH.")
+WARN_NO_WEIGHTS = ("未安装模型权重 NO TRAINED WEIGHTS: the WebUI starts, but detection answers with "
+                   "an error until weights are installed ({problem})")
+
+# ---------------------------------------------------------------------------- served model
+BANNER_NO_WEIGHTS = ("### ⚠️ 未安装训练好的模型权重 No trained weights installed\n"
+                     "检测功能不可用 Detection is unavailable until weights are installed. {problem}\n\n"
+                     "可在 **训练微调 Train** 页训练后点击“使用新权重 Use the new weights”。 "
+                     "Train in the **Train** tab and switch to the result, or restart with `--weights FILE`.")
+BANNER_MODEL = "模型 Model: `{model}` · 设备 Device: `{device}`{onnx}"
+NO_WEIGHTS = ("未安装模型权重 No trained weights are installed, so nothing is detected "
+              "(a random model would draw random boxes). {problem}")
+ONNX_NO_MODEL = ("ONNX 后端没有模型 The ONNX backend has no model yet: export one in the "
+                 "ONNX 导出 Export tab, or start the server with --onnx-model FILE.onnx.")
+ONNX_UNAVAILABLE = "ONNX Runtime 后端不可用 The ONNX Runtime backend is unavailable on this server: {error}"
+
+# ---------------------------------------------------------------------------- errors and limits
+TITLE_TIME_LIMIT = "超时 Time limit"
+TITLE_ERROR = "出错了 Error"
+INTERNAL_ERROR = ("内部错误 Internal error ({kind}: {error}). "
+                  "The server is still running; details are in its log.")
+TIME_LIMIT = ("{what} 超过时间限制 took longer than the server's limit of {seconds:.0f} s. "
+              "Try a smaller image (lower the size limit) or ask the admin to raise "
+              "--time-limit.")
+JOB_BUSY = ("已有任务在运行 A job is already running: {name} (since {since}). "
+            "Wait for it to finish or cancel it first; one job runs at a time.")
+FOLDER_BUSY = ("另一个任务正在写入 Another run is writing into {folder} right now; "
+               "wait for it to finish (or cancel it) and submit again.")
+
+# ---------------------------------------------------------------------------- server folders
+ENTER_FOLDER = "请输入服务器文件夹 Enter a server {what} path."
+FOLDERS_DISABLED = ("服务器文件夹已禁用 Server folders are disabled on this server: "
+                    "the admin can allow some with --allowed-roots DIR (or OCR_ALLOWED_ROOTS).")
+CANNOT_RESOLVE = "无法解析路径 Cannot resolve the path: {path}"
+NOT_ALLOWED = "不允许访问 Not allowed: {path} is outside the allowed folders ({allowed})."
+FOLDER_NOT_FOUND = "找不到文件夹 Folder not found: {path}"
+NOT_A_FOLDER = "不是文件夹 Not a folder: {path}"
+
+# ---------------------------------------------------------------------------- detection controls
+BAD_IMAGE = ("无法读取图片 Not a readable image: {name} ({kind}). "
+             "Upload a JPEG, PNG, BMP, TIFF or WebP picture.")
+TITLE_BAD_IMAGE = "图片无效 Bad image"
+THRESHOLD = "检测阈值 Detection threshold"
+THRESHOLD_INFO = "越低框越多 Lower finds more (and fainter) text"
+BOX_THRESHOLD = "框阈值 Box threshold"
+BOX_THRESHOLD_INFO = "区域平均概率下限 Minimum mean probability of a box"
+
+# ---------------------------------------------------------------------------- single image tab
+SINGLE_IMAGE = "上传图片 Image (upload / drag / paste)"
+ADVANCED = "高级设置 Advanced"
+UNCLIP = "扩张比例 Unclip ratio"
+UNCLIP_INFO = "框向外扩张的程度 How far boxes grow around the text"
+SIZE_LIMIT = "尺寸上限 Size limit (px)"
+SIZE_LIMIT_INFO = "长边缩放到不超过此值 Long side is scaled down to at most this"
+BACKEND = "推理后端 Backend"
+DETECT = "开始检测 Detect"
+RESULT = "检测结果 Result"
+DOWNLOAD_JSON = "下载 JSON Download JSON"
+DOWNLOAD_PICTURE = "下载图片 Download picture"
+BOXES = "文本框 Boxes"
+NO_IMAGE = "请先上传图片 Upload an image first."
+TITLE_NO_IMAGE = "缺少图片 No image"
+DETECTION = "检测 Detection"
+TIMING = ("**推理耗时 Inference time: {seconds:.3f} s** ({stages})  \n"
+          "{boxes} 个文本框 boxes · {width}×{height} px · "
+          "已保存 saved in `{folder}`")
+
+# ---------------------------------------------------------------------------- batch tab
+BATCH_FILES = "上传多张图片 Images (at most {cap} per submission)"
+BATCH_FOLDER = "或服务器文件夹 Or a server folder (searched recursively)"
+ALLOWED_ROOTS = "允许的目录 Allowed roots: {roots}"
+RUN_BATCH = "开始批量检测 Run batch"
+BATCH_SUMMARY_EMPTY = "提交后这里显示汇总 The summary appears here."
+DOWNLOAD_RESULTS = "下载结果 Download results (.zip)"
+RESULTS = "检测结果 Results"
+CHOOSE_ONE = "请二选一 Choose one: upload files or enter a server folder, not both."
+TOO_MANY_FILES = ("一次最多 {cap} 张 At most {cap} files per submission "
+                  "(got {got}): split them, or use a server folder.")
+NOTHING_TO_DO = "请上传图片或输入服务器文件夹 Upload images or enter a server folder."
+NO_IMAGES_IN = "文件夹里没有图片 No images in {folder} ({extensions})."
+SUMMARY_HEADER = ("| 图片 Images | 本次处理 Processed | 已完成跳过 Skipped (done before) | 文本框 Boxes | "
+                  "失败 Failures | 平均耗时 Mean time |")
+RESULTS_FOLDER = "结果目录 Results folder: `{folder}`"
+STOPPED = ("\n**{why}** 已完成的结果已保存 Finished images are saved; submit the same "
+           "folder again to continue.")
+FAILED_IMAGES = "\n失败 Failed images:"
+STARTING = "开始 starting"
+STOPPED_AT_LIMIT = "超过时间限制 Stopped at the time limit ({seconds:.0f} s)."
+CANCELLED = "已取消 Cancelled."
+CANCELLING_BATCH = "正在取消 Cancelling after the current image ..."
+NO_BATCH_RUNNING = "没有正在运行的批量任务 No batch is running in this page."
+
+# ---------------------------------------------------------------------------- train tab
+STATE_LABEL = {"running": "⏳ 训练中 Running", "done": "✅ 完成 Finished", "failed": "❌ 失败 Failed",
+               "cancelled": "⏹ 已取消 Cancelled"}
+DATASET = "数据集文件夹 Dataset folder (ICDAR-2015 layout)"
+DATASET_INFO = "train_images/, train_gts/, train_list.txt, test_* · 允许 Allowed: {roots}"
+CHECK_DATASET = "检查数据 Check dataset"
+BATCH_SIZE = "批大小 Batch size"
+EPOCHS = "轮数 Epochs"
+LEARNING_RATE = "学习率 Learning rate"
+FROM_CURRENT = "从当前权重开始 Start from the current weights"
+FROM_CURRENT_INFO = "微调 Fine-tune the served model instead of training from scratch"
+START_TRAINING = "开始训练 Start training"
+USE_NEW_WEIGHTS = "使用新权重 Use the new weights"
+NO_TRAINING_JOB = "没有训练任务 No training job yet."
+LOSS = "损失 Loss"
+LOG = "日志 Log"
+NEW_WEIGHTS = "\n\n新权重 New weights: `{path}`"
+JOB_ERROR = "\n\n❌ {error}"
+BAD_LEARNING_RATE = "学习率 Learning rate must be in (0, 1] (got {lr})."
+TRAINING_JOB = "训练 training {run}"
+TRAINING_STARTED = "已开始 Started: {summary} → `{workdir}`"
+DATASET_PROBLEM = "❌ 数据集有问题 Dataset problem: {error}"
+DATASET_OK = "✅ 数据集可用 Dataset OK: {summary}"
+CANCELLING_TRAINING = "正在取消 Cancelling: the trainer saves a checkpoint and stops ..."
+NO_TRAINING_RUNNING = "没有正在运行的训练 No training is running."
+NO_NEW_WEIGHTS = "还没有新权重 No finished training run with weights yet."
+NOW_SERVING = "已切换 Now serving {model}"
+
+# ---------------------------------------------------------------------------- export tab
+SIZE_INFO = "{lo}-{hi}, {step} 的倍数 multiple of {step}"
+HEIGHT = "高度 Height"
+WIDTH = "宽度 Width"
+DYNAMIC = "动态尺寸 Dynamic shape"
+DYNAMIC_INFO = "任意 32 倍数的输入 Any multiple-of-32 input; the size above is used to verify"
+PRECISION = "精度 Precision"
+EXPORT = "导出 Export"
+EXPORT_REPORT_EMPTY = "导出后这里显示与 PyTorch 的对比 The parity report appears here."
+DOWNLOAD_ONNX = "下载 ONNX Download .onnx"
+CODE_SAMPLE_LABEL = "ONNX Runtime 示例代码 Code sample"
+ENTER_SIDE = "请输入{name} Enter the {side} in pixels."
+VERIFIED = "✅ **验证通过 Verified**"
+NOT_VERIFIED = "❌ **验证失败 Verification FAILED: no file was released**"
+MAX_DIFF = " · 与 PyTorch 最大差异 max |ONNX − PyTorch| = `{diff:.2e}`"
+EXPORT_JOB = "ONNX 导出 Export"
+EXPORT_MISMATCH = "导出的模型与 PyTorch 不一致 The exported model does not match PyTorch; see the report."
+CODE_SAMPLE = '''# 1) 本项目 With this project: same pre/post-processing as the WebUI, boxes in pixels
+from models import TextDetector
+det = TextDetector(backend="onnx", model="{file_name}")
+print(det.detect("invoice.jpg").box_list())
+
+# 2) 只用 ONNX Runtime Plain ONNX Runtime: the text probability map
+import json, cv2, numpy as np, onnxruntime as ort
+sess = ort.InferenceSession("{file_name}", providers=["CPUExecutionProvider"])
+meta = sess.get_modelmeta().custom_metadata_map          # mean, std, size policy, thresholds
+mean, std = np.array(json.loads(meta["mean"])), np.array(json.loads(meta["std"]))
+img = cv2.cvtColor(cv2.imread("invoice.jpg"), cv2.COLOR_BGR2RGB)
+{resize}
+x = np.zeros((h, w, 3), np.float32)                      # pad with the mean colour, never stretch
+x[:img.shape[0], :img.shape[1]] = (img / 255.0 - mean) / std
+prob = sess.run(["prob"], {{"images": x.transpose(2, 0, 1)[None].astype(np.float32)}})[0][0, 0]
+print(prob.shape, float(prob.max()))   # pixels > thresh are text; boxes: models/postprocess.py
+'''
