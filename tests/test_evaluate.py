@@ -85,3 +85,33 @@ def test_evaluate_runs_the_model(tmp_path, random_weights):
     assert report["overall"]["images"] == 3 and report["overall"]["ground_truth"] == 4
     assert report["overall"]["mean_seconds"] > 0
     assert report["source"].startswith("random-")
+
+
+def test_evaluate_reads_paddleocr_labels_and_icdar2013_boxes(tmp_path, capsys):
+    """The formats `train --data` reads are scored the same way: a PaddleOCR label file
+    (stems as `detect ROOT` writes them) and ICDAR 2013 `l, t, r, b, "text"` lines."""
+    paddle = tmp_path / "paddle"
+    (paddle / "images").mkdir(parents=True)
+    cv2.imwrite(str(paddle / "images" / "a.png"), text_like_image(96, 128))
+    quad = [[10, 10], [60, 10], [60, 30], [10, 30]]
+    far = [[10, 50], [60, 50], [60, 70], [10, 70]]
+    (paddle / "label.txt").write_text("images/a.png\t" + json.dumps(
+        [{"transcription": "TOTAL", "points": quad}, {"transcription": "x", "points": far}]) + "\n")
+    preds = tmp_path / "preds"
+    preds.mkdir()
+    (preds / "res_images__a.txt").write_text(f"{BOX_A}\n")
+    assert main(["evaluate", "--data", str(paddle), "--predictions", str(preds), "--no-progress",
+                 "--output", str(tmp_path / "r1")]) == 0
+    overall = json.loads((tmp_path / "r1" / "evaluation.json").read_text())["overall"]
+    assert (overall["matched"], overall["ground_truth"]) == (1, 2)
+
+    icdar13 = tmp_path / "icdar13"
+    (icdar13 / "test_images").mkdir(parents=True)
+    (icdar13 / "test_gts").mkdir()
+    cv2.imwrite(str(icdar13 / "test_images" / "img_1.png"), text_like_image(96, 128))
+    (icdar13 / "test_gts" / "gt_img_1.txt").write_text('10, 10, 60, 30, "Sale"\n10 50 60 70 "Now"\n')
+    (preds / "res_img_1.txt").write_text(f"{BOX_A}\n{BOX_B}\n")
+    assert main(["evaluate", "--data", str(icdar13), "--predictions", str(preds), "--no-progress",
+                 "--output", str(tmp_path / "r2")]) == 0
+    assert json.loads((tmp_path / "r2" / "evaluation.json").read_text())["overall"]["hmean"] == 1.0
+    capsys.readouterr()

@@ -18,6 +18,7 @@ import numpy as np
 
 from app.io.outputs import collect_images, output_stem
 from models.data.icdar import Sample, read_gt
+from models.data.paddle_label import find_label_file, read_label_file
 from models.metrics import ImageCounts, match_image, summarize_groups
 from models.progress import ProgressFn
 
@@ -135,7 +136,8 @@ def find_layout(root: Path) -> Tuple[Path, Path]:
         if (root / images).is_dir() and (root / gts).is_dir():
             return root / images, root / gts
     expected = " or ".join(f"{a}/ + {b}/" for a, b in LAYOUTS)
-    raise FileNotFoundError(f"{root}: expected an ICDAR-2015 layout ({expected})")
+    raise FileNotFoundError(f"{root}: expected an ICDAR-2015 or ICDAR-2013 layout ({expected}) or a PaddleOCR "
+                            f"label file (test_label.txt, label.txt or Label.txt)")
 
 
 def _gt_candidates(gts: Path, rel: Path, stem: str) -> List[Path]:
@@ -151,6 +153,9 @@ def collect_samples(root: Path) -> Tuple[List[Labelled], List[str]]:
     A ground-truth file is ``gt_<stem>.txt`` or ``<stem>.txt``, next to the image's
     relative path under the gt folder (``gts/invoices/gt_a.txt``) or flat in it.
     """
+    paddle = _paddle_samples(root)
+    if paddle is not None:
+        return paddle, []
     images_dir, gts_dir = find_layout(root)
     samples: List[Labelled] = []
     missing: List[str] = []
@@ -166,6 +171,26 @@ def collect_samples(root: Path) -> Tuple[List[Labelled], List[str]]:
             category = "all/"
         samples.append((Sample(image, gt, read_gt(gt)), stem, category))
     return samples, missing
+
+
+def _paddle_samples(root: Path) -> List[Labelled] | None:
+    """Images of a PaddleOCR label file (``test_label.txt``, else the single ``label.txt``),
+    named as `python -m app detect ROOT` names them; None when ``root`` has no label file
+    or has the ICDAR layout (which wins)."""
+    if any((root / images).is_dir() and (root / gts).is_dir() for images, gts in LAYOUTS):
+        return None
+    label = find_label_file(root, "test") or find_label_file(root, "train")
+    if label is None:
+        return None
+    labelled: List[Labelled] = []
+    for s in read_label_file(label):
+        try:
+            rel = s.image_path.relative_to(root)
+        except ValueError:
+            rel = Path(s.image_path.name)
+        category = rel.parts[-2] if len(rel.parts) > 2 else TOP_LEVEL
+        labelled.append((s, "__".join(rel.with_suffix("").parts), category))
+    return labelled
 
 
 # ---------------------------------------------------------------------------- predictions
