@@ -66,7 +66,7 @@ def render(ctx: WebContext) -> TrainTab:
             with gr.Row():
                 loss_plot = gr.LinePlot(_frame([], "loss"), x="step", y="loss", title=W.LOSS,
                                         height=260, elem_id="train-loss")
-                hmean_plot = gr.LinePlot(_frame([], "hmean"), x="epoch", y="hmean", title="Hmean (test)",
+                hmean_plot = gr.LinePlot(_frame([], "hmean"), x="step", y="hmean", color="source", title="Hmean (test)",
                                          y_lim=[0, 1], height=260)
             log = gr.Textbox(label=W.LOG, lines=10, max_lines=10, autoscroll=True, interactive=False)
     timer = gr.Timer(POLL_S, active=False)
@@ -79,8 +79,15 @@ def _frame(events: List[Dict[str, Any]], kind: str) -> pd.DataFrame:
     if kind == "loss":
         rows = [(e["step"], e["loss"]) for e in events if e.get("type") == "step" and "loss" in e]
         return pd.DataFrame(rows, columns=["step", "loss"])
-    rows = [(e["epoch"], e["hmean"]) for e in events if e.get("type") == "eval" and "hmean" in e]
-    return pd.DataFrame(rows, columns=["epoch", "hmean"])
+    # One line per validation source (and their mean) when the run mixes several sources.
+    rows = []
+    for e in events:
+        if e.get("type") != "eval" or "hmean" not in e:
+            continue
+        per_source = e.get("per_source") or {}
+        rows.append((e["step"], e["hmean"], "mean of sources" if per_source else "validation"))
+        rows.extend((e["step"], m["hmean"], name) for name, m in per_source.items())
+    return pd.DataFrame(rows, columns=["step", "hmean", "source"])
 
 
 def format_event(e: Dict[str, Any]) -> str:
@@ -89,7 +96,7 @@ def format_event(e: Dict[str, Any]) -> str:
         return (f"epoch {e.get('epoch')} step {e.get('step')}/{e.get('total_steps')} "
                 f"loss {e.get('loss', float('nan')):.4f} lr {e.get('lr', 0):.2e}")
     if kind == "eval":
-        return (f"eval epoch {e.get('epoch')}: precision {e.get('precision', 0):.4f} "
+        return (f"eval step {e.get('step')} epoch {e.get('epoch')}: precision {e.get('precision', 0):.4f} "
                 f"recall {e.get('recall', 0):.4f} hmean {e.get('hmean', 0):.4f}{' (best)' if e.get('best') else ''}")
     if kind == "done":
         return f"done at step {e.get('step')}: best {e.get('best_weights')}, last {e.get('last_weights')}"
