@@ -7,10 +7,11 @@ This is the measuring stick of the model card, never a dependency: its wheel pul
 in a separate virtual environment:
 
     python3 -m venv .venv-peer && .venv-peer/bin/pip install rapidocr-onnxruntime==1.4.4
-    .venv-peer/bin/python bench/peer_detect.py data_cache/val_release2/test_images --output outputs/peer_val
+    .venv-peer/bin/python -m bench.peer_detect data_cache/val_release2/test_images --output outputs/peer_val
     .venv/bin/python -m app evaluate --data data_cache/val_release2 --predictions outputs/peer_val --by-category
 
-Stems follow `python -m app detect` (``sub/dir/x.jpg`` -> ``sub__dir__x``).
+Stems follow `python -m app detect` (``sub/dir/x.jpg`` -> ``sub__dir__x``, as
+``app.io.outputs.output_stem``, which this environment cannot import: it has no torch).
 """
 from __future__ import annotations
 
@@ -20,7 +21,7 @@ import sys
 import time
 from pathlib import Path
 
-IMAGE_EXTENSIONS = {".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp", ".gif", ".jfif"}
+from bench.pseudo_label import image_extensions
 
 
 def main() -> int:
@@ -36,7 +37,8 @@ def main() -> int:
     engine = RapidOCR()
     root, out = Path(args.input), Path(args.output)
     out.mkdir(parents=True, exist_ok=True)
-    files = sorted(p for p in root.rglob("*") if p.suffix.lower() in IMAGE_EXTENSIONS)
+    exts = image_extensions()
+    files = sorted(p for p in root.rglob("*") if p.suffix.lower() in exts)
     times = {}
     for path in files:
         stem = "__".join(path.relative_to(root).with_suffix("").parts)

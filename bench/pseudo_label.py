@@ -23,7 +23,7 @@ import sys
 from pathlib import Path
 
 
-def _image_exts() -> tuple:
+def image_extensions() -> tuple:
     """The project's one list of image types, read from its file: this script runs in the
     teacher's environment, which has no torch, so the models package cannot be imported."""
     path = Path(__file__).resolve().parent.parent / "models" / "image_types.py"
@@ -49,7 +49,7 @@ def main() -> int:
     out = Path(args.output)
     (out / "images").mkdir(parents=True, exist_ok=True)
     (out / "gts").mkdir(parents=True, exist_ok=True)
-    exts = _image_exts()
+    exts = image_extensions()
     files = sorted(p for p in Path(args.input).rglob("*") if p.suffix.lower() in exts)
     for path in files:
         result, _ = engine(str(path), use_det=True, use_cls=False, use_rec=False)

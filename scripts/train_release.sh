@@ -19,11 +19,7 @@ max_steps="${2:-2200}"
 data=data_cache/synth_v2
 py=.venv/bin/python
 
-train_mix=document=0.12,receipt=0.13,invoice=0.08,id_card=0.06,screenshot=0.07,packaging=0.08,scene=0.14,negative=0.09,html=0.14,pdf=0.09
-test_mix=document=0.15,receipt=0.15,invoice=0.12,id_card=0.1,screenshot=0.1,packaging=0.1,scene=0.13,negative=0.05,html=0.06,pdf=0.04
-# Rendering keeps images already present, so these only fill in what is missing.
-$py -m app synth --count 6200 --output "$data" --workers 2 --seed 0 --mix "$train_mix"
-$py -m app synth --count 200 --split test --output "$data" --workers 2 --seed 1000 --mix "$test_mix"
+bash scripts/render_release_data.sh 6200 200   # keeps images already present
 
 common=(--data "$data" --optimizer adam --warmup-steps 100 --max-steps "$max_steps" --input-size 384
         --batch-size 8 --workers 1 --checkpoint-every 100 --eval-limit 100 --workdir "workdirs/$run")

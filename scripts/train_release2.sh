@@ -17,11 +17,7 @@ run="${1:-release2_a}"
 max_steps="${2:-1000}"
 lr="${3:-5e-4}"
 py=.venv/bin/python
-renders=data_cache/synth_v2
-train_mix=document=0.12,receipt=0.13,invoice=0.08,id_card=0.06,screenshot=0.07,packaging=0.08,scene=0.14,negative=0.09,html=0.14,pdf=0.09
-test_mix=document=0.15,receipt=0.15,invoice=0.12,id_card=0.1,screenshot=0.1,packaging=0.1,scene=0.13,negative=0.05,html=0.06,pdf=0.04
-$py -m app synth --count 2000 --output "$renders" --workers 2 --seed 0 --mix "$train_mix"
-$py -m app synth --count 60 --split test --output "$renders" --workers 2 --seed 1000 --mix "$test_mix"
+bash scripts/render_release_data.sh 2000 60
 
 common=(--data scripts/mixes/release2.toml --optimizer adam --lr "$lr" --warmup-steps 50 --max-steps "$max_steps"
         --input-size 384 --batch-size 8 --workers 1 --checkpoint-every 100 --eval-every 250 --eval-limit 100

@@ -184,12 +184,12 @@ def _paddle_samples(root: Path) -> List[Labelled] | None:
         return None
     labelled: List[Labelled] = []
     for s in read_label_file(label):
-        try:
-            rel = s.image_path.relative_to(root)
-        except ValueError:
-            rel = Path(s.image_path.name)
+        if not s.image_path.is_relative_to(root):   # PPOCRLabel paths may start one folder up
+            labelled.append((s, s.image_path.stem, TOP_LEVEL))
+            continue
+        rel = s.image_path.relative_to(root)
         category = rel.parts[-2] if len(rel.parts) > 2 else TOP_LEVEL
-        labelled.append((s, "__".join(rel.with_suffix("").parts), category))
+        labelled.append((s, output_stem(s.image_path, root), category))
     return labelled
 
 
