@@ -68,7 +68,7 @@ def main() -> None:
                 x, info = prepare(load_image(str(s.image_path)), cfg)
                 cached[name].append((det.backend.run(x[None])[0], info, s))
         for t, bt, u in itertools.product(floats(args.thresh), floats(args.box_thresh), floats(args.unclip)):
-            post = DBPostProcess(thresh=t, box_thresh=bt, unclip_ratio=u)
+            post = DBPostProcess(cfg.with_overrides(thresh=t, box_thresh=bt, unclip_ratio=u))
             total, hmeans = DetectionMetric(), []
             for name in names:
                 metric = DetectionMetric()

@@ -1,9 +1,11 @@
 """Inference configuration: one dataclass that the UI, the command line and the ONNX
-metadata all read their defaults from."""
+metadata all read their defaults from (and its bounds, through :mod:`models.settings`)."""
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, fields, replace
 from typing import Any, Dict, Tuple
+
+from .settings import check_settings, setting
 
 IMAGENET_MEAN: Tuple[float, float, float] = (0.485, 0.456, 0.406)
 IMAGENET_STD: Tuple[float, float, float] = (0.229, 0.224, 0.225)
@@ -18,47 +20,31 @@ class DetectorConfig:
     regions whose mean probability is low.
     """
 
-    thresh: float = 0.2              # binarisation of the probability map (seed slider)
-    box_thresh: float = 0.4          # minimum mean probability of a region (tuned: MODEL_CARD.md)
-    unclip_ratio: float = 1.4        # DB offset D = A * r / L when growing the shrunk kernel (tuned)
-    max_candidates: int = 1000       # contours examined per image
-    min_size: int = 3                # drop boxes whose short side (in input pixels) is smaller
-    score_mode: str = "fast"         # "fast": mean over the box; "slow": mean over the polygon
-    box_type: str = "quad"           # "quad": min-area quadrilateral; "poly": polygon as well
-    use_dilation: bool = False       # 2x2 dilation of the bitmap (joins broken strokes)
-    limit_side: int = 1280           # size policy: see limit_type (1280: small receipt text survives)
-    limit_type: str = "max"          # "max": long side <= limit_side; "min": short side >= limit_side
-    max_side: int = 2048             # hard cap on the long side whatever the policy
-    max_megapixels: float = 40.0     # decoded images above this are refused
-    mean: Tuple[float, float, float] = IMAGENET_MEAN
-    std: Tuple[float, float, float] = IMAGENET_STD
+    thresh: float = setting(0.2, "detection (binarisation) threshold: pixels whose text probability is above it "
+                            "count as text; lower finds more and fainter text", min=0.0, max=1.0, step=0.01)
+    box_thresh: float = setting(0.4, "minimum mean probability of a box (tuned: weights/MODEL_CARD.md)",
+                                min=0.0, max=1.0, step=0.01)
+    unclip_ratio: float = setting(1.4, "box expansion ratio: the DB offset D = area * ratio / perimeter that grows "
+                                  "the shrunk text kernel back (tuned)", min=0.5, max=5.0, step=0.1)
+    max_candidates: int = setting(1000, "contours examined per image (the largest are kept)", min=1)
+    min_size: int = setting(3, "drop boxes whose short side (in input pixels) is smaller", min=0)
+    score_mode: str = setting("fast", "box score: 'fast' = mean over the box, 'slow' = mean over the polygon",
+                              choices=("fast", "slow"))
+    box_type: str = setting("quad", "'quad': min-area quadrilaterals; 'poly': polygons as well",
+                            choices=("quad", "poly"))
+    use_dilation: bool = setting(False, "2x2 dilation of the bitmap (joins broken strokes)", in_params=False)
+    limit_side: int = setting(1280, "size limit in pixels (see --limit-type; 1280: small receipt text survives)",
+                              min=32, max=4096, step=32, ui_min=256, ui_max=2048)
+    limit_type: str = setting("max", "size policy: 'max' = long side <= limit side, 'min' = short side >= limit side",
+                              choices=("max", "min"))
+    max_side: int = setting(2048, "hard cap on the long side in pixels, whatever the policy", min=32, max=8192)
+    max_megapixels: float = setting(40.0, "decoded images above this many megapixels are refused", gt=0.0,
+                                    in_params=False)
+    mean: Tuple[float, float, float] = setting(IMAGENET_MEAN, "RGB normalisation mean", cli=False, in_params=False)
+    std: Tuple[float, float, float] = setting(IMAGENET_STD, "RGB normalisation std", cli=False, in_params=False)
 
     def __post_init__(self) -> None:
-        problems = []
-        for name in ("thresh", "box_thresh"):
-            v = getattr(self, name)
-            if not 0.0 <= v <= 1.0:
-                problems.append(f"{name} must be between 0 and 1 (got {v})")
-        if not 0.5 <= self.unclip_ratio <= 5.0:
-            problems.append(f"unclip_ratio must be between 0.5 and 5 (got {self.unclip_ratio})")
-        if self.max_candidates < 1:
-            problems.append(f"max_candidates must be >= 1 (got {self.max_candidates})")
-        if self.min_size < 0:
-            problems.append(f"min_size must be >= 0 (got {self.min_size})")
-        if self.score_mode not in ("fast", "slow"):
-            problems.append(f"score_mode must be 'fast' or 'slow' (got {self.score_mode!r})")
-        if self.box_type not in ("quad", "poly"):
-            problems.append(f"box_type must be 'quad' or 'poly' (got {self.box_type!r})")
-        if self.limit_type not in ("max", "min"):
-            problems.append(f"limit_type must be 'max' or 'min' (got {self.limit_type!r})")
-        if not 32 <= self.limit_side <= 4096:
-            problems.append(f"limit_side must be between 32 and 4096 (got {self.limit_side})")
-        if not 32 <= self.max_side <= 8192:
-            problems.append(f"max_side must be between 32 and 8192 (got {self.max_side})")
-        if self.max_megapixels <= 0:
-            problems.append(f"max_megapixels must be positive (got {self.max_megapixels})")
-        if problems:
-            raise ValueError("invalid detector settings: " + "; ".join(problems))
+        check_settings(self, "detector")
 
     def with_overrides(self, **overrides: Any) -> "DetectorConfig":
         """A copy with the given fields changed; ``None`` values are ignored."""
@@ -74,7 +60,5 @@ class DetectorConfig:
         return d
 
     def params(self) -> Dict[str, Any]:
-        """The settings recorded in each result's JSON (``params`` key)."""
-        return {k: getattr(self, k) for k in (
-            "thresh", "box_thresh", "unclip_ratio", "max_candidates", "min_size",
-            "score_mode", "box_type", "limit_side", "limit_type", "max_side")}
+        """The settings recorded in each result's JSON (``params`` key); resuming compares them."""
+        return {f.name: getattr(self, f.name) for f in fields(self) if f.metadata.get("in_params", True)}

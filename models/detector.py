@@ -178,7 +178,7 @@ class TextDetector:
             raise ImageDecodeError(item.error)
         t0 = time.perf_counter()
         prob = self.backend.run(item.tensor[None])[0]
-        return self._finish(item, prob, DBPostProcess.from_config(cfg), time.perf_counter() - t0)
+        return self._finish(item, prob, DBPostProcess(cfg), time.perf_counter() - t0)
 
     def detect_many(self, images: Iterable[ImageSource], names: Sequence[str] | None = None,
                     keep_image: bool = False, **overrides: Any) -> Iterator[DetectionResult]:
@@ -190,7 +190,7 @@ class TextDetector:
         ``success == False`` and its error instead of stopping the run.
         """
         cfg = self._config(overrides)
-        post = DBPostProcess.from_config(cfg)
+        post = DBPostProcess(cfg)
         batch_size = self.backend.max_batch
         src = list(images)
         labels = list(names) if names is not None else [None] * len(src)

@@ -1,8 +1,9 @@
 """DB post-processing: probability map -> quadrilaterals (and optionally polygons).
 
 Framework-free (numpy, OpenCV, pyclipper) so that it serves the PyTorch and the ONNX
-Runtime backends alike, and training-time evaluation too. One class, all knobs in
-its constructor (as PaddleOCR's ``DBPostProcess``).
+Runtime backends alike, and training-time evaluation too. One class, all knobs in the
+``DetectorConfig`` its constructor takes (as PaddleOCR's ``DBPostProcess``, without
+repeating the defaults).
 """
 from __future__ import annotations
 
@@ -88,28 +89,21 @@ def box_score_slow(prob: np.ndarray, contour: np.ndarray) -> float:
 
 
 class DBPostProcess:
-    """Turns a probability map into boxes in original image coordinates."""
+    """Turns a probability map into boxes in original image coordinates.
 
-    def __init__(self, thresh: float = 0.2, box_thresh: float = 0.4, max_candidates: int = 1000,
-                 unclip_ratio: float = 1.4, min_size: int = 3, score_mode: str = "fast",
-                 box_type: str = "quad", use_dilation: bool = False) -> None:
-        if score_mode not in ("fast", "slow"):
-            raise ValueError(f"score_mode must be 'fast' or 'slow', got {score_mode!r}")
-        if box_type not in ("quad", "poly"):
-            raise ValueError(f"box_type must be 'quad' or 'poly', got {box_type!r}")
-        self.thresh = thresh
-        self.box_thresh = box_thresh
-        self.max_candidates = max_candidates
-        self.unclip_ratio = unclip_ratio
-        self.min_size = min_size
-        self.score_mode = score_mode
-        self.box_type = box_type
-        self.dilation_kernel = np.ones((2, 2), np.uint8) if use_dilation else None
+    Every knob comes from a :class:`DetectorConfig` (defaults and bounds live there only)."""
 
-    @classmethod
-    def from_config(cls, cfg: DetectorConfig) -> "DBPostProcess":
-        return cls(cfg.thresh, cfg.box_thresh, cfg.max_candidates, cfg.unclip_ratio,
-                   cfg.min_size, cfg.score_mode, cfg.box_type, cfg.use_dilation)
+    def __init__(self, config: DetectorConfig | None = None) -> None:
+        cfg = config if config is not None else DetectorConfig()
+        self.config = cfg
+        self.thresh = cfg.thresh
+        self.box_thresh = cfg.box_thresh
+        self.max_candidates = cfg.max_candidates
+        self.unclip_ratio = cfg.unclip_ratio
+        self.min_size = cfg.min_size
+        self.score_mode = cfg.score_mode
+        self.box_type = cfg.box_type
+        self.dilation_kernel = np.ones((2, 2), np.uint8) if cfg.use_dilation else None
 
     def __call__(self, prob: np.ndarray, info: ResizeInfo) -> Boxes:
         """``prob``: the (input_h, input_w) probability map of one padded image."""

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 from shapely.geometry import Polygon
 
+from models.config import DetectorConfig
 from models.metrics import match_image
 from models.postprocess import DBPostProcess, order_clockwise, unclip
 from models.preprocess import ResizeInfo
@@ -42,7 +43,7 @@ def test_rectangles_recovered_after_unclip(angle):
         quad = cv2.boxPoints(r)
         expected.append(quad)
         cv2.fillPoly(prob, [_shrunk(quad).astype(np.int32)], 0.9)
-    boxes = DBPostProcess(thresh=0.3, box_thresh=0.5, unclip_ratio=1.5)(prob, _info(h, w))
+    boxes = DBPostProcess(DetectorConfig(thresh=0.3, box_thresh=0.5, unclip_ratio=1.5))(prob, _info(h, w))
     assert len(boxes.quads) == 2
     for exp in expected:
         assert max(_iou(exp, q) for q in boxes.quads) > 0.9
@@ -55,7 +56,7 @@ def test_points_clockwise_from_top_left():
     np.testing.assert_array_equal(ordered, [[10, 10], [90, 10], [90, 50], [10, 50]])
     prob = np.zeros((100, 200), np.float32)
     prob[30:60, 20:150] = 1
-    q = DBPostProcess(thresh=0.5, box_thresh=0.5)(prob, _info(100, 200)).quads[0]
+    q = DBPostProcess(DetectorConfig(thresh=0.5, box_thresh=0.5))(prob, _info(100, 200)).quads[0]
     # Clockwise on screen (y down) means a positive shoelace sum.
     area2 = sum(q[i, 0] * q[(i + 1) % 4, 1] - q[(i + 1) % 4, 0] * q[i, 1] for i in range(4))
     assert area2 > 0
@@ -67,11 +68,11 @@ def test_box_thresh_and_max_candidates_honoured():
     prob[20:50, 20:200] = 0.9
     prob[100:130, 20:200] = 0.35   # weak region
     prob[150:190, 220:390] = 0.95  # biggest region
-    post = DBPostProcess(thresh=0.3, box_thresh=0.5)
+    post = DBPostProcess(DetectorConfig(thresh=0.3, box_thresh=0.5))
     assert len(post(prob, _info(200, 400)).quads) == 2
-    post = DBPostProcess(thresh=0.3, box_thresh=0.3)
+    post = DBPostProcess(DetectorConfig(thresh=0.3, box_thresh=0.3))
     assert len(post(prob, _info(200, 400)).quads) == 3
-    capped = DBPostProcess(thresh=0.3, box_thresh=0.3, max_candidates=1)(prob, _info(200, 400))
+    capped = DBPostProcess(DetectorConfig(thresh=0.3, box_thresh=0.3, max_candidates=1))(prob, _info(200, 400))
     assert len(capped.quads) == 1 and capped.quads[:, :, 0].min() >= 190   # the largest one kept
 
 
@@ -79,7 +80,7 @@ def test_min_size_and_clipping():
     prob = np.zeros((100, 100), np.float32)
     prob[10:12, 10:60] = 1.0     # 2 px tall: below min_size 3
     prob[80:100, 0:100] = 1.0    # touches the border: clipped to the image
-    boxes = DBPostProcess(thresh=0.5, box_thresh=0.5, min_size=3)(prob, _info(100, 100))
+    boxes = DBPostProcess(DetectorConfig(thresh=0.5, box_thresh=0.5, min_size=3))(prob, _info(100, 100))
     assert len(boxes.quads) == 1
     assert boxes.quads.min() >= 0 and boxes.quads.max() <= 99
 
@@ -88,7 +89,7 @@ def test_polygon_output_and_original_scale():
     prob = np.zeros((64, 128), np.float32)
     prob[20:40, 20:100] = 1.0
     info = ResizeInfo(orig_h=128, orig_w=256, resized_h=64, resized_w=128, input_h=64, input_w=128)
-    boxes = DBPostProcess(thresh=0.5, box_thresh=0.5, box_type="poly")(prob, info)
+    boxes = DBPostProcess(DetectorConfig(thresh=0.5, box_thresh=0.5, box_type="poly"))(prob, info)
     assert len(boxes.polygons) == 1
     assert boxes.quads[0][:, 0].max() > 190     # scaled back by 2
     assert match_image([boxes.quads[0]], [boxes.polygons[0]]).matched == 1

@@ -33,7 +33,7 @@ def test_boxes_map_back_to_original_pixels(h, w, policy):
     # The DB kernel is the shrunk box; unclip 1.5 brings it back to roughly the full box.
     sx, sy = info.scale_x, info.scale_y
     prob[int(round(y0 * sy)):int(round(y1 * sy)), int(round(x0 * sx)):int(round(x1 * sx))] = 1.0
-    boxes = DBPostProcess(thresh=0.5, box_thresh=0.3, unclip_ratio=0.5, min_size=0)(prob, info)
+    boxes = DBPostProcess(DetectorConfig(thresh=0.5, box_thresh=0.3, unclip_ratio=0.5, min_size=0))(prob, info)
     assert len(boxes.quads) == 1
     q = boxes.quads[0]
     xs, ys = q[:, 0], q[:, 1]

@@ -112,7 +112,7 @@ def logit_correlation(ref: Sequence[np.ndarray], got: Sequence[np.ndarray],
 
 
 def boxes(maps: Sequence[np.ndarray], samples: Sequence[CheckInput], cfg: DetectorConfig) -> List[np.ndarray]:
-    post = DBPostProcess.from_config(cfg)
+    post = DBPostProcess(cfg)
     return [post(m, s.info).quads for m, s in zip(maps, samples) if s.info is not None]
 
 
