@@ -13,14 +13,21 @@ from typing import Dict
 import torch
 import torch.nn.functional as F
 
+from .settings import check_settings, setting
+
 
 @dataclass(frozen=True)
 class LossConfig:
-    alpha: float = 5.0          # probability map weight
-    beta: float = 10.0          # threshold map weight
-    gamma: float = 1.0          # binary map weight
-    negative_ratio: float = 3.0
-    eps: float = 1e-6
+    """The DB loss weights; a checkpoint records them (``TrainConfig.loss``)."""
+
+    alpha: float = setting(5.0, "weight of the probability map loss (balanced BCE)", min=0.0)
+    beta: float = setting(10.0, "weight of the threshold map loss (L1)", min=0.0)
+    gamma: float = setting(1.0, "weight of the approximate binary map loss (dice)", min=0.0)
+    negative_ratio: float = setting(3.0, "hard negatives kept per positive pixel (OHEM)", gt=0.0)
+    eps: float = setting(1e-6, "added to denominators", gt=0.0)
+
+    def __post_init__(self) -> None:
+        check_settings(self, "loss")
 
 
 def balanced_bce(logits: torch.Tensor, gt: torch.Tensor, mask: torch.Tensor, negative_ratio: float,

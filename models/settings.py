@@ -98,7 +98,8 @@ def bounds_text(meta: Mapping[str, Any]) -> str:
     else:
         text = ""
     if mult is not None:
-        text = f"multiple of {mult}" + (f" in {text}" if text else "")
+        sep = ", " if text[:1] in "<>" else " in "
+        text = f"multiple of {mult}" + (sep + text if text else "")
     return text
 
 
@@ -163,3 +164,38 @@ def check_settings(obj: Any, what: str, extra: Sequence[str] = ()) -> None:
 def settings_dict(obj: Any) -> Dict[str, Any]:
     """``dataclasses.asdict`` (kept as one name so that every record is written alike)."""
     return dataclasses.asdict(obj)
+
+
+def from_dict(cls: Any, data: Mapping[str, Any] | None) -> Any:
+    """Build ``cls`` from a recorded dict (a checkpoint's config, a JSON log), leniently.
+
+    Keys the class does not know are ignored and missing ones take their defaults, so a
+    record written by an older or newer version still loads; nested settings dataclasses
+    are rebuilt from their own dicts, and lists (JSON has no tuples) become tuples.
+    """
+    data = data or {}
+    kwargs: Dict[str, Any] = {}
+    for f in dataclasses.fields(cls):
+        if f.name not in data or not f.init:
+            continue
+        value = data[f.name]
+        default = default_of(cls, f.name) if (f.default is not MISSING or f.default_factory is not MISSING) else None
+        if dataclasses.is_dataclass(default) and isinstance(value, Mapping):
+            value = from_dict(type(default), value)
+        elif isinstance(value, list):
+            value = tuple(value)
+        kwargs[f.name] = value
+    return cls(**kwargs)
+
+
+def changed(old: Any, new: Any, prefix: str = "") -> List[str]:
+    """``name old -> new`` for every field that differs between two instances of one settings
+    class (nested settings as ``loss.alpha``); used to say what a resumed run changed."""
+    out: List[str] = []
+    for f in dataclasses.fields(new):
+        a, b = getattr(old, f.name), getattr(new, f.name)
+        if dataclasses.is_dataclass(b) and type(a) is type(b):
+            out += changed(a, b, f"{prefix}{f.name}.")
+        elif a != b:
+            out.append(f"{prefix}{f.name} {a!r} -> {b!r}")
+    return out

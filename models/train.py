@@ -3,9 +3,12 @@
 ``Trainer(TrainConfig(...), progress=callback, cancel=threading.Event()).fit()`` is what
 `python -m app train` and the WebUI's training tab both run. A run folder holds:
 
-* ``checkpoint.pt``: model, optimizer, step, epoch, config (every ``checkpoint_every``
-  steps, each epoch, on cancel and on Ctrl-C); ``--resume`` continues from it exactly;
-* ``log.jsonl``: one JSON record per logged step and per evaluation;
+* ``checkpoint.pt``: model, optimizer, step, epoch, config (``asdict(TrainConfig)``, loss
+  and augmentation included; every ``checkpoint_every`` steps, each epoch, on cancel and
+  on Ctrl-C); ``--resume`` continues from it exactly (checkpoints with the older flat
+  config load too, see :func:`saved_config`);
+* ``log.jsonl``: the run's settings first (``type: config``), then one JSON record per
+  logged step and per evaluation;
 * ``last.safetensors`` and ``best.safetensors`` (by test hmean): weights usable by TextDetector.
 """
 from __future__ import annotations
@@ -15,7 +18,7 @@ import logging
 import os
 import threading
 import time
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any, Callable, Dict, List, Tuple
 
@@ -30,6 +33,7 @@ from .data.icdar import Sample
 from .data.mix import LoadedSource, load_sources, resolve_sources, sample_weights, split_record
 from .dbnet import DBNet, DBNetConfig
 from .loss import DBLoss, LossConfig
+from .settings import changed, check_settings, from_dict, setting
 from .validation import evaluate_sources
 from .weights import load_model, save_weights
 
@@ -42,61 +46,61 @@ class TrainConfig:
     """One training run. Defaults are the seed's: batch 8, 5 epochs, lr 0.007 (SGD).
 
     ``data`` holds one or more dataset folders (``DIR`` or ``DIR:WEIGHT``) or TOML mix
-    files (:mod:`models.data.mix`); a single string is taken as one entry.
+    files (:mod:`models.data.mix`); a single string is taken as one entry. ``loss`` and
+    ``augment`` are nested so that a checkpoint (``asdict``) records every setting of the run.
     """
 
-    data: Tuple[str, ...] = ()
-    workdir: str = ""                    # default: workdirs/<timestamp>
-    epochs: int = 5
-    batch_size: int = 8
-    lr: float = 0.007
-    optimizer: str = "sgd"               # "sgd" (momentum 0.9) or "adam"
-    weight_decay: float = 1e-4
-    warmup_steps: int = 0
-    poly_power: float = 0.9
-    max_steps: int = 0                   # 0 = epochs * steps per epoch
-    input_size: int = 512                # training crop
-    init_weights: str | None = None      # fine-tune from a safetensors file
-    resume: bool = False
-    device: str = "auto"
-    precision: str = "auto"              # auto: bf16 on CPUs with native bf16, else fp32; fp16 AMP on CUDA
-    freeze: int = 0                      # frozen early parts: 1 = stem, 2 = stem + layer1 (fine-tuning)
-    eval_every: int = 0                  # evaluate every N steps (0 = every eval_every_epochs epochs)
-    workers: int = 1
-    checkpoint_every: int = 200
-    log_every: int = 10
-    eval_every_epochs: int = 1
-    eval_limit: int = 200                # test images per evaluation (0 = all)
-    seed: int = 0
-    threads: int = 0                     # torch CPU threads (0 = torch default)
+    data: Tuple[str, ...] = setting(
+        (), "dataset folder (ICDAR 2015/2013 layout or a PaddleOCR label file), optionally DIR:WEIGHT; repeat to "
+            "mix sources, each batch drawn by weight; or a .toml mix file with held-out validation counts "
+            "(see models/data/mix.py)", cli_repeat=True, cli_required=True)
+    workdir: str = setting("", "run folder (default workdirs/run_<time>)")
+    epochs: int = setting(5, "passes over the training set", min=1, max=10000, step=1, ui_max=100)
+    batch_size: int = setting(8, "images per step", min=1, max=256, step=1, ui_max=32)
+    lr: float = setting(0.007, "peak learning rate (after warm-up; polynomial decay to 0)", gt=0.0, max=1.0,
+                        ui_min=1e-6)
+    optimizer: str = setting("sgd", "sgd (momentum 0.9) or adam (AdamW)", choices=("sgd", "adam"))
+    weight_decay: float = setting(1e-4, "weight decay (not on BatchNorm and biases)", min=0.0)
+    warmup_steps: int = setting(0, "linear learning-rate warm-up steps", min=0)
+    poly_power: float = setting(0.9, "power of the polynomial learning-rate decay", min=0.0)
+    max_steps: int = setting(0, "stop after this many steps (0 = epochs)", min=0)
+    input_size: int = setting(512, "square training crop in pixels", min=128, max=2048, multiple_of=32)
+    init_weights: str | None = setting(None, "start from these weights (fine-tune)", cli_name="init")
+    resume: bool = setting(False, "continue WORKDIR/checkpoint.pt exactly")
+    device: str = setting("auto", "auto (CUDA when available), cpu or cuda")
+    precision: str = setting("auto", "auto: bf16 only on CPUs with native bf16 (else fp32), fp16 AMP on CUDA",
+                             choices=("auto", "fp32", "bf16", "fp16"))
+    freeze: int = setting(0, "keep early parts fixed: 1 = stem, 2 = stem + layer1 (faster fine-tuning)",
+                          choices=(0, 1, 2))
+    eval_every: int = setting(0, "validate every N steps (0 = every --eval-every-epochs epochs)", min=0)
+    workers: int = setting(1, "data loading processes", min=0)
+    checkpoint_every: int = setting(200, "steps between checkpoints", min=1)
+    log_every: int = setting(10, "steps between log records", min=1)
+    eval_every_epochs: int = setting(1, "epochs between validations (without --eval-every)", min=1)
+    eval_limit: int = setting(200, "validation images per source and evaluation (0 = all)", min=0)
+    seed: int = setting(0, "seed of the initialisation, augmentation and batch order")
+    threads: int = setting(0, "torch CPU threads (0 = torch default)", min=0)
+    loss: LossConfig = setting(default_factory=LossConfig, help="DB loss weights")
+    augment: AugmentConfig = setting(default_factory=AugmentConfig, help="training augmentation")
 
     def __post_init__(self) -> None:
         if isinstance(self.data, (str, Path)):
             self.data = (str(self.data),)
         self.data = tuple(str(d) for d in self.data)
+        if self.augment.size != self.input_size:   # one crop size: --input-size
+            self.augment = replace(self.augment, size=self.input_size)
+        check_settings(self, "training")
 
     def validate(self) -> None:
-        problems = []
-        if not self.data:
-            problems.append("no training data (a dataset folder, DIR:WEIGHT, or a .toml mix file)")
-        if not 0 <= self.freeze <= 2:
-            problems.append(f"freeze must be 0, 1 (stem) or 2 (stem + layer1) (got {self.freeze})")
-        if self.eval_every < 0:
-            problems.append(f"eval_every must be >= 0 (got {self.eval_every})")
-        if not 1 <= self.batch_size <= 256:
-            problems.append(f"batch size must be 1-256 (got {self.batch_size})")
-        if not 1 <= self.epochs <= 10000:
-            problems.append(f"epochs must be 1-10000 (got {self.epochs})")
-        if not 0 < self.lr <= 1:
-            problems.append(f"learning rate must be in (0, 1] (got {self.lr})")
-        if self.optimizer not in ("sgd", "adam"):
-            problems.append(f"optimizer must be sgd or adam (got {self.optimizer!r})")
-        if self.input_size % 32 or not 128 <= self.input_size <= 2048:
-            problems.append(f"input size must be a multiple of 32 in 128-2048 (got {self.input_size})")
-        if self.precision not in ("auto", "fp32", "bf16", "fp16"):
-            problems.append(f"precision must be auto, fp32, bf16 or fp16 (got {self.precision!r})")
-        if problems:
-            raise ValueError("invalid training settings: " + "; ".join(problems))
+        """The checks of construction again (fields may have been changed since), plus data."""
+        check_settings(self, "training", ["" if self.data else
+                                          "no training data (a dataset folder, DIR:WEIGHT, or a .toml mix file)"])
+
+    @classmethod
+    def from_dict(cls, record: Dict[str, Any]) -> "TrainConfig":
+        """The config a checkpoint recorded: nested ``loss``/``augment`` or the flat layout of
+        checkpoints written before they were nested (they then take their defaults)."""
+        return from_dict(cls, record)
 
 
 @dataclass
@@ -167,10 +171,10 @@ class Trainer:
         torch.manual_seed(cfg.seed)
         self.model = self._build_model().to(self.device).to(memory_format=torch.channels_last)
         self._freeze()
-        self.loss_fn = DBLoss(LossConfig())
+        self.loss_fn = DBLoss(cfg.loss)
         self.optimizer = self._build_optimizer()
         self.scaler = torch.amp.GradScaler("cuda") if self.amp_dtype == torch.float16 else None
-        self.dataset = DetectionDataset(self.train_samples, AugmentConfig(size=cfg.input_size), cfg.seed)
+        self.dataset = DetectionDataset(self.train_samples, replace(cfg.augment, size=cfg.input_size), cfg.seed)
         if len(self.dataset) < cfg.batch_size:
             raise ValueError(f"the training split has {len(self.dataset)} images, fewer than the batch size "
                              f"{cfg.batch_size}; lower the batch size or add images")
@@ -180,6 +184,8 @@ class Trainer:
         self.epoch = 0
         self.best_hmean: float | None = None
         self.history: List[Dict[str, Any]] = []
+        self.notes: List[str] = []                      # said in the log when fit() starts
+        self.resumed_from: TrainConfig | None = None
         if cfg.resume:
             self._load_checkpoint()
 
@@ -254,6 +260,10 @@ class Trainer:
         for g in self.optimizer.param_groups:
             g["lr"] = self.lr_at(self.step)
         log.info("resumed %s at step %d (epoch %d)", self.checkpoint_path, self.step, self.epoch)
+        self.resumed_from = saved_config(state)
+        diff = [d for d in changed(self.resumed_from, self.cfg) if not d.startswith(("resume ", "max_steps "))]
+        if diff:
+            self.notes.append("resumed with settings changed since the checkpoint: " + ", ".join(diff))
 
     def _meta(self) -> Dict[str, Any]:
         return {"step": self.step, "epoch": self.epoch, "data": ";".join(self.cfg.data),
@@ -278,6 +288,9 @@ class Trainer:
 
     # ------------------------------------------------------------------ loop
     def fit(self) -> TrainResult:
+        self._emit({"type": "config", "config": asdict(self.cfg)})
+        for note in self.notes:
+            self._emit({"type": "log", "message": note})
         self._emit({"type": "log", "message": f"training on {self.device} "
                     f"({'fp32' if self.amp_dtype is None else str(self.amp_dtype).replace('torch.', '')}), "
                     f"{len(self.train_samples)} train / {len(self.test_samples)} validation images from "
@@ -386,5 +399,13 @@ class Trainer:
                 f"{name} {m['hmean']:.3f}" for name, m in metrics["per_source"].items())})
 
 
-def train_config_fields() -> List[str]:
-    return [f.name for f in fields(TrainConfig)]
+
+def saved_config(state: Dict[str, Any]) -> TrainConfig:
+    """The settings a checkpoint was written with, whatever its layout (see
+    :meth:`TrainConfig.from_dict`); defaults where it recorded none."""
+    record = state.get("config") or {}
+    try:
+        return TrainConfig.from_dict(record)
+    except (TypeError, ValueError) as exc:   # a record this version cannot validate: say so, go on
+        log.warning("checkpoint settings not readable (%s); using the defaults for comparison", exc)
+        return TrainConfig()

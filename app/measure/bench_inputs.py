@@ -12,6 +12,7 @@ import numpy as np
 
 from app.io.outputs import collect_images
 from models import ImageDecodeError, load_image
+from models.settings import check_settings, setting
 from models.weights import DEFAULT_WEIGHTS
 
 LogFn = Callable[[str], None]
@@ -21,19 +22,26 @@ LogFn = Callable[[str], None]
 class BenchConfig:
     """What to measure. Sizes are the detector's ``limit_side`` (long side cap, pixels)."""
 
-    images: Path | None = None          # the user's images; None = rendered document pages
-    max_images: int = 8                 # at most this many of them (sorted by name)
-    synthetic_images: int = 4           # pages rendered when ``images`` is None
-    sizes: Tuple[int, ...] = (640, 800, 1024)
-    backends: Tuple[str, ...] = ("torch", "onnx")
-    onnx_precisions: Tuple[str, ...] = ()   # () = fp32 on CPU; fp32 and fp16 on CUDA
-    repeats: int = 2                    # passes over the images per measurement
-    warmup: int = 2                     # untimed detections before each configuration
-    device: str = "auto"
-    weights: Path | None = None         # None = weights/db_resnet18.safetensors, else random
-    price_per_hour: float | None = None
-    currency: str = "CNY"
-    isolate: bool = True                # measure each backend in a fresh process (clean peak RSS)
+    images: Path | None = setting(None, "folder of your images (default: render synthetic document pages)")
+    max_images: int = setting(8, "use at most this many of --images (sorted by name)", min=1)
+    synthetic_images: int = setting(4, "pages to render without --images", min=1, cli_name="synthetic")
+    sizes: Tuple[int, ...] = setting((640, 800, 1024), "long-side limits, e.g. 640,800,1024", min=32, max=4096)
+    backends: Tuple[str, ...] = setting(("torch", "onnx"), "torch,onnx (onnx needs the export)")
+    onnx_precisions: Tuple[str, ...] = setting((), "fp32,fp16 (default: fp32 on CPU, fp32,fp16 on CUDA)")
+    repeats: int = setting(2, "timed passes over the images", min=1)
+    warmup: int = setting(2, "untimed detections per configuration", min=0)
+    device: str = setting("auto", "auto (CUDA when available), cpu or cuda")
+    weights: Path | None = setting(None, "safetensors weights (default: weights/db_resnet18.safetensors, else a "
+                                         "random model, said loudly: speed does not depend on the values)")
+    price_per_hour: float | None = setting(None, "machine price per hour, for the cost column", min=0.0)
+    currency: str = setting("CNY", "currency of --price-per-hour")
+    isolate: bool = setting(True, "measure each backend in a fresh process (clean peak RSS)", cli=False)
+
+    def __post_init__(self) -> None:
+        # Backend and precision names are case-insensitive on the command line.
+        object.__setattr__(self, "backends", tuple(b.lower() for b in self.backends))
+        object.__setattr__(self, "onnx_precisions", tuple(p.lower() for p in self.onnx_precisions))
+        check_settings(self, "benchmark", ["" if self.sizes else "sizes: give at least one size"])
 
 
 @dataclass

@@ -18,23 +18,38 @@ from shapely.geometry import Polygon
 from shapely.geometry import box as shapely_box
 
 from ..config import DetectorConfig
+from ..settings import check_settings, setting
+
+PROB = dict(min=0.0, max=1.0, step=0.05)   # bounds of every probability below
 
 
 @dataclass(frozen=True)
 class AugmentConfig:
-    size: int = 512                         # square training crop
-    scale_range: Tuple[float, float] = (0.5, 3.0)
-    scale_wide_prob: float = 0.35           # else a gentle 0.75..1.33 scale
-    infer_long_side: int = DetectorConfig().limit_side   # scales are relative to how inference sees the image
-    max_rotation: float = 10.0              # degrees
-    rotation_prob: float = 0.5
-    flip_prob: float = 0.0                  # mirrored text is not text users see; off by default
-    text_crop_prob: float = 0.85            # centre the crop on some text
-    color_prob: float = 0.6
-    blur_prob: float = 0.2
-    noise_prob: float = 0.2
-    jpeg_prob: float = 0.2
-    min_visible: float = 0.5                # partially cropped text below this is ignored
+    """Augmentation of one training sample; a checkpoint records it (``TrainConfig.augment``)."""
+
+    size: int = setting(512, "square training crop in pixels (training sets it from --input-size)",
+                        min=32, cli=False)
+    scale_range: Tuple[float, float] = setting((0.5, 3.0), "low and high factor of the wide random scale", gt=0.0)
+    scale_wide_prob: float = setting(0.35, "probability of the wide scale (else a gentle 0.75-1.33)", **PROB)
+    infer_long_side: int = setting(DetectorConfig().limit_side, "scales are relative to the long side inference "
+                                   "resizes to (the detector's size limit)", min=32, max=4096)
+    max_rotation: float = setting(10.0, "largest random rotation in degrees", min=0.0, max=180.0)
+    rotation_prob: float = setting(0.5, "probability of a random rotation", **PROB)
+    flip_prob: float = setting(0.0, "probability of a horizontal flip (mirrored text is not text users see)",
+                               **PROB)
+    text_crop_prob: float = setting(0.85, "probability of centring the crop on some text", **PROB)
+    color_prob: float = setting(0.6, "probability of colour jitter", **PROB)
+    blur_prob: float = setting(0.2, "probability of a blur", **PROB)
+    noise_prob: float = setting(0.2, "probability of Gaussian noise", **PROB)
+    jpeg_prob: float = setting(0.2, "probability of JPEG artefacts", **PROB)
+    min_visible: float = setting(0.5, "text cut by the crop is ignored when less than this share is visible",
+                                 **PROB)
+
+    def __post_init__(self) -> None:
+        lo, hi = self.scale_range
+        check_settings(self, "augmentation",
+                       [f"scale_range must be (low, high) with low <= high (got {self.scale_range})"
+                        if lo > hi else ""])
 
 
 def _affine(scale: float, angle_deg: float, flip: bool, center: Tuple[float, float]) -> np.ndarray:

@@ -6,10 +6,11 @@ its tolerance against PyTorch fp32, and int8 its box- or map-agreement gate
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from ..config import DetectorConfig
+from ..settings import check_settings, setting
 from ..weights import DEFAULT_WEIGHTS
 
 SIZE_MIN, SIZE_MAX, SIZE_STEP = 320, 1536, 32
@@ -35,43 +36,44 @@ def check_size(name: str, value: int) -> None:
             f"and time grow with no gain for the detector's size policy.")
 
 
+SIZE = dict(min=SIZE_MIN, max=SIZE_MAX, multiple_of=SIZE_STEP, step=SIZE_STEP, check=check_size)
+
+
+def _check_opset(name: str, value: int) -> None:
+    import onnx
+
+    top = onnx.defs.onnx_opset_version()
+    if not isinstance(value, int) or not OPSET_MIN <= value <= top:
+        raise ValueError(f"{name} must be between {OPSET_MIN} and {top} (got {value})")
+
+
 @dataclass(frozen=True)
 class ExportConfig:
     """One export. ``height``/``width``: the fixed input, or for ``dynamic`` the size used
     to trace, calibrate (int8) and verify."""
 
-    height: int = 800
-    width: int = 800
-    output: str | Path | None = None        # None: model_<H>x<W>[_dynamic][_<precision>].onnx
-    weights: str | Path | None = None       # None: weights/db_resnet18.safetensors
-    dynamic: bool = False
-    precision: str = "fp32"                 # fp32 | fp16 | int8
-    opset: int = OPSET_DEFAULT
-    verify_images: int = 6                  # rendered pages compared with PyTorch
-    calibration_images: int = 16            # int8: rendered pages for activation ranges
-    calibration_method: str = "minmax"      # int8: minmax | percentile | entropy
-    int8_check: str = "auto"                # auto | boxes | map (see models.export.check)
-    keep_float_head: bool = True            # int8: keep the logit layer + sigmoid in float
-    seed: int = 0                           # rendered pages; calibration uses seed + 1
-    keep_failed: bool = False               # keep a failed export as <stem>.FAILED.onnx
-    detector: DetectorConfig = field(default_factory=DetectorConfig)
+    height: int = setting(800, "input height in pixels", **SIZE)
+    width: int = setting(800, "input width in pixels", **SIZE)
+    output: str | Path | None = setting(None, "output file (default: model_<H>x<W>[_dynamic][_<precision>].onnx)",
+                                        cli_short="-o")
+    weights: str | Path | None = setting(None, "safetensors weights (default: weights/db_resnet18.safetensors)")
+    dynamic: bool = setting(False, "any input size (multiples of 32); height/width are then used to trace and verify")
+    precision: str = setting("fp32", "fp32, fp16 (for GPUs) or int8 (static QDQ, for CPUs)", choices=PRECISIONS)
+    opset: int = setting(OPSET_DEFAULT, f"ONNX opset, >= {OPSET_MIN}", check=_check_opset)
+    verify_images: int = setting(6, "rendered pages compared with PyTorch (>= 3: the three page styles)", min=3)
+    calibration_images: int = setting(16, "int8: rendered calibration pages", min=1)
+    calibration_method: str = setting("minmax", "int8: activation range calibration",
+                                      choices=("minmax", "percentile", "entropy"))
+    int8_check: str = setting("auto", "int8 gate: box agreement (trained weights) or map agreement; auto picks",
+                              choices=("auto", "boxes", "map"))
+    keep_float_head: bool = setting(True, "int8: keep the logit layer and the sigmoid in float")
+    seed: int = setting(0, "seed of the rendered verification pages (calibration uses seed + 1)")
+    keep_failed: bool = setting(False, "keep a model that fails verification as <stem>.FAILED.onnx (for debugging)")
+    detector: DetectorConfig = setting(default_factory=DetectorConfig, cli=False,
+                                       help="thresholds and size policy written into the metadata")
 
     def __post_init__(self) -> None:
-        check_size("height", self.height)
-        check_size("width", self.width)
-        if self.precision not in PRECISIONS:
-            raise ValueError(f"precision must be one of {', '.join(PRECISIONS)} (got {self.precision!r})")
-        import onnx
-
-        top = onnx.defs.onnx_opset_version()
-        if not OPSET_MIN <= self.opset <= top:
-            raise ValueError(f"opset must be between {OPSET_MIN} and {top} (got {self.opset})")
-        if self.verify_images < 3:
-            raise ValueError(f"verify_images must be >= 3 to cover the three page styles (got {self.verify_images})")
-        if self.precision == "int8" and self.calibration_images < 1:
-            raise ValueError(f"calibration_images must be >= 1 (got {self.calibration_images})")
-        if self.int8_check not in ("auto", "boxes", "map"):
-            raise ValueError(f"int8_check must be auto, boxes or map (got {self.int8_check!r})")
+        check_settings(self, "export")
 
     @property
     def output_path(self) -> Path:
