@@ -13,6 +13,8 @@ import numpy as np
 from shapely.geometry import Polygon
 from shapely.validation import make_valid
 
+IOU_THRESH = 0.5   # the ICDAR-2015 protocol: a match needs IoU above this
+
 
 def _poly(points: Sequence) -> Polygon | None:
     pts = np.asarray(points, dtype=np.float64).reshape(-1, 2)
@@ -34,7 +36,7 @@ class ImageCounts:
 
 
 def match_image(preds: Sequence[Sequence], gts: Sequence[Sequence], ignore: Sequence[bool] | None = None,
-                iou_thresh: float = 0.5, ignore_overlap: float = 0.5) -> ImageCounts:
+                iou_thresh: float = IOU_THRESH, ignore_overlap: float = 0.5) -> ImageCounts:
     """Count matches for one image. ``preds`` and ``gts`` are point lists (quads or polygons)."""
     ignore = list(ignore) if ignore is not None else [False] * len(gts)
     gt_polys = [_poly(g) for g in gts]
@@ -73,7 +75,7 @@ def match_image(preds: Sequence[Sequence], gts: Sequence[Sequence], ignore: Sequ
 class DetectionMetric:
     """Accumulates :class:`ImageCounts` over a dataset."""
 
-    def __init__(self, iou_thresh: float = 0.5) -> None:
+    def __init__(self, iou_thresh: float = IOU_THRESH) -> None:
         self.iou_thresh = iou_thresh
         self.per_image: List[ImageCounts] = []
 

@@ -1,14 +1,15 @@
-"""Validation during training: the inference pipeline on each source's held-out images.
+"""Validation during training: the evaluation engine (:mod:`models.evaluation`) on each
+source's held-out images.
 
 Scoring goes through ``TextDetector`` (same preprocessing, size policy and
-post-processing as users get) and the ICDAR-2015 matcher of :mod:`models.metrics`, so the
-numbers in a training log are the numbers `python -m app evaluate` prints for the same
-weights and images.
+post-processing as users get) and the same loop and matcher as `python -m app evaluate`,
+so the numbers in a training log are the numbers evaluate prints for the same weights
+and images.
 """
 from __future__ import annotations
 
 import copy
-from typing import Any, Dict, Sequence
+from typing import Any, Dict, List, Sequence
 
 import numpy as np
 import torch
@@ -16,7 +17,8 @@ import torch
 from .config import DetectorConfig
 from .data.mix import LoadedSource
 from .detector import TextDetector
-from .metrics import DetectionMetric
+from .evaluation import Labelled, evaluate_detector, labelled_samples
+from .metrics import summarize_counts
 
 
 @torch.no_grad()
@@ -27,19 +29,14 @@ def evaluate_sources(model: torch.nn.Module, sources: Sequence[LoadedSource],
     hide a regression on a small one. The model is copied: training state is untouched."""
     net = copy.deepcopy(model).float().eval()
     detector = TextDetector.from_model(net, det_cfg or DetectorConfig(), device)
+    with_val = [ls for ls in sources if ls.val]
+    labelled: List[Labelled] = [item for ls in with_val for item in labelled_samples(ls.val, ls.source.label)]
+    scores = evaluate_detector(detector, labelled)
     per_source: Dict[str, Dict[str, float]] = {}
-    total = DetectionMetric()
-    for ls in sources:
-        if not ls.val:
-            continue
-        metric = DetectionMetric()
-        paths = [str(s.image_path) for s in ls.val]
-        for s, res in zip(ls.val, detector.detect_many(paths)):
-            boxes = res.boxes if res.success else []
-            metric.update(boxes, s.polygons, s.ignore)
-            total.update(boxes, s.polygons, s.ignore)
-        per_source[ls.source.label] = {k: round(v, 4) for k, v in metric.result().items()}
-    result: Dict[str, Any] = dict(total.result())
+    for ls in with_val:
+        counts = [s.counts for s in scores if s.category == ls.source.label]
+        per_source[ls.source.label] = {k: round(v, 4) for k, v in summarize_counts(counts).items()}
+    result: Dict[str, Any] = dict(summarize_counts([s.counts for s in scores]))
     if len(per_source) > 1:
         result["hmean"] = float(np.mean([m["hmean"] for m in per_source.values()]))
         result["per_source"] = per_source

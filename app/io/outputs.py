@@ -17,7 +17,10 @@ import numpy as np
 
 from models.detector import DetectionResult
 from models.files import atomic_write_bytes, atomic_write_text, remove_stale_temp_files
-from models.image_types import IMAGE_EXTS
+
+# collect_images and output_stem live beside the image types (models/ needs them too);
+# app code keeps importing them from here.
+from models.image_types import collect_images, output_stem  # noqa: F401
 
 from .visualize import draw_boxes
 
@@ -25,24 +28,6 @@ from .visualize import draw_boxes
 def icdar_lines(result: DetectionResult) -> str:
     """One ``x1,y1,x2,y2,x3,y3,x4,y4`` line per box (ICDAR-2015 submission format)."""
     return "".join(",".join(str(v) for v in b) + "\n" for b in result.box_list())
-
-
-def collect_images(root: Path) -> List[Path]:
-    """An image file, or every image below a folder (recursively, sorted)."""
-    if root.is_file():
-        return [root]
-    if not root.is_dir():
-        raise FileNotFoundError(f"input not found: {root}")
-    return sorted(p for p in root.rglob("*") if p.is_file() and p.suffix.lower() in IMAGE_EXTS
-                  and not any(part.startswith(".") for part in p.relative_to(root).parts))
-
-
-def output_stem(path: Path, root: Path) -> str:
-    """A unique, flat name per input: ``sub/dir/x.jpg`` -> ``sub__dir__x``."""
-    if root.is_file():
-        return path.stem
-    rel = path.relative_to(root).with_suffix("")
-    return "__".join(rel.parts)
 
 
 def output_stems(files: Sequence[Path], root: Path) -> List[str]:

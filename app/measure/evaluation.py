@@ -1,10 +1,9 @@
-"""Scoring a detector on a labelled folder: the seed's quality tables on the user's data.
+"""`python -m app evaluate`: the evaluation engine's numbers as reports.
 
-Finds images and ICDAR-2015 ground truth (``test_images/`` + ``test_gts/`` or
-``images/`` + ``gts/``, optionally grouped in category subfolders), gets boxes either
-from the detector or from a folder of ``res_<stem>.txt`` files (so any detector can be
-scored), matches them with :mod:`models.metrics` and renders JSON, Markdown and a
-printed table.
+Ground truth, matching and totals come from :mod:`models.evaluation` (the engine the
+trainer's validation uses too); this module adds what a user sees: boxes read from a
+folder of ``res_<stem>.txt`` files (so any detector can be scored), the warnings, and the
+JSON, Markdown and printed tables.
 """
 from __future__ import annotations
 
@@ -14,23 +13,22 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Dict, List, Sequence, Tuple
 
-import numpy as np
-
-from app.io.outputs import collect_images, output_stem
 from models.data.icdar import Sample, read_gt
-from models.data.paddle_label import find_label_file, read_label_file
-from models.metrics import ImageCounts, match_image, summarize_groups
+from models.evaluation import (
+    ImageScore,
+    Labelled,
+    Prediction,
+    evaluate_detector,
+    find_labelled,
+    score,
+    summarize,
+)
+from models.metrics import IOU_THRESH
 from models.progress import ProgressFn
+from models.settings import check_settings, setting
 
 from .tables import markdown_table, text_table, write_report_files
 
-# (images folder, ground-truth folder) pairs we recognise, in order of preference.
-LAYOUTS: Tuple[Tuple[str, str], ...] = (("test_images", "test_gts"), ("images", "gts"))
-TOP_LEVEL = "(top level)"   # category of images lying directly in the images folder
-
-# A labelled image (the training reader's Sample, ground truth read), its flat output name as
-# `python -m app detect` writes it (sub__dir__name), and its category.
-Labelled = Tuple[Sample, str, str]
 CATEGORY_HEADERS = ("category", "images", "text boxes", "detections", "detection rate",
                     "false detection rate", "hmean", "mean s/image")
 
@@ -39,19 +37,16 @@ CATEGORY_HEADERS = ("category", "images", "text boxes", "detections", "detection
 class EvalConfig:
     """What to score and how."""
 
-    data: Path
-    predictions: Path | None = None     # folder of res_<stem>.txt; None = run the detector
-    by_category: bool = False           # group by the first subfolder under the images folder
-    iou_thresh: float = 0.5
+    data: Path = setting(help="dataset folder (test_images/ + test_gts/, or images/ + gts/, or a PaddleOCR "
+                              "label file)", cli_required=True)
+    predictions: Path | None = setting(None, "score these res_<stem>.txt files (or a `detect --output` folder) "
+                                             "instead of running the model")
+    by_category: bool = setting(False, "per-category table: images grouped in subfolders of the images folder")
+    iou_thresh: float = setting(IOU_THRESH, "IoU a match must exceed (protocol: 0.5)", min=0.0, max=1.0,
+                                cli_name="iou")
 
-
-@dataclass
-class ImageScore:
-    stem: str
-    category: str
-    counts: ImageCounts
-    seconds: float | None = None
-    error: str | None = None
+    def __post_init__(self) -> None:
+        check_settings(self, "evaluation")
 
 
 @dataclass
@@ -125,74 +120,6 @@ class EvalReport:
         return "\n".join(lines) + "\n"
 
 
-# ---------------------------------------------------------------------------- finding data
-def find_layout(root: Path) -> Tuple[Path, Path]:
-    """The (images, ground truth) folders under ``root``.
-
-    Raises:
-        FileNotFoundError: none of :data:`LAYOUTS` is present; the message lists them.
-    """
-    for images, gts in LAYOUTS:
-        if (root / images).is_dir() and (root / gts).is_dir():
-            return root / images, root / gts
-    expected = " or ".join(f"{a}/ + {b}/" for a, b in LAYOUTS)
-    raise FileNotFoundError(f"{root}: expected an ICDAR-2015 or ICDAR-2013 layout ({expected}) or a PaddleOCR "
-                            f"label file (test_label.txt, label.txt or Label.txt)")
-
-
-def _gt_candidates(gts: Path, rel: Path, stem: str) -> List[Path]:
-    names = (f"gt_{rel.stem}.txt", f"{rel.stem}.txt")
-    here = [gts / rel.parent / n for n in names]
-    flat = [gts / n for n in names] + [gts / f"gt_{stem}.txt", gts / f"{stem}.txt"]
-    return here + flat
-
-
-def collect_samples(root: Path) -> Tuple[List[Labelled], List[str]]:
-    """Labelled images under ``root`` and the images that have no ground-truth file.
-
-    A ground-truth file is ``gt_<stem>.txt`` or ``<stem>.txt``, next to the image's
-    relative path under the gt folder (``gts/invoices/gt_a.txt``) or flat in it.
-    """
-    paddle = _paddle_samples(root)
-    if paddle is not None:
-        return paddle, []
-    images_dir, gts_dir = find_layout(root)
-    samples: List[Labelled] = []
-    missing: List[str] = []
-    for image in collect_images(images_dir):
-        rel = image.relative_to(images_dir)
-        stem = output_stem(image, images_dir)
-        gt = next((p for p in _gt_candidates(gts_dir, rel, stem) if p.is_file()), None)
-        if gt is None:
-            missing.append(str(rel))
-            continue
-        category = rel.parts[0] if len(rel.parts) > 1 else TOP_LEVEL
-        if category == "all":           # "all" is the overall row
-            category = "all/"
-        samples.append((Sample(image, gt, read_gt(gt)), stem, category))
-    return samples, missing
-
-
-def _paddle_samples(root: Path) -> List[Labelled] | None:
-    """Images of a PaddleOCR label file (``test_label.txt``, else the single ``label.txt``),
-    named as `python -m app detect ROOT` names them; None when ``root`` has no label file
-    or has the ICDAR layout (which wins)."""
-    if any((root / images).is_dir() and (root / gts).is_dir() for images, gts in LAYOUTS):
-        return None
-    label = find_label_file(root, "test") or find_label_file(root, "train")
-    if label is None:
-        return None
-    labelled: List[Labelled] = []
-    for s in read_label_file(label):
-        if not s.image_path.is_relative_to(root):   # PPOCRLabel paths may start one folder up
-            labelled.append((s, s.image_path.stem, TOP_LEVEL))
-            continue
-        rel = s.image_path.relative_to(root)
-        category = rel.parts[-2] if len(rel.parts) > 2 else TOP_LEVEL
-        labelled.append((s, output_stem(s.image_path, root), category))
-    return labelled
-
-
 # ---------------------------------------------------------------------------- predictions
 class PredictionFolder:
     """``res_<stem>.txt`` files, from any detector or from `python -m app detect --output DIR`.
@@ -208,7 +135,7 @@ class PredictionFolder:
         self.txt_dir = root / "icdar" if (root / "icdar").is_dir() else root
         self.json_dir = root / "json"
 
-    def boxes(self, sample: Sample, stem: str) -> List[np.ndarray] | None:
+    def boxes(self, sample: Sample, stem: str) -> List[Any] | None:
         """The predicted polygons, or None when the image has no result file."""
         for name in (f"res_{stem}.txt", f"res_{sample.image_path.stem}.txt"):
             path = self.txt_dir / name
@@ -225,40 +152,16 @@ class PredictionFolder:
         return float(value) if isinstance(value, (int, float)) else None
 
 
-def _score_predictions(folder: PredictionFolder, samples: Sequence[Labelled], iou: float,
-                       progress: ProgressFn | None) -> Tuple[List[ImageScore], List[str]]:
-    scores, missing = [], []
-    for i, (s, stem, category) in enumerate(samples, start=1):
-        preds = folder.boxes(s, stem)
-        if preds is None:
-            missing.append(stem)
-            preds = []
-        scores.append(ImageScore(stem, category, match_image(preds, s.polygons, s.ignore, iou),
-                                 folder.seconds(stem)))
-        if progress:
-            progress(i, len(samples), scores[-1])
-    return scores, missing
-
-
-def _score_detector(detector: Any, samples: Sequence[Labelled], iou: float,
-                    progress: ProgressFn | None) -> List[ImageScore]:
-    scores = []
-    paths = [str(s.image_path) for s, _, _ in samples]
-    results = detector.detect_many(paths, names=paths)
-    for i, ((s, stem, category), result) in enumerate(zip(samples, results), start=1):
-        preds = [b.astype(np.float64) for b in result.boxes] if result.success else []
-        seconds = float(result.timings["total"]) if result.success else None
-        scores.append(ImageScore(stem, category, match_image(preds, s.polygons, s.ignore, iou),
-                                 seconds, result.error))
-        if progress:
-            progress(i, len(samples), scores[-1])
-    return scores
-
-
-def _group_seconds(scores: Sequence[ImageScore], groups: Dict[str, Dict[str, Any]]) -> None:
-    for name in groups:
-        secs = [s.seconds for s in scores if s.seconds is not None and (name == "all" or s.category == name)]
-        groups[name]["mean_seconds"] = float(np.mean(secs)) if secs else None
+def _folder_predictions(folder: PredictionFolder, labelled: Sequence[Labelled]) -> Tuple[List[Prediction], List[str]]:
+    """The folder's boxes for each image (none where it has no result file) and the names
+    of the images without one."""
+    predictions, missing = [], []
+    for item in labelled:
+        boxes = folder.boxes(item.sample, item.name)
+        if boxes is None:
+            missing.append(item.name)
+        predictions.append(Prediction(boxes or [], folder.seconds(item.name)))
+    return predictions, missing
 
 
 def evaluate(config: EvalConfig, detector: Any = None, progress: ProgressFn | None = None) -> EvalReport:
@@ -269,7 +172,7 @@ def evaluate(config: EvalConfig, detector: Any = None, progress: ProgressFn | No
         ValueError: a malformed ground-truth or result line (file and line named), or
             neither a detector nor a predictions folder given.
     """
-    samples, no_gt = collect_samples(config.data)
+    samples, no_gt = find_labelled(config.data)
     if not samples:
         raise FileNotFoundError(f"{config.data}: no image with a ground-truth file (gt_<stem>.txt) found")
     warnings = []
@@ -278,16 +181,17 @@ def evaluate(config: EvalConfig, detector: Any = None, progress: ProgressFn | No
                         + (" ..." if len(no_gt) > 5 else ""))
     if config.predictions is not None:
         folder = PredictionFolder(config.predictions)
-        scores, no_pred = _score_predictions(folder, samples, config.iou_thresh, progress)
+        predictions, no_pred = _folder_predictions(folder, samples)
         if len(no_pred) == len(samples):
             raise FileNotFoundError(f"{folder.txt_dir}: no res_<stem>.txt for any of the {len(samples)} images "
-                                    f"(e.g. res_{samples[0][1]}.txt)")
+                                    f"(e.g. res_{samples[0].name}.txt)")
         if no_pred:
             warnings.append(f"{len(no_pred)} image(s) have no result file and count as no detections: "
                             f"{', '.join(no_pred[:5])}" + (" ..." if len(no_pred) > 5 else ""))
+        scores = score(samples, predictions, config.iou_thresh, progress)
         source = f"predictions in {config.predictions}"
     elif detector is not None:
-        scores = _score_detector(detector, samples, config.iou_thresh, progress)
+        scores = evaluate_detector(detector, samples, config.iou_thresh, progress)
         source = f"{detector.model_id} ({detector.backend.name}, {detector.backend.device})"
     else:
         raise ValueError("evaluate() needs a detector or config.predictions")
@@ -295,9 +199,7 @@ def evaluate(config: EvalConfig, detector: Any = None, progress: ProgressFn | No
     if failed:
         warnings.append(f"{len(failed)} image(s) could not be read and count as no detections: "
                         + "; ".join(s.error or "" for s in failed[:3]))
-    groups = summarize_groups((s.category, s.counts) for s in scores)
-    _group_seconds(scores, groups)
-    return EvalReport(config, source, scores, groups, warnings)
+    return EvalReport(config, source, scores, summarize(scores), warnings)
 
 
 def write_report(report: EvalReport, out_dir: Path) -> Tuple[Path, Path]:

@@ -125,12 +125,18 @@ def read_gt(path: Path) -> List[Region]:
     return regions
 
 
-def _gt_for(image: Path, gt_dir: Path) -> Path | None:
-    for name in (f"gt_{image.stem}.txt", f"{image.stem}.txt"):
-        p = gt_dir / name
-        if p.is_file():
-            return p
-    return None
+def find_gt(gt_dir: Path, rel: Path, flat_stems: Sequence[str] = ()) -> Path | None:
+    """The ground-truth file of the image at ``rel`` (relative to its images folder): the one
+    lookup of the training reader and the evaluator.
+
+    ``gt_<stem>.txt`` or ``<stem>.txt``, first beside the image's relative path under
+    ``gt_dir`` (``gts/invoices/gt_a.txt``), then flat in it; ``flat_stems`` adds flat names
+    (the evaluator's ``sub__dir__a``).
+    """
+    names = (f"gt_{rel.stem}.txt", f"{rel.stem}.txt")
+    candidates = [gt_dir / rel.parent / n for n in names] + [gt_dir / n for n in names]
+    candidates += [gt_dir / f"{prefix}{stem}.txt" for stem in flat_stems for prefix in ("gt_", "")]
+    return next((p for p in candidates if p.is_file()), None)
 
 
 def _list_entries(root: Path, split: str) -> List[Tuple[Path, Path | None, str]]:
@@ -185,7 +191,7 @@ def read_split(root: str | Path, split: str = "train") -> List[Sample]:
             raise DatasetError(f"{where}: image {img} does not exist")
         if img.suffix.lower() not in IMAGE_EXTS:
             raise DatasetError(f"{where}: {img.name} is not an image file ({', '.join(IMAGE_EXTS)})")
-        gt = gt or _gt_for(img, gt_dir)
+        gt = gt or find_gt(gt_dir, img.relative_to(img_dir) if img.is_relative_to(img_dir) else Path(img.name))
         if gt is None or not gt.is_file():
             raise DatasetError(f"{where}: no ground truth for {img.name} (expected {gt_dir}/gt_{img.stem}.txt "
                                f"or {gt_dir}/{img.stem}.txt)")
