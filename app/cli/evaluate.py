@@ -3,37 +3,38 @@ from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
 
 from tqdm import tqdm
 
 from .common import add_detector_options, detector_from_args
+from .options import add_options, add_output_option, add_progress_option, config_from_args, fail
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
+    from app.measure.evaluation import EvalConfig
+
     p = sub.add_parser(
         "evaluate", help="precision / recall / hmean on an ICDAR-2015-layout folder",
         description="Scores the detector (or a folder of res_<stem>.txt files) on test_images/ + "
                     "test_gts/ (or images/ + gts/) with the ICDAR-2015 protocol: IoU > 0.5, one-to-one "
                     "matching, ### regions don't care. Prints a table and writes evaluation.json and "
                     "evaluation.md.")
-    p.add_argument("--data", required=True, help="dataset folder (test_images/ + test_gts/, or images/ + gts/)")
-    p.add_argument("--predictions", help="score these res_<stem>.txt files (or a `detect --output` folder) "
-                                         "instead of running the model")
-    p.add_argument("--by-category", action="store_true",
-                   help="per-category table: images grouped in subfolders of the images folder")
-    p.add_argument("--iou", type=float, default=0.5, help="IoU a match must exceed (protocol: 0.5)")
-    p.add_argument("--output", "-o", default="outputs/evaluation", help="folder for evaluation.json/.md")
-    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    add_options(p, EvalConfig)
+    add_output_option(p, "outputs/evaluation", "evaluation.json/.md")
+    add_progress_option(p)
     add_detector_options(p)
     p.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
     from app.measure.evaluation import EvalConfig, evaluate, write_report
 
-    config = EvalConfig(Path(args.data), Path(args.predictions) if args.predictions else None,
-                        args.by_category, args.iou)
+    try:
+        config = config_from_args(EvalConfig, args)
+    except ValueError as exc:
+        return fail(exc)
     detector = None
     if config.predictions is None:
         detector = detector_from_args(args)
@@ -50,8 +51,7 @@ def run(args: argparse.Namespace) -> int:
         report = evaluate(config, detector, progress)
     except (FileNotFoundError, ValueError) as exc:
         bar.close()
-        print(f"ERROR: {exc}", file=sys.stderr)
-        return 2
+        return fail(exc)
     bar.close()
     print(report.text())
     json_path, md_path = write_report(report, Path(args.output))
