@@ -115,7 +115,7 @@ def _gallery(files: Sequence[Path], root: Path, run_dir: Path, limit: int) -> Li
 def listen(ctx: WebContext, ui: BatchTab) -> None:
     @friendly_errors
     def run(files, folder, thresh, box_thresh, request: gr.Request, progress=gr.Progress()):  # noqa: B008 (Gradio's way)
-        opts = overrides(thresh, box_thresh)
+        opts = overrides(thresh=thresh, box_thresh=box_thresh)
         detector = ctx.service.detector("torch")
         images, root, run_dir = _inputs(ctx, files, folder)
         session = request.session_hash if request is not None else "api"

@@ -1,12 +1,16 @@
-"""Pieces more than one tab uses: reading image uploads safely and the detection controls."""
+"""Pieces more than one tab uses: reading image uploads safely, and widgets made from the
+settings dataclasses (range, step and default from each field's metadata: one line per
+control, and a changed bound or default shows up in the UI by itself)."""
 from __future__ import annotations
 
-from typing import Any, Dict
+import typing
+from typing import Any, Dict, Tuple
 
 import gradio as gr
 
 from app.web import wording as W
 from models import DetectorConfig
+from models.settings import default_of, meta_of
 
 DEFAULTS = DetectorConfig()
 
@@ -32,25 +36,66 @@ def read_image_upload(component: gr.Image, payload: Any) -> Any:
         raise gr.Error(W.BAD_IMAGE.format(name=name, kind=type(exc).__name__), title=W.TITLE_BAD_IMAGE) from None
 
 
+# ---------------------------------------------------------------------------- widgets from settings
+def widget_range(cls: Any, name: str) -> Tuple[Any, Any, Any]:
+    """(minimum, maximum, step) of a setting's widget: its ``ui_min``/``ui_max`` where the
+    useful range is narrower than the valid one, else its bounds (:mod:`models.settings`)."""
+    meta = meta_of(cls, name)
+    lo = meta.get("ui_min", meta.get("min", meta.get("gt")))
+    hi = meta.get("ui_max", meta.get("max"))
+    return lo, hi, meta.get("step")
+
+
+def slider(cls: Any, name: str, label: str, info: str | None = None, **kwargs: Any) -> gr.Slider:
+    """A slider for setting ``name`` of ``cls``: range, step and value from its metadata."""
+    lo, hi, step = widget_range(cls, name)
+    return gr.Slider(lo, hi, value=default_of(cls, name), step=step, label=label, info=info, **kwargs)
+
+
+def number(cls: Any, name: str, label: str, info: str | None = None, bounded: bool = True,
+           **kwargs: Any) -> gr.Number:
+    """A number box for setting ``name``; ``bounded=False`` leaves range errors to the
+    settings' own (more helpful) messages instead of Gradio's."""
+    lo, hi, step = widget_range(cls, name)
+    if bounded:
+        kwargs.update(minimum=lo, maximum=hi)
+    if step is not None:
+        kwargs.setdefault("step", step)
+    return gr.Number(default_of(cls, name), label=label, info=info, **kwargs)
+
+
+def radio(cls: Any, name: str, label: str, info: str | None = None, **kwargs: Any) -> gr.Radio:
+    """One choice among the setting's ``choices``."""
+    return gr.Radio(list(meta_of(cls, name)["choices"]), value=default_of(cls, name), label=label, info=info,
+                    **kwargs)
+
+
+def checkbox(cls: Any, name: str, label: str, info: str | None = None, **kwargs: Any) -> gr.Checkbox:
+    return gr.Checkbox(default_of(cls, name), label=label, info=info, **kwargs)
+
+
 def threshold_slider(**kwargs: Any) -> gr.Slider:
     """The seed's main control: binarisation threshold of the probability map."""
-    return gr.Slider(0.0, 1.0, value=DEFAULTS.thresh, step=0.01, label=W.THRESHOLD,
-                     info=W.THRESHOLD_INFO, **kwargs)
+    return slider(DetectorConfig, "thresh", W.THRESHOLD, W.THRESHOLD_INFO, **kwargs)
 
 
 def box_threshold_slider(**kwargs: Any) -> gr.Slider:
-    return gr.Slider(0.0, 1.0, value=DEFAULTS.box_thresh, step=0.01, label=W.BOX_THRESHOLD,
-                     info=W.BOX_THRESHOLD_INFO, **kwargs)
+    return slider(DetectorConfig, "box_thresh", W.BOX_THRESHOLD, W.BOX_THRESHOLD_INFO, **kwargs)
 
 
-def overrides(thresh: float | None = None, box_thresh: float | None = None,
-              unclip_ratio: float | None = None, limit_side: float | None = None) -> Dict[str, Any]:
-    """Detector overrides from UI values (``None`` keeps the default); config validates them."""
-    out: Dict[str, Any] = {
-        "thresh": None if thresh is None else float(thresh),
-        "box_thresh": None if box_thresh is None else float(box_thresh),
-        "unclip_ratio": None if unclip_ratio is None else float(unclip_ratio),
-        "limit_side": None if limit_side is None else int(round(float(limit_side))),
-    }
+def _as_field_type(cls: Any, name: str, value: Any) -> Any:
+    """A UI value (sliders send floats) as the setting's type: ints rounded, floats as float."""
+    kind = typing.get_type_hints(cls)[name]
+    if kind is int:
+        return int(round(float(value)))
+    if kind is float:
+        return float(value)
+    return value
+
+
+def overrides(**values: Any) -> Dict[str, Any]:
+    """Detector overrides from UI values by setting name (``None`` keeps the default);
+    DetectorConfig validates them and names every bad value."""
+    out = {k: None if v is None else _as_field_type(DetectorConfig, k, v) for k, v in values.items()}
     DEFAULTS.with_overrides(**out)   # raises ValueError with every problem named
     return {k: v for k, v in out.items() if v is not None}

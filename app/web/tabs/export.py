@@ -17,12 +17,11 @@ from app.io.runs import timestamp
 from app.web import wording as W
 from app.web.context import WebContext
 from app.web.guards import call_with_time_limit, friendly_errors
-from models.export.config import PRECISIONS, check_size
-from models.export.exporter import ExportConfig, ExportVerificationError, export_onnx
+from models.export.config import ExportConfig, check_size
+from models.export.exporter import ExportVerificationError, export_onnx
+from models.settings import default_of
 
-from .common import DEFAULTS
-
-SIZE_MIN, SIZE_MAX, SIZE_STEP, SIZE_DEFAULT = 320, 1536, 32, 800   # mirrors models.export (checked there too)
+from .common import DEFAULTS, checkbox, number, radio, widget_range
 
 
 @dataclass
@@ -38,21 +37,23 @@ class ExportTab:
 
 
 def render() -> ExportTab:
-    size_info = W.SIZE_INFO.format(lo=SIZE_MIN, hi=SIZE_MAX, step=SIZE_STEP)
+    lo, hi, step = widget_range(ExportConfig, "height")
+    size_info = W.SIZE_INFO.format(lo=lo, hi=hi, step=step)
+    # Unbounded boxes: a wrong size gets the export's own explanation (nearest allowed sizes).
+    side = dict(precision=0, bounded=False)
     with gr.Row():
         with gr.Column(scale=1):
             with gr.Row():
-                height = gr.Number(SIZE_DEFAULT, precision=0, label=W.HEIGHT, info=size_info, elem_id="export-height")
-                width = gr.Number(SIZE_DEFAULT, precision=0, label=W.WIDTH, info=size_info, elem_id="export-width")
-            dynamic = gr.Checkbox(False, label=W.DYNAMIC,
-                                  info=W.DYNAMIC_INFO)
-            precision = gr.Radio(list(PRECISIONS), value="fp32", label=W.PRECISION,
-                                 info="fp16: GPU; int8: fastest on CPU (checked for box agreement)")
+                height = number(ExportConfig, "height", W.HEIGHT, size_info, elem_id="export-height", **side)
+                width = number(ExportConfig, "width", W.WIDTH, size_info, elem_id="export-width", **side)
+            dynamic = checkbox(ExportConfig, "dynamic", W.DYNAMIC, W.DYNAMIC_INFO)
+            precision = radio(ExportConfig, "precision", W.PRECISION, W.PRECISION_INFO)
             run = gr.Button(W.EXPORT, variant="primary", elem_id="export-run")
         with gr.Column(scale=1):
             report = gr.Markdown(W.EXPORT_REPORT_EMPTY, elem_id="export-report")
             download = gr.DownloadButton(W.DOWNLOAD_ONNX, interactive=False)
-    sample = gr.Code(code_sample("model_800x800.onnx", SIZE_DEFAULT, SIZE_DEFAULT, False), language="python",
+    h, w = default_of(ExportConfig, "height"), default_of(ExportConfig, "width")
+    sample = gr.Code(code_sample(ExportConfig(height=h, width=w).output_path.name, h, w, False), language="python",
                      label=W.CODE_SAMPLE_LABEL, interactive=False)
     return ExportTab(height, width, dynamic, precision, run, report, download, sample)
 
@@ -61,12 +62,11 @@ def _side(value: Any, name: str) -> int:
     """An integer pixel count, or a readable error (the engine checks the range too)."""
     if value is None or value == "":
         raise ValueError(W.ENTER_SIDE.format(name=name, side=name.split()[-1].lower()))
-    number = float(value)
-    if not number.is_integer():
+    pixels = float(value)
+    if not pixels.is_integer():
         raise ValueError(f"{name} must be a whole number of pixels (got {value}).")
-    side = int(number)
-    if side < SIZE_MIN or side > SIZE_MAX or side % SIZE_STEP:
-        check_size(name, side)   # raises with the reason and the nearest allowed sizes
+    side = int(pixels)
+    check_size(name, side)   # raises with the reason and the nearest allowed sizes
     return side
 
 
@@ -96,8 +96,8 @@ def listen(ctx: WebContext, ui: ExportTab) -> None:
     def export(height, width, dynamic, precision):
         h, w = _side(height, W.HEIGHT), _side(width, W.WIDTH)
         weights = ctx.service.require_weights()
-        cfg = ExportConfig(height=h, width=w, dynamic=bool(dynamic), precision=precision or "fp32",
-                           weights=weights)
+        cfg = ExportConfig(height=h, width=w, dynamic=bool(dynamic),
+                           precision=precision or default_of(ExportConfig, "precision"), weights=weights)
         out_dir = ctx.settings.storage.output_dir / f"export_{timestamp()}"
         out_dir.mkdir(parents=True, exist_ok=True)
         cfg = dataclasses.replace(cfg, output=out_dir / cfg.output_path.name)

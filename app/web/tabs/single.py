@@ -14,8 +14,9 @@ from app.io.runs import save_single
 from app.web import wording as W
 from app.web.context import WebContext
 from app.web.guards import call_with_time_limit, friendly_errors
+from models import DetectorConfig
 
-from .common import DEFAULTS, box_threshold_slider, overrides, read_image_upload, threshold_slider
+from .common import box_threshold_slider, overrides, read_image_upload, slider, threshold_slider
 
 TABLE_HEADERS = ["#", "score", "x1", "y1", "x2", "y2", "x3", "y3", "x4", "y4"]
 
@@ -51,10 +52,8 @@ def render() -> SingleTab:
             thresh = threshold_slider(elem_id="single-thresh")
             with gr.Accordion(W.ADVANCED, open=False):
                 box_thresh = box_threshold_slider()
-                unclip = gr.Slider(0.5, 5.0, value=DEFAULTS.unclip_ratio, step=0.1, label=W.UNCLIP,
-                                   info=W.UNCLIP_INFO)
-                limit = gr.Slider(256, 2048, value=DEFAULTS.limit_side, step=32, label=W.SIZE_LIMIT,
-                                  info=W.SIZE_LIMIT_INFO)
+                unclip = slider(DetectorConfig, "unclip_ratio", W.UNCLIP, W.UNCLIP_INFO)
+                limit = slider(DetectorConfig, "limit_side", W.SIZE_LIMIT, W.SIZE_LIMIT_INFO)
                 backend = gr.Radio([("PyTorch", "torch"), ("ONNX Runtime", "onnx")], value="torch",
                                    label=W.BACKEND)
             run = gr.Button(W.DETECT, variant="primary", elem_id="single-run")
@@ -80,7 +79,7 @@ def detect_and_save(ctx: WebContext, image: str | None, thresh: float, box_thres
     """Run one detection under the time limit and save it; returns (record, json, picture)."""
     if not image:
         raise gr.Error(W.NO_IMAGE, title=W.TITLE_NO_IMAGE)
-    opts = overrides(thresh, box_thresh, unclip_ratio, limit_side)
+    opts = overrides(thresh=thresh, box_thresh=box_thresh, unclip_ratio=unclip_ratio, limit_side=limit_side)
     detector = ctx.service.detector(backend or "torch")
     name = Path(image).name
     result = call_with_time_limit(lambda: detector.detect(image, name=name, keep_image=True, **opts),

@@ -19,10 +19,14 @@ from app.web.context import WebContext
 from app.web.guards import friendly_errors, resolve_allowed
 from app.web.jobs import JobSnapshot
 from models.data.icdar import validate_dataset
+from models.settings import bounds_text, meta_of, value_problem
 from models.train import TrainConfig, Trainer
+
+from .common import number, slider
 
 POLL_S = 2.0
 LOG_LINES = 40
+SHOWN_SETTINGS = ("batch_size", "epochs", "lr", "optimizer", "input_size", "init_weights")
 
 
 @dataclass
@@ -44,7 +48,6 @@ class TrainTab:
 
 
 def render(ctx: WebContext) -> TrainTab:
-    d = TrainConfig()
     roots = ", ".join(f"`{r}`" for r in ctx.settings.storage.allowed_roots) or W.NO_ALLOWED_ROOTS
     with gr.Row():
         with gr.Column(scale=1):
@@ -52,9 +55,9 @@ def render(ctx: WebContext) -> TrainTab:
                                  info=W.DATASET_INFO.format(roots=roots),
                                  elem_id="train-dataset")
             check = gr.Button(W.CHECK_DATASET, size="sm")
-            batch_size = gr.Slider(1, 32, value=d.batch_size, step=1, label=W.BATCH_SIZE)
-            epochs = gr.Slider(1, 100, value=d.epochs, step=1, label=W.EPOCHS)
-            lr = gr.Number(d.lr, label=W.LEARNING_RATE, minimum=1e-6, maximum=1.0)
+            batch_size = slider(TrainConfig, "batch_size", W.BATCH_SIZE)
+            epochs = slider(TrainConfig, "epochs", W.EPOCHS)
+            lr = number(TrainConfig, "lr", W.LEARNING_RATE)
             from_current = gr.Checkbox(ctx.service.ready, label=W.FROM_CURRENT,
                                        info=W.FROM_CURRENT_INFO)
             with gr.Row():
@@ -100,6 +103,10 @@ def format_event(e: Dict[str, Any]) -> str:
                 f"recall {e.get('recall', 0):.4f} hmean {e.get('hmean', 0):.4f}{' (best)' if e.get('best') else ''}")
     if kind == "done":
         return f"done at step {e.get('step')}: best {e.get('best_weights')}, last {e.get('last_weights')}"
+    if kind == "config":
+        c = e.get("config") or {}
+        return ("settings: " + ", ".join(f"{k} {c[k]}" for k in SHOWN_SETTINGS if k in c)
+                + " (all of them in log.jsonl and the checkpoint)")
     return str(e.get("message", e))
 
 
@@ -150,8 +157,8 @@ def check_dataset(ctx: WebContext, folder: str) -> Tuple[Path, Any]:
 def start_training(ctx: WebContext, folder: str, batch_size: float, epochs: float, lr: float,
                    from_current: bool) -> str:
     root, summary = check_dataset(ctx, folder)
-    if lr is None or not 0 < float(lr) <= 1:
-        raise ValueError(W.BAD_LEARNING_RATE.format(lr=lr))
+    if lr is None or value_problem("lr", float(lr), meta_of(TrainConfig, "lr")):
+        raise ValueError(W.BAD_LEARNING_RATE.format(bounds=bounds_text(meta_of(TrainConfig, "lr")), lr=lr))
     init = str(ctx.service.require_weights()) if from_current else None
     run = time.strftime("run_%Y%m%d_%H%M%S")
     cfg = TrainConfig(data=str(root), epochs=int(epochs), batch_size=int(batch_size), lr=float(lr),
