@@ -17,7 +17,9 @@ Metadata keys (all optional except ``help``):
 * ``step``, ``ui_min``, ``ui_max``: a widget's step and a narrower useful range.
 * ``cli``: False keeps the field off the command line; ``cli_name`` (without ``--``),
   ``cli_short`` (``-o``), ``cli_repeat`` (a tuple given as a repeated option instead of
-  comma-separated values), ``cli_required``.
+  comma-separated values), ``cli_required``, ``cli_parse`` (``callable(text)`` for a value
+  typed in a form of its own, like ``user:password``), ``metavar``, ``env`` (an environment
+  variable that supplies the value when the option is not given).
 * ``in_params``: False leaves a detector field out of each result's ``params``.
 """
 from __future__ import annotations
@@ -29,7 +31,7 @@ from typing import Any, Callable, Dict, List, Mapping, Sequence
 
 META_KEYS = frozenset({
     "help", "min", "max", "gt", "multiple_of", "choices", "check", "step", "ui_min", "ui_max",
-    "cli", "cli_name", "cli_short", "cli_repeat", "cli_required", "in_params"})
+    "cli", "cli_name", "cli_short", "cli_repeat", "cli_required", "cli_parse", "metavar", "env", "in_params"})
 
 
 def setting(default: Any = MISSING, help: str = "", *, default_factory: Callable[[], Any] | Any = MISSING,

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import os
 import sys
 import types
 import typing
@@ -95,16 +96,22 @@ def _help(f: dataclasses.Field, default: Any) -> str:
     if default is not None and default != "" and default != ():
         notes.append(f"default {_shown(default)}")
     text = meta["help"] + (f" ({'; '.join(notes)})" if notes else "")
+    if meta.get("env"):
+        text += f" [{meta['env']}]"
     return text.replace("%", "%%")   # argparse formats help strings with %
 
 
 def _parse_one(name: str, kind: Any, meta: Mapping[str, Any]) -> Callable[[str], Any]:
-    """A value of ``kind`` from text, checked against the field's bounds (argparse shows the
-    ArgumentTypeError's message after the option's name)."""
+    """A value of ``kind`` (or of the field's own ``cli_parse``) from text, checked against the
+    field's bounds (argparse shows the ArgumentTypeError's message after the option's name)."""
+    custom = meta.get("cli_parse")
+
     def parse(text: str) -> Any:
         try:
-            value = kind(text)
-        except ValueError:
+            value = custom(text) if custom else kind(text)
+        except ValueError as exc:
+            if custom:
+                raise argparse.ArgumentTypeError(str(exc)) from None
             what = {int: "an integer", float: "a number"}.get(kind, kind.__name__)
             raise argparse.ArgumentTypeError(f"{name} must be {what} (got {text!r})") from None
         problem = value_problem(name, value, meta)
@@ -151,7 +158,9 @@ def add_options(parser: Parser, cls: type, fields: Sequence[str] | None = None, 
             kw["required"] = True
         hint = _unwrap(_hints(cls)[f.name])
         shape = _tuple_shape(hint)
-        if hint is bool:
+        if meta.get("cli_parse"):
+            kw.update(type=_parse_one(f.name, hint, meta), metavar=meta.get("metavar"))
+        elif hint is bool:
             kw["action"] = argparse.BooleanOptionalAction
         elif shape is not None:
             kind, length = shape
@@ -165,22 +174,44 @@ def add_options(parser: Parser, cls: type, fields: Sequence[str] | None = None, 
             kw["type"] = _parse_one(f.name, hint, meta)
             if "choices" in meta:
                 kw["choices"] = meta["choices"]
-            elif hint in METAVARS:
-                kw["metavar"] = METAVARS[hint]
+            else:
+                kw["metavar"] = meta.get("metavar") or METAVARS.get(hint)
         target.add_argument(*flags, **kw)
 
 
-def _given(cls: type, args: argparse.Namespace, prefix: str) -> Dict[str, Any]:
-    """The fields of ``cls`` that the user typed (nested settings included)."""
+def _from_env(cls: type, f: dataclasses.Field, environ: Mapping[str, str]) -> Any:
+    """The value of the field's ``env`` variable when set (and not blank), parsed and checked
+    like the option; None otherwise."""
+    name = f.metadata.get("env")
+    text = environ.get(name, "") if name else ""
+    if not text.strip():
+        return None
+    hint = _unwrap(_hints(cls)[f.name])
+    shape = _tuple_shape(hint)
+    if shape is not None and not f.metadata.get("cli_parse"):
+        parse = _parse_list(f.name, shape[0], f.metadata)
+    else:
+        parse = _parse_one(f.name, hint, f.metadata)
+    try:
+        return parse(text)
+    except argparse.ArgumentTypeError as exc:
+        raise ValueError(f"{name}: {exc}") from None
+
+
+def _given(cls: type, args: argparse.Namespace, prefix: str, environ: Mapping[str, str]) -> Dict[str, Any]:
+    """The fields of ``cls`` that the user typed, or set through their environment variable
+    (nested settings included)."""
     out: Dict[str, Any] = {}
     for f in dataclasses.fields(cls):
         default = default_of(cls, f.name) if _has_default(f) else None
         if _is_settings(type(default)):
-            nested = _given(type(default), args, f"{prefix}{f.name}_")
+            nested = _given(type(default), args, f"{prefix}{f.name}_", environ)
             if nested:
                 out[f.name] = nested
             continue
         value = getattr(args, prefix + f.name, None)
+        if value is None:
+            value = _from_env(cls, f, environ)
         if value is not None:
             out[f.name] = tuple(value) if isinstance(value, list) else value
     return out
@@ -196,14 +227,18 @@ def _apply(cls: type, base: Any, given: Mapping[str, Any]) -> Any:
     return dataclasses.replace(base, **changes) if base is not None else cls(**changes)
 
 
-def config_from_args(cls: type, args: argparse.Namespace, base: Any = None, prefix: str = "") -> Any:
+def config_from_args(cls: type, args: argparse.Namespace, base: Any = None, prefix: str = "",
+                     environ: Mapping[str, str] | None = None) -> Any:
     """``cls`` built from the parsed options that :func:`add_options` added: the fields the
-    user typed override ``base`` (default: the class defaults); the dataclass validates.
+    user typed (else those whose ``env`` variable is set) override ``base`` (default: the
+    class defaults); the dataclass validates.
 
     Raises:
-        ValueError: the combination is invalid (each field alone was checked while parsing).
+        ValueError: the combination is invalid (each field alone was checked while parsing),
+            or an environment variable holds a bad value (it is named).
     """
-    return _apply(cls, base, _given(cls, args, prefix.replace("-", "_")))
+    environ = os.environ if environ is None else environ
+    return _apply(cls, base, _given(cls, args, prefix.replace("-", "_"), environ))
 
 
 # ---------------------------------------------------------------------------- options outside the settings

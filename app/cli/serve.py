@@ -11,76 +11,42 @@ import logging
 import signal
 import sys
 import threading
+from dataclasses import replace
 from pathlib import Path
 
 from app.web import wording as W
-from app.web.settings import (
-    AppSettings,
-    LimitSettings,
-    ModelSettings,
-    ServerSettings,
-    StorageSettings,
-    env_default,
-    parse_auth,
-    parse_roots,
-)
+from app.web.settings import AppSettings, LimitSettings, ModelSettings, ServerSettings, StorageSettings
+
+from .options import add_options, config_from_args, fail
 
 log = logging.getLogger("app.serve")
-D_SERVER, D_LIMITS, D_STORAGE = ServerSettings(), LimitSettings(), StorageSettings()
+GROUPS = (ServerSettings, ModelSettings, StorageSettings, LimitSettings)
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("serve", help="serve the WebUI (default http://0.0.0.0:7860)",
                        description="Every option can also come from the environment variable "
                                    "named in brackets; the flag wins.")
-    e = lambda name, fallback: env_default(name, fallback)   # a flag's default from its OCR_* variable
-    p.add_argument("--host", default=e("host", D_SERVER.host), help="interface to listen on [OCR_HOST]")
-    p.add_argument("--port", type=int, default=int(e("port", D_SERVER.port)), help="port [OCR_PORT]")
-    p.add_argument("--auth", default=e("auth", None), metavar="USER:PASS",
-                   help="require this login (recommended on 0.0.0.0) [OCR_AUTH]")
-    p.add_argument("--weights", default=e("weights", None),
-                   help="safetensors weights (default weights/db_resnet18.safetensors) [OCR_WEIGHTS]")
-    p.add_argument("--device", default=e("device", "auto"), help="auto, cpu or cuda [OCR_DEVICE]")
-    p.add_argument("--onnx-model", default=e("onnx_model", None),
-                   help="exported .onnx for the ONNX Runtime backend choice [OCR_ONNX_MODEL]")
-    p.add_argument("--allowed-roots", default=e("allowed_roots", None), metavar="DIR[:DIR...]",
-                   help=f"server folders users may read in the batch and training tabs "
-                        f"(default {':'.join(str(r) for r in D_STORAGE.allowed_roots)}) [OCR_ALLOWED_ROOTS]")
-    p.add_argument("--concurrency", type=int, default=int(e("concurrency", D_LIMITS.concurrency)),
-                   help="detections running at once; more wait in the queue [OCR_CONCURRENCY]")
-    p.add_argument("--queue-size", type=int, default=int(e("queue_size", D_LIMITS.queue_size)),
-                   help="requests that may wait; more are refused [OCR_QUEUE_SIZE]")
-    p.add_argument("--time-limit", type=float, default=float(e("time_limit", D_LIMITS.time_limit_s)),
-                   help="seconds per single-image request [OCR_TIME_LIMIT]")
-    p.add_argument("--long-time-limit", type=float,
-                   default=float(e("long_time_limit", D_LIMITS.long_time_limit_s)),
-                   help="seconds per batch submission or ONNX export [OCR_LONG_TIME_LIMIT]")
-    p.add_argument("--max-file-size", default=e("max_file_size", D_LIMITS.max_file_size),
-                   help="largest upload, e.g. 25mb [OCR_MAX_FILE_SIZE]")
-    p.add_argument("--batch-cap", type=int, default=int(e("batch_cap", D_LIMITS.batch_cap)),
-                   help="files per batch upload [OCR_BATCH_CAP]")
-    p.add_argument("--output-dir", default=e("output_dir", str(D_STORAGE.output_dir)),
-                   help="where results are written [OCR_OUTPUT_DIR]")
-    p.add_argument("--workdir-root", default=e("workdir_root", str(D_STORAGE.workdir_root)),
-                   help="where training runs are written [OCR_WORKDIR_ROOT]")
-    p.add_argument("--pid-file", default=e("pid_file", str(D_SERVER.pid_file)),
-                   help="pid file that stop_app.sh reads [OCR_PID_FILE]")
+    for cls in GROUPS:
+        add_options(p, cls)
     p.set_defaults(run=run)
 
 
+def _resolved(path: Path) -> Path:
+    return Path(path).expanduser().resolve()
+
+
 def settings_from_args(args: argparse.Namespace) -> AppSettings:
-    roots = parse_roots(args.allowed_roots) if args.allowed_roots is not None else D_STORAGE.allowed_roots
+    """The server's settings: each flag, else its ``OCR_*`` variable, else the default;
+    folders made absolute (the server checks every path against them)."""
+    server, model, storage, limits = (config_from_args(cls, args) for cls in GROUPS)
     return AppSettings(
-        server=ServerSettings(host=args.host, port=args.port, auth=parse_auth(args.auth),
-                              pid_file=Path(args.pid_file).expanduser().resolve()),
-        limits=LimitSettings(concurrency=args.concurrency, queue_size=args.queue_size,
-                             time_limit_s=args.time_limit, long_time_limit_s=args.long_time_limit,
-                             max_file_size=str(args.max_file_size), batch_cap=args.batch_cap),
-        storage=StorageSettings(output_dir=Path(args.output_dir).expanduser().resolve(),
-                                workdir_root=Path(args.workdir_root).expanduser().resolve(),
-                                allowed_roots=tuple(r.resolve() for r in roots)),
-        model=ModelSettings(weights=Path(args.weights) if args.weights else None, device=args.device,
-                            onnx_model=Path(args.onnx_model) if args.onnx_model else None))
+        server=replace(server, pid_file=_resolved(server.pid_file)),
+        limits=limits,
+        storage=replace(storage, output_dir=_resolved(storage.output_dir),
+                        workdir_root=_resolved(storage.workdir_root),
+                        allowed_roots=tuple(_resolved(r) for r in storage.allowed_roots)),
+        model=model)
 
 
 def _address_block(settings: AppSettings) -> str:
@@ -96,8 +62,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         settings = settings_from_args(args)
     except ValueError as exc:
-        print(f"ERROR: {exc}", file=sys.stderr)
-        return 2
+        return fail(exc)
 
     logging.getLogger("httpx").setLevel(logging.WARNING)   # Gradio's own start-up probes
     from app.io import pidfile
