@@ -174,3 +174,34 @@ def test_a_mix_of_sources_trains_by_weight_and_validates_per_source(tiny_set, tm
     evals = [json.loads(l) for l in (tmp_path / "run" / "log.jsonl").read_text().splitlines()]
     evals = [e for e in evals if e["type"] == "eval"]
     assert evals and set(evals[-1]["per_source"]) == {tiny_set.name, "held"}
+
+
+def test_run_records_its_settings_and_resumes_an_old_flat_checkpoint(tiny_set, tmp_path):
+    """log.jsonl starts with asdict(TrainConfig) (loss and augmentation nested) and so does the
+    checkpoint; a checkpoint written before they were nested (flat config) still resumes, and
+    the log says which settings the resumed run changed."""
+    from dataclasses import asdict
+
+    from models.loss import LossConfig
+    from models.train import TrainConfig
+
+    t = _trainer(tiny_set, tmp_path / "run", max_steps=1, loss=LossConfig(alpha=4.0))
+    assert t.loss_fn.cfg.alpha == 4.0 and t.dataset.aug.size == 128
+    t.fit()
+    log = [json.loads(l) for l in (tmp_path / "run" / "log.jsonl").read_text().splitlines()]
+    assert log[0]["type"] == "config" and log[0]["config"]["loss"]["alpha"] == 4.0
+    assert TrainConfig.from_dict(log[0]["config"]) == t.cfg
+    state = torch.load(t.checkpoint_path, weights_only=False)
+    assert state["config"] == asdict(t.cfg)
+
+    old = {k: v for k, v in state["config"].items() if k not in ("loss", "augment")}   # the old layout
+    torch.save(dict(state, config=old), t.checkpoint_path)
+    t2 = _trainer(tiny_set, tmp_path / "run", max_steps=2, resume=True)
+    assert t2.step == 1 and t2.resumed_from.loss == LossConfig() and t2.resumed_from.lr == t.cfg.lr
+    t2.fit()
+    messages = [e.get("message", "") for e in t2.history if e["type"] == "log"]
+    assert not any("changed since the checkpoint" in m for m in messages)   # same settings, old layout
+    t3 = _trainer(tiny_set, tmp_path / "run", max_steps=3, resume=True, loss=LossConfig(alpha=4.0))
+    t3.fit()
+    messages = [e.get("message", "") for e in t3.history if e["type"] == "log"]
+    assert any("changed since the checkpoint: loss.alpha 5.0 -> 4.0" in m for m in messages), messages
