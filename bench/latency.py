@@ -21,6 +21,7 @@ from typing import List, Sequence, Tuple
 import cv2
 import numpy as np
 
+from app.cli.options import add_options, config_from_args
 from app.measure.bench_backends import BackendUnavailable, plan
 from app.measure.bench_inputs import BenchConfig, bench_images, resolve_weights
 from app.measure.hardware import describe, hardware_info
@@ -95,29 +96,21 @@ def latency_rows(rows: Sequence[BenchRow]) -> List[list]:
     return out
 
 
+LATENCY_DEFAULTS = BenchConfig(synthetic_images=3)
+FIELDS = ["images", "synthetic_images", "sizes", "backends", "onnx_precisions", "repeats", "warmup", "weights",
+          "device"]
+
+
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument("--images", help="folder of images (default: rendered document pages)")
-    p.add_argument("--synthetic", type=int, default=3, help="pages to render without --images")
-    p.add_argument("--sizes", default="640,800,1024", help="long-side limits")
-    p.add_argument("--backends", default="torch,onnx")
-    p.add_argument("--onnx-precisions", default="", help="fp32,fp16,int8 (default: fp32 on CPU)")
-    p.add_argument("--repeats", type=int, default=2, help="timed passes over the images")
-    p.add_argument("--warmup", type=int, default=2)
-    p.add_argument("--weights", help="safetensors weights (default: released, else random)")
-    p.add_argument("--device", default="auto")
+    add_options(p, BenchConfig, FIELDS, base=LATENCY_DEFAULTS)
     p.add_argument("--markdown", help="also write the report as Markdown to this file")
     return p.parse_args(argv)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
-    cfg = BenchConfig(images=Path(args.images) if args.images else None, synthetic_images=args.synthetic,
-                      sizes=tuple(int(v) for v in args.sizes.split(",")),
-                      backends=tuple(b.strip() for b in args.backends.split(",")),
-                      onnx_precisions=tuple(p.strip() for p in args.onnx_precisions.split(",") if p.strip()),
-                      repeats=args.repeats,
-                      warmup=args.warmup, device=args.device, weights=Path(args.weights) if args.weights else None)
+    cfg = config_from_args(BenchConfig, args, LATENCY_DEFAULTS)
     device = pick_device(cfg.device)
     say = lambda m: print(m, file=sys.stderr, flush=True)
     rows: List[BenchRow] = []

@@ -269,3 +269,33 @@ def test_webui_widgets_take_range_step_and_default_from_the_settings():
     assert height.minimum is None and height.value == 800 and height.step == 32
     assert [c[1] for c in precision.choices] == ["fp32", "fp16", "int8"] and precision.value == "fp32"
     assert dynamic.value is False
+
+
+def test_environment_variables_fill_unset_options_and_a_flag_wins(tmp_path):
+    """serve's OCR_* variables come from each field's ``env`` metadata; a bad one is named."""
+    from app.cli.serve import GROUPS
+    from app.web.settings import LimitSettings, StorageSettings
+
+    parser = build_parser(["serve"])
+    env = {"OCR_QUEUE_SIZE": "8", "OCR_ALLOWED_ROOTS": f"{tmp_path}:{tmp_path}/x", "OCR_AUTH": "u:p:w"}
+    limits = config_from_args(LimitSettings, parser.parse_args(["serve"]), environ=env)
+    assert limits.queue_size == 8 and limits.batch_cap == LimitSettings().batch_cap
+    assert config_from_args(LimitSettings, parser.parse_args(["serve", "--queue-size", "9"]), environ=env).queue_size == 9
+    storage = config_from_args(StorageSettings, parser.parse_args(["serve"]), environ=env)
+    assert storage.allowed_roots == (tmp_path.resolve(), (tmp_path / "x").resolve())
+    assert config_from_args(StorageSettings, parser.parse_args(["serve", "--allowed-roots", ""]),
+                            environ=env).allowed_roots == ()
+    assert config_from_args(GROUPS[0], parser.parse_args(["serve"]), environ=env).auth == ("u", "p:w")
+    with pytest.raises(ValueError, match="OCR_TIME_LIMIT: time_limit_s must be > 0"):
+        config_from_args(LimitSettings, parser.parse_args(["serve"]), environ={"OCR_TIME_LIMIT": "0"})
+    with pytest.raises(ValueError, match="OCR_PORT: port must be an integer"):
+        config_from_args(GROUPS[0], parser.parse_args(["serve"]), environ={"OCR_PORT": "http"})
+    sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    assert "[OCR_QUEUE_SIZE]" in sub.choices["serve"].format_help()
+
+
+def test_a_command_with_its_own_defaults_shows_and_uses_them():
+    base = Knobs(count=9)
+    p = _parser(base=base)
+    assert "how many (>= 1; default 9)" in p.format_help()
+    assert config_from_args(Knobs, p.parse_args([]), base) == base

@@ -135,7 +135,7 @@ def _parse_list(name: str, kind: Any, meta: Mapping[str, Any]) -> Callable[[str]
 
 
 def add_options(parser: Parser, cls: type, fields: Sequence[str] | None = None, prefix: str = "",
-                title: str | None = None) -> None:
+                title: str | None = None, base: Any = None) -> None:
     """Add one ``--option`` per field of the settings dataclass ``cls``.
 
     Args:
@@ -143,14 +143,16 @@ def add_options(parser: Parser, cls: type, fields: Sequence[str] | None = None, 
         prefix: put before each option name (``loss-`` gives ``--loss-alpha``); nested
             settings get ``<field>-`` automatically.
         title: an argument group to put them in (a nested group is titled by its help).
+        base: an instance whose values the help shows as defaults (pass the same one to
+            :func:`config_from_args`), for a command whose defaults differ from the class's.
     """
     target = parser.add_argument_group(title) if title else parser
     for f in _selected(cls, fields):
         meta = f.metadata
-        default = default_of(cls, f.name) if _has_default(f) else None
+        default = getattr(base, f.name) if base is not None else default_of(cls, f.name) if _has_default(f) else None
         if _is_settings(type(default)):
             add_options(parser, type(default), None, f"{prefix}{f.name.replace('_', '-')}-",
-                        title=f"{meta['help']} (--{prefix}{f.name.replace('_', '-')}-...)")
+                        title=f"{meta['help']} (--{prefix}{f.name.replace('_', '-')}-...)", base=default)
             continue
         flags = [_flag(f, prefix)] + ([meta["cli_short"]] if meta.get("cli_short") and not prefix else [])
         kw: Dict[str, Any] = dict(dest=_dest(f, prefix), default=None, help=_help(f, default))
