@@ -163,10 +163,6 @@ def check_settings(obj: Any, what: str, extra: Sequence[str] = ()) -> None:
         raise ValueError(f"invalid {what} settings: " + "; ".join(found))
 
 
-def settings_dict(obj: Any) -> Dict[str, Any]:
-    """``dataclasses.asdict`` (kept as one name so that every record is written alike)."""
-    return dataclasses.asdict(obj)
-
 
 def from_dict(cls: Any, data: Mapping[str, Any] | None) -> Any:
     """Build ``cls`` from a recorded dict (a checkpoint's config, a JSON log), leniently.
