@@ -43,6 +43,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--device", default=e("device", "auto"), help="auto, cpu or cuda [OCR_DEVICE]")
     p.add_argument("--onnx-model", default=e("onnx_model", None),
                    help="exported .onnx for the ONNX Runtime backend choice [OCR_ONNX_MODEL]")
+    p.add_argument("--backend", choices=["auto", "torch"], default=e("backend", "auto"),
+                   help="default backend: auto = int8 ONNX Runtime on CPU (built in the background "
+                        "once per weights; PyTorch serves until then), PyTorch on CUDA; torch [OCR_BACKEND]")
     p.add_argument("--allowed-roots", default=e("allowed_roots", None), metavar="DIR[:DIR...]",
                    help=f"server folders users may read in the batch and training tabs "
                         f"(default {':'.join(str(r) for r in D_STORAGE.allowed_roots)}) [OCR_ALLOWED_ROOTS]")
@@ -80,7 +83,8 @@ def settings_from_args(args: argparse.Namespace) -> AppSettings:
                                 workdir_root=Path(args.workdir_root).expanduser().resolve(),
                                 allowed_roots=tuple(r.resolve() for r in roots)),
         model=ModelSettings(weights=Path(args.weights) if args.weights else None, device=args.device,
-                            onnx_model=Path(args.onnx_model) if args.onnx_model else None))
+                            onnx_model=Path(args.onnx_model) if args.onnx_model else None,
+                            backend=args.backend))
 
 
 def _address_block(settings: AppSettings) -> str:
@@ -129,7 +133,8 @@ def run(args: argparse.Namespace) -> int:
         while not stop.wait(1.0):
             pass
         print("stopping the WebUI ...", flush=True)
-        ctx.jobs.shutdown(timeout=25)   # within stop_app.sh's 30 s before SIGKILL
+        ctx.jobs.shutdown(timeout=20)   # within stop_app.sh's 30 s before SIGKILL
+        ctx.service.close(timeout=8)
         demo.close()
         return 0
     finally:

@@ -22,6 +22,7 @@ ENV = {
     "weights": "OCR_WEIGHTS",
     "device": "OCR_DEVICE",
     "onnx_model": "OCR_ONNX_MODEL",
+    "backend": "OCR_BACKEND",
     "allowed_roots": "OCR_ALLOWED_ROOTS",
     "concurrency": "OCR_CONCURRENCY",
     "queue_size": "OCR_QUEUE_SIZE",
@@ -94,6 +95,7 @@ class ModelSettings:
     weights: Path | None = None       # None: models.DEFAULT_WEIGHTS
     device: str = "auto"
     onnx_model: Path | None = None    # enables the ONNX Runtime backend choice
+    backend: str = "auto"             # default backend: auto (int8 ONNX on CPU), torch
 
 
 @dataclass(frozen=True)
