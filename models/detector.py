@@ -14,6 +14,7 @@ from typing import Any, Dict, Iterable, Iterator, List, Sequence, Tuple
 import numpy as np
 
 from .backends import Backend
+from .backends.auto import BACKENDS, BackendChoice, choose_backend
 from .backends.device import pick_device
 from .backends.torch import TorchBackend
 from .config import DetectorConfig
@@ -90,39 +91,55 @@ class TextDetector:
         config: thresholds and size policy (``DetectorConfig()`` defaults).
         weights: safetensors file for the torch backend (default: ``weights/db_resnet18.safetensors``).
         device: ``auto`` (CUDA when available), ``cpu`` or ``cuda``.
-        backend: ``torch`` or ``onnx``.
+        backend: ``auto`` (the fastest verified backend here: int8 ONNX Runtime on CPU,
+            PyTorch on CUDA; :mod:`models.backends.auto`), ``torch`` or ``onnx``.
         model: the ``.onnx`` file for the ONNX backend.
+        build: with ``auto``, build the int8 model now when it is not cached yet (about a
+            minute once per weights); ``False`` serves PyTorch until it exists.
 
     Raises:
         WeightsNotFoundError: no trained weights; we never fall back to a random model.
     """
 
     def __init__(self, config: DetectorConfig | None = None, weights: str | Path | None = None,
-                 device: str | None = "auto", backend: str = "torch",
-                 model: str | Path | None = None) -> None:
+                 device: str | None = "auto", backend: str = "auto",
+                 model: str | Path | None = None, build: bool = True) -> None:
         self.config = config or DetectorConfig()
         self.device = pick_device(device)
-        self.backend_name = backend
-        if backend == "torch":
+        if backend not in BACKENDS:
+            raise ValueError(f"unknown backend {backend!r}; use {', '.join(BACKENDS)}")
+        if backend == "auto":
+            self.choice = choose_backend(self.device, weights, build=build)
+        elif backend == "onnx":
+            self.choice = BackendChoice("onnx", "", Path(model) if model else None, "asked for (--backend onnx)")
+        else:
+            self.choice = BackendChoice("torch", "fp32", None, "asked for (--backend torch)")
+        self.backend_name = self.choice.backend
+        if self.choice.backend == "torch":
             path = Path(weights) if weights else DEFAULT_WEIGHTS
             net, meta = load_model(path)
             self.weights_path: Path | None = path
             self.model_id = weights_id(path)
             self.metadata: Dict[str, str] = meta
             self.backend: Backend = TorchBackend(net, self.device)
-        elif backend == "onnx":
+        else:
             from .backends.onnx import OnnxBackend  # onnxruntime is loaded only when asked for
 
-            if model is None:
+            if self.choice.model is None:
                 raise ValueError("the ONNX backend needs an exported model file (model=... / --model)")
-            self.backend = OnnxBackend(model, self.device)
-            self.weights_path = Path(model)
+            self.backend = OnnxBackend(self.choice.model, self.device)
+            # auto: the served weights stay the safetensors file the int8 model was built from
+            self.weights_path = (Path(weights) if weights else DEFAULT_WEIGHTS) if backend == "auto" else self.choice.model
             self.model_id = self.backend.model_id
             self.metadata = self.backend.metadata
-        else:
-            raise ValueError(f"unknown backend {backend!r}; use 'torch' or 'onnx'")
-        log.info("text detector ready: backend=%s device=%s model=%s",
-                 self.backend.name, self.backend.device, self.model_id)
+        log.info("text detector ready: backend=%s device=%s model=%s (%s)",
+                 self.backend.name, self.backend.device, self.model_id, self.choice.reason)
+
+    @property
+    def backend_summary(self) -> str:
+        """``onnx int8 on cpu`` style label plus the reason, for logs, headers and --help output."""
+        precision = self.choice.precision or self.metadata.get("precision", "")
+        return f"{self.backend.name}{' ' + precision if precision else ''} on {self.backend.device}: {self.choice.reason}"
 
     @classmethod
     def from_model(cls, net, config: DetectorConfig | None = None, device: str = "cpu",
@@ -132,6 +149,7 @@ class TextDetector:
         self.config = config or DetectorConfig()
         self.device = device
         self.backend_name = "torch"
+        self.choice = BackendChoice("torch", "fp32", None, "in-memory network")
         self.weights_path = None
         self.model_id = model_id
         self.metadata = {}

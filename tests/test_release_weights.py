@@ -17,14 +17,23 @@ from models.weights import DEFAULT_WEIGHTS
 SAMPLES = Path(__file__).resolve().parent.parent / "docs" / "real_samples"
 
 
-@pytest.fixture(scope="module")
-def released() -> TextDetector:
+@pytest.fixture(scope="module", params=["auto", "torch"])
+def released(request) -> TextDetector:
+    """The default path (auto: int8 ONNX Runtime built for this CPU) and plain PyTorch."""
     assert DEFAULT_WEIGHTS.is_file(), "weights/db_resnet18.safetensors must ship with the repository"
-    return TextDetector(device="cpu")
+    return TextDetector(device="cpu", backend=request.param)
 
 
 def test_default_weights_are_the_release(released):
     assert released.model_id.startswith("db_resnet18-")
+    assert released.weights_path == DEFAULT_WEIGHTS
+
+
+def test_default_backend_on_cpu_is_the_verified_int8_model():
+    det = TextDetector(device="cpu")
+    assert (det.backend_name, det.choice.precision) == ("onnx", "int8"), det.choice.reason
+    assert det.metadata.get("verification") == "passed"
+    assert det.metadata.get("weights_id") == det.model_id.split("-onnx-")[0]
 
 
 def test_finds_the_lines_of_a_real_scanned_page(released):
@@ -40,3 +49,26 @@ def test_finds_the_lines_of_a_real_scanned_page(released):
 def test_real_textures_give_no_boxes(released, name):
     res = released.detect(str(SAMPLES / name))
     assert res.success and len(res.boxes) == 0, f"{name}: {len(res.boxes)} false boxes"
+
+
+def test_the_server_starts_on_pytorch_and_swaps_in_int8_when_built(tmp_path, monkeypatch):
+    """The WebUI must not wait a minute for the export: PyTorch serves at once, the int8
+    model replaces it from a background thread (the build is replaced by a copy of the
+    model the tests above already built and verified)."""
+    import shutil
+
+    from app.web.service import DetectorService
+    from app.web.settings import ModelSettings
+    from models.backends import auto
+
+    built = auto.int8_model_path(DEFAULT_WEIGHTS)
+    TextDetector(device="cpu")          # make sure the verified model exists in the test cache
+    monkeypatch.setenv(auto.CACHE_ENV, str(tmp_path / "fresh-cache"))
+    monkeypatch.setattr(auto, "build_int8", lambda w, out: shutil.copyfile(built, out) and 0.0)
+    service = DetectorService(ModelSettings(device="cpu"))
+    assert service.detector("auto").backend_name == "torch"      # served at once
+    assert "until the int8 model is built" in service.banner()
+    service.close(timeout=120)
+    assert service.detector("auto").backend_name == "onnx"
+    assert "int8" in service.banner() and service.weights_path == DEFAULT_WEIGHTS
+    assert service.detector("torch").backend_name == "torch"     # still on demand

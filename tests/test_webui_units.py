@@ -16,11 +16,11 @@ from app.web.service import DetectorService
 from app.web.settings import AppSettings, ModelSettings, StorageSettings, parse_auth, parse_roots
 
 
-def _ctx(tmp: Path, weights: Path | None) -> WebContext:
+def _ctx(tmp: Path, weights: Path | None, background_build: bool = False) -> WebContext:
     settings = AppSettings(storage=StorageSettings(output_dir=tmp / "out", workdir_root=tmp / "work",
                                                    allowed_roots=(tmp / "data",)),
                            model=ModelSettings(weights=weights, device="cpu"))
-    return WebContext(settings, DetectorService(settings.model))
+    return WebContext(settings, DetectorService(settings.model, background_build=background_build))
 
 
 def test_flags_and_environment(monkeypatch, tmp_path):

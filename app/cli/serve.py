@@ -94,7 +94,8 @@ def run(args: argparse.Namespace) -> int:
         while not stop.wait(1.0):
             pass
         print("stopping the WebUI ...", flush=True)
-        ctx.jobs.shutdown(timeout=25)   # within stop_app.sh's 30 s before SIGKILL
+        ctx.jobs.shutdown(timeout=20)   # within stop_app.sh's 30 s before SIGKILL
+        ctx.service.close(timeout=8)
         demo.close()
         return 0
     finally:

@@ -100,6 +100,9 @@ class ModelSettings:
     device: str = setting("auto", "auto, cpu or cuda", env="OCR_DEVICE")
     onnx_model: Path | None = setting(None, "exported .onnx for the ONNX Runtime backend choice",
                                       env="OCR_ONNX_MODEL")
+    backend: str = setting("auto", "default backend: auto = int8 ONNX Runtime on CPU (built in the background once "
+                                   "per weights; PyTorch serves until then), PyTorch on CUDA; torch",
+                           choices=("auto", "torch"), env="OCR_BACKEND")
 
 
 @dataclass(frozen=True)

@@ -29,7 +29,7 @@ BANNER_NO_WEIGHTS = ("### ⚠️ 未安装训练好的模型权重 No trained we
                      "检测功能不可用 Detection is unavailable until weights are installed. {problem}\n\n"
                      "可在 **训练微调 Train** 页训练后点击“使用新权重 Use the new weights”。 "
                      "Train in the **Train** tab and switch to the result, or restart with `--weights FILE`.")
-BANNER_MODEL = "模型 Model: `{model}` · 设备 Device: `{device}`{onnx}"
+BANNER_MODEL = "模型 Model: `{model}` · 设备 Device: `{device}`{onnx}  \n后端 Backend: {backend}"
 NO_WEIGHTS = ("未安装模型权重 No trained weights are installed, so nothing is detected "
               "(a random model would draw random boxes). {problem}")
 ONNX_NO_MODEL = ("ONNX 后端没有模型 The ONNX backend has no model yet: export one in the "
@@ -75,6 +75,8 @@ UNCLIP_INFO = "框向外扩张的程度 How far boxes grow around the text"
 SIZE_LIMIT = "尺寸上限 Size limit (px)"
 SIZE_LIMIT_INFO = "长边缩放到不超过此值 Long side is scaled down to at most this"
 BACKEND = "推理后端 Backend"
+BACKEND_AUTO = "自动 Auto (fastest verified)"
+BACKEND_ONNX_FILE = "ONNX Runtime (exported file)"
 DETECT = "开始检测 Detect"
 RESULT = "检测结果 Result"
 DOWNLOAD_JSON = "下载 JSON Download JSON"

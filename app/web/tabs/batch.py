@@ -116,7 +116,7 @@ def listen(ctx: WebContext, ui: BatchTab) -> None:
     @friendly_errors
     def run(files, folder, thresh, box_thresh, request: gr.Request, progress=gr.Progress()):  # noqa: B008 (Gradio's way)
         opts = overrides(thresh=thresh, box_thresh=box_thresh)
-        detector = ctx.service.detector("torch")
+        detector = ctx.service.detector("auto")
         images, root, run_dir = _inputs(ctx, files, folder)
         session = request.session_hash if request is not None else "api"
         cancel = ctx.batch_cancels.fresh(session)

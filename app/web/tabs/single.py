@@ -54,7 +54,7 @@ def render() -> SingleTab:
                 box_thresh = box_threshold_slider()
                 unclip = slider(DetectorConfig, "unclip_ratio", W.UNCLIP, W.UNCLIP_INFO)
                 limit = slider(DetectorConfig, "limit_side", W.SIZE_LIMIT, W.SIZE_LIMIT_INFO)
-                backend = gr.Radio([("PyTorch", "torch"), ("ONNX Runtime", "onnx")], value="torch",
+                backend = gr.Radio([(W.BACKEND_AUTO, "auto"), ("PyTorch", "torch"), (W.BACKEND_ONNX_FILE, "onnx")], value="auto",
                                    label=W.BACKEND)
             run = gr.Button(W.DETECT, variant="primary", elem_id="single-run")
         with gr.Column(scale=1):
@@ -80,7 +80,7 @@ def detect_and_save(ctx: WebContext, image: str | None, thresh: float, box_thres
     if not image:
         raise gr.Error(W.NO_IMAGE, title=W.TITLE_NO_IMAGE)
     opts = overrides(thresh=thresh, box_thresh=box_thresh, unclip_ratio=unclip_ratio, limit_side=limit_side)
-    detector = ctx.service.detector(backend or "torch")
+    detector = ctx.service.detector(backend or "auto")
     name = Path(image).name
     result = call_with_time_limit(lambda: detector.detect(image, name=name, keep_image=True, **opts),
                                   ctx.settings.limits.time_limit_s, W.DETECTION)

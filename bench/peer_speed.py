@@ -1,0 +1,160 @@
+"""Speed next to the PP-OCRv4 mobile detector, on the same real images and the same CPU.
+
+    .venv/bin/python -m bench.peer_speed [--images DIR ...] [--per-folder 20] [--systems default,torch,peer]
+
+Each system runs in its own fresh process (so peak RSS is its own) over the same files:
+``median`` / ``p90`` seconds per image from file to boxes (one ``detect`` call per file,
+after one warm-up image), ``folder img/s`` (the whole list through ``detect_many``, the
+path of ``python -m app detect DIR``; for the peer, its per-file loop), and peak RSS.
+
+Systems: ``default`` (``TextDetector()`` as a user gets it: ``backend="auto"``), ``torch``
+(PyTorch fp32), ``int8`` (the int8 ONNX model that auto builds, named explicitly),
+``peer`` (rapidocr-onnxruntime 1.4.4 defaults, detection only; it lives in ``.venv-peer``,
+see bench/peer_detect.py, and is skipped with a note when that venv is missing).
+
+Default images: the first ``--per-folder`` files of the street-photo and receipt
+validation folders exported by ``python -m bench.export_validation`` (never a test set).
+Pause background jobs while measuring: the numbers are only as quiet as the machine.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Dict, List
+
+ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_FOLDERS = ("data_cache/val_release2/test_images/icdar2015",
+                   "data_cache/val_release2/test_images/wildreceipt")
+PEER_PYTHON = ROOT / ".venv-peer" / "bin" / "python"
+SYSTEMS = ("default", "torch", "int8", "peer")
+
+
+def _peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+
+
+def _ours(system: str, files: List[str]) -> Dict[str, object]:
+    from models import TextDetector
+
+    backend = {"default": "auto", "torch": "torch", "int8": "auto"}[system]
+    det = TextDetector(device="cpu", backend=backend)
+    if system == "int8" and det.choice.precision != "int8":
+        raise SystemExit(f"no int8 model here: {det.choice.reason}")
+    det.detect(files[0])
+    per_image = []
+    for path in files:
+        t0 = time.perf_counter()
+        det.detect(path)
+        per_image.append(time.perf_counter() - t0)
+    t0 = time.perf_counter()
+    n = sum(1 for _ in det.detect_many(files))
+    folder = n / (time.perf_counter() - t0)
+    return {"label": det.backend_summary, "times": per_image, "folder_ips": folder, "rss_mb": _peak_rss_mb()}
+
+
+def _peer(files: List[str]) -> Dict[str, object]:
+    from rapidocr_onnxruntime import RapidOCR
+
+    engine = RapidOCR()
+
+    def run(path: str) -> None:
+        engine(path, use_det=True, use_cls=False, use_rec=False)
+
+    run(files[0])
+    per_image = []
+    for path in files:
+        t0 = time.perf_counter()
+        run(path)
+        per_image.append(time.perf_counter() - t0)
+    return {"label": "PP-OCRv4 mobile det (rapidocr-onnxruntime defaults)", "times": per_image,
+            "folder_ips": len(files) / sum(per_image), "rss_mb": _peak_rss_mb()}
+
+
+def _worker(system: str, list_file: str) -> int:
+    files = Path(list_file).read_text().split("\n")
+    result = _peer(files) if system == "peer" else _ours(system, files)
+    print("RESULT " + json.dumps(result))
+    return 0
+
+
+def _collect(folders: List[str], per_folder: int) -> List[str]:
+    from bench.pseudo_label import image_extensions
+
+    exts = image_extensions()
+    files: List[str] = []
+    for folder in folders:
+        found = sorted(p for p in Path(folder).rglob("*") if p.suffix.lower() in exts)
+        if not found:
+            raise SystemExit(f"no images in {folder}; export the validation split first: "
+                             f"python -m bench.export_validation scripts/mixes/release2.toml "
+                             f"--output data_cache/val_release2")
+        files += [str(p.resolve()) for p in found[:per_folder]]
+    return files
+
+
+def _run_system(system: str, list_file: Path) -> Dict[str, object] | str:
+    python = str(PEER_PYTHON) if system == "peer" else sys.executable
+    if system == "peer" and not PEER_PYTHON.is_file():
+        return "skipped: .venv-peer is missing (see bench/peer_detect.py)"
+    proc = subprocess.run([python, "-m", "bench.peer_speed", "--worker", system, str(list_file)],
+                          cwd=ROOT, capture_output=True, text=True, env=dict(os.environ, PYTHONPATH=str(ROOT)))
+    line = next((x for x in proc.stdout.splitlines() if x.startswith("RESULT ")), None)
+    if proc.returncode or line is None:
+        return f"failed: {(proc.stderr or proc.stdout).strip().splitlines()[-1:]}"
+    return json.loads(line[len("RESULT "):])
+
+
+def _quantile(values: List[float], q: float) -> float:
+    s = sorted(values)
+    return s[min(len(s) - 1, int(round(q * (len(s) - 1))))]
+
+
+def main(argv: List[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--images", nargs="+", default=list(DEFAULT_FOLDERS), help="folders of images")
+    ap.add_argument("--per-folder", type=int, default=20, help="files taken from each folder (sorted)")
+    ap.add_argument("--systems", default="default,torch,peer",
+                    help=f"comma-separated, from {', '.join(SYSTEMS)}")
+    ap.add_argument("--worker", nargs=2, metavar=("SYSTEM", "LIST"), help=argparse.SUPPRESS)
+    args = ap.parse_args(argv)
+    if args.worker:
+        return _worker(*args.worker)
+    systems = [s.strip() for s in args.systems.split(",") if s.strip()]
+    unknown = [s for s in systems if s not in SYSTEMS]
+    if unknown:
+        ap.error(f"unknown system(s) {unknown}; choose from {', '.join(SYSTEMS)}")
+    from app.measure.hardware import cpu_model, usable_cores
+    from app.measure.tables import markdown_table
+    from models.cpu_features import cpu_features
+
+    files = _collect(args.images, args.per_folder)
+    list_file = ROOT / "data_cache" / "peer_speed_files.txt"
+    list_file.parent.mkdir(parents=True, exist_ok=True)
+    list_file.write_text("\n".join(files))
+    print(f"{len(files)} images from {', '.join(args.images)}")
+    print(f"CPU: {cpu_model()}, {usable_cores()} usable cores; {cpu_features().describe()}")
+    results = {s: _run_system(s, list_file) for s in systems}
+    peer = results.get("peer")
+    peer_median = _quantile(peer["times"], 0.5) if isinstance(peer, dict) else None
+    rows = []
+    for system, r in results.items():
+        if not isinstance(r, dict):
+            rows.append([system, r, "", "", "", "", ""])
+            continue
+        median = _quantile(r["times"], 0.5)
+        ratio = f"{peer_median / median:.2f}x" if peer_median else "n/a"
+        rows.append([system, r["label"], f"{median:.3f}", f"{_quantile(r['times'], 0.9):.3f}",
+                     f"{r['folder_ips']:.2f}", f"{r['rss_mb']:.0f}", ratio])
+    print(markdown_table(("system", "what runs", "median s/img", "p90 s/img", "folder img/s",
+                          "peak RSS MB", "speed vs peer"), rows))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
