@@ -14,9 +14,11 @@ import json
 import os
 import threading
 import time
+from collections import deque
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Dict, Iterator, List, Sequence
+from typing import Any, Deque, Dict, Iterator, List, Sequence, Tuple
 
 from app.web import wording as W  # the batch tab shows this runner's messages
 from models import TextDetector
@@ -76,22 +78,24 @@ class BatchReport:
 def run_batch(detector: TextDetector, files: Sequence[Path], root: Path, out_dir: Path,
               overrides: Dict[str, Any] | None = None, overwrite: bool = False,
               progress: ProgressFn | None = None, cancel: threading.Event | None = None,
-              chunk: int = 8) -> BatchReport:
+              write_backlog: int = 4) -> BatchReport:
     """Detect ``files`` (found under ``root``) and write results under ``out_dir``.
 
-    ``progress(done, total, record)`` is called after each image; setting ``cancel``
-    stops after the current image, leaving a consistent, resumable folder.
+    ``progress(done, total, record)`` is called after each image is written, in input
+    order; setting ``cancel`` stops after the images already detected are written, leaving
+    a consistent, resumable folder. At most ``write_backlog`` results wait for the writer
+    thread (their decoded images are held in memory until then).
 
     Raises:
         FolderBusyError: another run is writing into ``out_dir``.
     """
     with folder_lock(out_dir):
-        return _run_locked(detector, files, root, out_dir, overrides, overwrite, progress, cancel, chunk)
+        return _run_locked(detector, files, root, out_dir, overrides, overwrite, progress, cancel, write_backlog)
 
 
 def _run_locked(detector: TextDetector, files: Sequence[Path], root: Path, out_dir: Path,
                 overrides: Dict[str, Any] | None, overwrite: bool, progress: ProgressFn | None,
-                cancel: threading.Event | None, chunk: int) -> BatchReport:
+                cancel: threading.Event | None, write_backlog: int) -> BatchReport:
     writer = ResultWriter(out_dir)
     stale = writer.remove_stale_temp_files()   # a killed run's half-written files
     overrides = overrides or {}
@@ -105,26 +109,39 @@ def _run_locked(detector: TextDetector, files: Sequence[Path], root: Path, out_d
         "stale_temp_files_removed": stale, "images": [str(f) for f in files]},
         ensure_ascii=False, indent=2))
     done = report.skipped
-    for start in range(0, len(todo), chunk):
-        if cancel is not None and cancel.is_set():
-            report.cancelled = True
-            break
-        part = todo[start:start + chunk]
-        results = detector.detect_many([str(f) for f, _ in part], names=[str(f) for f, _ in part],
-                                       keep_image=True, **overrides)
-        for (f, stem), result in zip(part, results):
-            record = result.to_json(detector.model_id, params)
-            record["image_path"] = str(f)
-            writer.write(stem, result, record, result.image)
-            result.image = None
-            report.records.append(record)
-            done += 1
-            if progress is not None:
-                progress(done, len(files), record)
-            if cancel is not None and cancel.is_set() and done < len(files):
-                report.cancelled = True
-                break
-        if report.cancelled:
-            break
+    pending: Deque[Tuple[Future, Dict[str, Any]]] = deque()
+
+    def finish_oldest() -> None:
+        nonlocal done
+        future, record = pending.popleft()
+        future.result()            # a write error (disk full) stops the run here, loudly
+        report.records.append(record)
+        done += 1
+        if progress is not None:
+            progress(done, len(files), record)
+
+    def write(stem: str, result, record: Dict[str, Any]) -> None:
+        writer.write(stem, result, record, result.image)
+        result.image = None
+
+    # One stream through detect_many (decoding and post-processing overlap inference there)
+    # and one writer thread, so drawing, JPEG encoding and fsync never leave the backend idle.
+    paths = [str(f) for f, _ in todo]
+    results = detector.detect_many(paths, names=paths, keep_image=True, **overrides)
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="batch-write") as pool:
+        try:
+            for (f, stem), result in zip(todo, results):
+                record = result.to_json(detector.model_id, params)
+                record["image_path"] = str(f)
+                pending.append((pool.submit(write, stem, result, record), record))
+                while len(pending) > write_backlog or (pending and pending[0][0].done()):
+                    finish_oldest()
+                if cancel is not None and cancel.is_set():
+                    break
+        finally:
+            results.close()          # stop decoding ahead
+            while pending:
+                finish_oldest()      # images already detected are written, never half
+    report.cancelled = cancel is not None and cancel.is_set() and done < len(files)
     atomic_write_text(out_dir / "summary.json", json.dumps(report.summary, ensure_ascii=False, indent=2))
     return report
