@@ -239,3 +239,28 @@ def test_cli_writes_a_json_for_every_file_of_the_corpus(bad_corpus, random_weigh
     n_bad = sum(not c.ok for c, _ in bad_corpus.values())
     assert f"failures: {n_bad}" in res.stdout
     assert _temp_files(out) == []
+
+
+def test_a_rerun_with_new_settings_redoes_the_images_and_the_summary_counts_the_folder(tmp_path, random_detector):
+    """Issue #13.2: a rerun with another threshold used to keep the old boxes (JSON still
+    saying 0.2) and summarise zeros; done means done with the same model and settings."""
+    root, out = tmp_path / "in", tmp_path / "out"
+    root.mkdir()
+    for i in range(2):
+        cv2.imwrite(str(root / f"p{i}.png"), page_array(320, 240, i))
+    files = collect_images(root)
+    first = run_batch(random_detector, files, root, out)
+    assert first.summary["folder"]["images"] == 2
+    same = run_batch(random_detector, files, root, out)
+    assert (same.skipped, same.summary["images"], same.summary["redone"]) == (2, 0, 0)
+    assert same.summary["folder"]["images"] == 2, "the summary counts what the folder holds"
+    assert same.summary["folder"]["mean_seconds"] > 0
+    changed = run_batch(random_detector, files, root, out, overrides={"thresh": 0.35})
+    assert (changed.skipped, changed.summary["images"], changed.summary["redone"]) == (0, 2, 2)
+    for f in files:
+        record = json.loads(ResultWriter(out).json_path(f.stem).read_text())
+        assert record["params"]["thresh"] == 0.35
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["folder"]["images"] == 2 and summary["redone"] == 2
+    back = run_batch(random_detector, files, root, out, overrides={"thresh": 0.35})
+    assert back.skipped == 2

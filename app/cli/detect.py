@@ -18,7 +18,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                                    "DIR/icdar/res_<stem>.txt. Re-running on the same DIR skips done images.")
     p.add_argument("input", help="an image file or a folder of images (searched recursively)")
     p.add_argument("--output", "-o", required=True, help="output folder")
-    p.add_argument("--overwrite", action="store_true", help="redo images that are already done")
+    p.add_argument("--overwrite", action="store_true", help="redo images already done with the same model and settings (other settings redo them anyway)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     add_detector_options(p)
     p.set_defaults(run=run)
@@ -61,7 +61,9 @@ def run(args: argparse.Namespace) -> int:
     bar.n = len(files) if not report.cancelled else bar.n
     bar.close()
     s = report.summary
-    print(f"images: {s['total']}  processed: {s['images']}  skipped (already done): {s['skipped']}  "
-          f"boxes: {s['boxes']}  failures: {s['failed']}  mean seconds/image: {s['mean_seconds']:.3f}")
+    folder = s["folder"]
+    redone = f"  redone (new model or settings): {s['redone']}" if s["redone"] else ""
+    print(f"images: {s['total']}  processed: {s['images']}  skipped (already done): {s['skipped']}{redone}  "
+          f"boxes: {folder['boxes']}  failures: {folder['failed']}  mean seconds/image: {folder['mean_seconds']:.3f}")
     print(f"results in {out_dir}")
-    return 1 if s["failed"] else 0
+    return 1 if folder["failed"] else 0

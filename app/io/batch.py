@@ -65,13 +65,17 @@ def folder_lock(out_dir: Path) -> Iterator[None]:
 class BatchReport:
     total: int
     skipped: int
-    records: List[Dict[str, Any]] = field(default_factory=list)
+    records: List[Dict[str, Any]] = field(default_factory=list)       # processed by this run
     cancelled: bool = False
+    earlier: List[Dict[str, Any]] = field(default_factory=list)       # done before, same model and settings
+    redone: int = 0                     # had results from another model or other settings
 
     @property
     def summary(self) -> Dict[str, Any]:
+        """This run's counts, plus ``folder``: the whole output folder (earlier runs + this one)."""
         s = summarize(self.records)
-        s.update(total=self.total, skipped=self.skipped, cancelled=self.cancelled)
+        s.update(total=self.total, skipped=self.skipped, redone=self.redone, cancelled=self.cancelled,
+                 folder=summarize(self.earlier + self.records))
         return s
 
 
@@ -100,12 +104,20 @@ def _run_locked(detector: TextDetector, files: Sequence[Path], root: Path, out_d
     stale = writer.remove_stale_temp_files()   # a killed run's half-written files
     overrides = overrides or {}
     stems = output_stems(files, root)
-    todo = [(f, s) for f, s in zip(files, stems) if overwrite or not writer.is_done(s, f)]
-    report = BatchReport(total=len(files), skipped=len(files) - len(todo))
     params = detector.config.with_overrides(**overrides).params()
+    todo, earlier, redone = [], [], 0
+    for f, s in zip(files, stems):
+        record = None if overwrite else writer.done_record(s, f, detector.model_id, params)
+        if record is not None:
+            earlier.append(record)
+            continue
+        todo.append((f, s))
+        redone += int(not overwrite and writer.is_done(s, f))   # done, but by another model or settings
+    report = BatchReport(total=len(files), skipped=len(earlier), earlier=earlier, redone=redone)
     atomic_write_text(out_dir / "manifest.json", json.dumps({
         "started": time.strftime("%Y-%m-%dT%H:%M:%S"), "root": str(root), "model": detector.model_id,
         "params": params, "total": len(files), "already_done": report.skipped, "to_do": len(todo),
+        "redone_for_new_settings": redone,
         "stale_temp_files_removed": stale, "images": [str(f) for f in files]},
         ensure_ascii=False, indent=2))
     done = report.skipped

@@ -102,8 +102,10 @@ TOO_MANY_FILES = ("一次最多 {cap} 张 At most {cap} files per submission "
                   "(got {got}): split them, or use a server folder.")
 NOTHING_TO_DO = "请上传图片或输入服务器文件夹 Upload images or enter a server folder."
 NO_IMAGES_IN = "文件夹里没有图片 No images in {folder} ({extensions})."
-SUMMARY_HEADER = ("| 图片 Images | 本次处理 Processed | 已完成跳过 Skipped (done before) | 文本框 Boxes | "
-                  "失败 Failures | 平均耗时 Mean time |")
+SUMMARY_HEADER = ("| 图片 Images | 本次处理 Processed | 已完成跳过 Skipped (done before, same settings) | "
+                  "文本框 Boxes (whole folder) | 失败 Failures | 平均耗时 Mean time (whole folder) |")
+REDONE = ("{n} 张图片此前用其他模型或参数处理过，已按当前设置重新检测 "
+          "{n} image(s) had results from another model or other settings and were detected again.")
 RESULTS_FOLDER = "结果目录 Results folder: `{folder}`"
 STOPPED = ("\n**{why}** 已完成的结果已保存 Finished images are saved; submit the same "
            "folder again to continue.")

@@ -85,10 +85,14 @@ def _inputs(ctx: WebContext, files: Sequence[str] | None, folder: str | None) ->
 
 def _summary(report: BatchReport, run_dir: Path, stopped: str | None) -> str:
     s = report.summary
+    folder = s["folder"]
     lines = [W.SUMMARY_HEADER,
              "|---|---|---|---|---|---|",
-             f"| {s['total']} | {s['images']} | {s['skipped']} | {s['boxes']} | {s['failed']} | {s['mean_seconds']:.3f} s |",
+             f"| {s['total']} | {s['images']} | {s['skipped']} | {folder['boxes']} | {folder['failed']} | "
+             f"{folder['mean_seconds']:.3f} s |",
              "", W.RESULTS_FOLDER.format(folder=run_dir)]
+    if s["redone"]:
+        lines.append(W.REDONE.format(n=s["redone"]))
     if stopped:
         lines.append(W.STOPPED.format(why=stopped))
     failures = [r for r in report.records if not r.get("success")]
