@@ -119,3 +119,15 @@ def test_train_tab_runs_a_job_and_switches_weights(tmp_path, random_weights):
     assert weights is not None and weights.parent.parent == tmp_path / "work"
     before = ctx.service.model_id
     assert ctx.service.use_weights(weights) != before
+
+
+def test_a_result_without_boxes_says_what_to_try():
+    """Issue #13.3: an empty result used to show only '0 boxes' (and a false 'lower finds more' hint)."""
+    from app.web import wording
+    from app.web.tabs.single import _timing
+
+    record = {"timings": {"inference": 0.1}, "inference_time": 0.1, "boxes": [], "width": 64, "height": 48}
+    empty = _timing(record, Path("/runs/out/json/x.json"))
+    assert "No text found" in empty and "0.3" in empty
+    assert "No text found" not in _timing(dict(record, boxes=[[0] * 8]), Path("/runs/out/json/x.json"))
+    assert "Lower finds more" not in wording.THRESHOLD_INFO

@@ -63,9 +63,15 @@ BAD_IMAGE = ("无法读取图片 Not a readable image: {name} ({kind}). "
              "Upload a JPEG, PNG, BMP, TIFF or WebP picture.")
 TITLE_BAD_IMAGE = "图片无效 Bad image"
 THRESHOLD = "检测阈值 Detection threshold"
-THRESHOLD_INFO = "越低框越多 Lower finds more (and fainter) text"
+THRESHOLD_INFO = ("像素概率高于此值算作文字；太低时相邻文字会连成一片 A pixel counts as text above this "
+                  "probability; too low and neighbouring words merge into one region")
 BOX_THRESHOLD = "框阈值 Box threshold"
-BOX_THRESHOLD_INFO = "区域平均概率下限 Minimum mean probability of a box"
+BOX_THRESHOLD_INFO = ("区域平均概率低于此值的框被丢弃；降低可找回淡的文字 A region whose mean probability is "
+                      "below this is dropped; lower it to keep faint text")
+NO_BOXES_HINT = ("\n\n**没有找到文字 No text found.** 可尝试 Try: 检测阈值 detection threshold 0.3 "
+                 "(弱概率图上，过低的阈值会把文字连成被丢弃的大块 on weak maps a low threshold merges words "
+                 "into large regions that are then dropped), 框阈值 box threshold 0.25-0.3 "
+                 "(保留淡的文字 keeps faint text), 尺寸上限 size limit 1600-2048 (小字 small text).")
 
 # ---------------------------------------------------------------------------- single image tab
 SINGLE_IMAGE = "上传图片 Image (upload / drag / paste)"

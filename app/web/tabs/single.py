@@ -97,8 +97,9 @@ def _rows(record: Dict[str, Any]) -> List[List[Any]]:
 def _timing(record: Dict[str, Any], json_path: Path) -> str:
     t = record.get("timings", {})
     stages = " · ".join(f"{k} {t[k] * 1000:.0f} ms" for k in ("decode", "preprocess", "inference", "postprocess") if k in t)
-    return W.TIMING.format(seconds=record["inference_time"], stages=stages, boxes=len(record["boxes"]),
+    text = W.TIMING.format(seconds=record["inference_time"], stages=stages, boxes=len(record["boxes"]),
                            width=record["width"], height=record["height"], folder=json_path.parent.parent)
+    return text + (W.NO_BOXES_HINT if not record["boxes"] else "")
 
 
 def listen(ctx: WebContext, ui: SingleTab) -> None:
