@@ -65,14 +65,14 @@ def render(ctx: WebContext) -> TrainTab:
                                  info=W.DATASET_INFO.format(roots=roots),
                                  elem_id="train-dataset")
             check = gr.Button(W.CHECK_DATASET, size="sm")
-            batch_size = slider(TrainConfig, "batch_size", W.BATCH_SIZE)
-            epochs = slider(TrainConfig, "epochs", W.EPOCHS)
+            batch_size = slider(TrainConfig, "batch_size", W.BATCH_SIZE, elem_id="train-batch")
+            epochs = slider(TrainConfig, "epochs", W.EPOCHS, elem_id="train-epochs")
             lr = number(TrainConfig, "lr", W.LEARNING_RATE)
             from_current = gr.Checkbox(ctx.service.ready, label=W.FROM_CURRENT,
                                        info=W.FROM_CURRENT_INFO)
             with gr.Row():
                 start = gr.Button(W.START_TRAINING, variant="primary", elem_id="train-start")
-                cancel = gr.Button(W.CANCEL, variant="stop")
+                cancel = gr.Button(W.CANCEL, variant="stop", elem_id="train-cancel")
             use_new = gr.Button(W.USE_NEW_WEIGHTS, interactive=False, elem_id="train-use")
             swap_info = gr.Markdown("", elem_id="train-swap")
             confirm = gr.Button(W.CONFIRM_SWAP, variant="stop", visible=False, elem_id="train-confirm")
