@@ -171,3 +171,23 @@ def test_service_refuses_unfinished_runs_drops_onnx_and_reverts(tmp_path, random
     done = outcome_from_events([{"type": "done", "cancelled": False, "last_weights": str(finished),
                                  "best_weights": None, "best_hmean": None}])
     assert done.servable and done.which == "last" and done.hmean is None
+
+
+def test_train_tab_offers_only_a_finished_runs_weights(tmp_path):
+    from app.web.jobs import JobSnapshot
+    from app.web.tabs.train import _status, new_weights
+
+    weights = tmp_path / "best.safetensors"
+    weights.write_bytes(b"x")
+
+    def snap(state, cancelled, evals=()):
+        done = {"type": "done", "cancelled": cancelled, "last_weights": str(weights),
+                "best_weights": str(weights), "best_hmean": evals[-1]["hmean"] if evals else None}
+        return JobSnapshot("run", state, 5.0, [*evals, done], None, None)
+
+    cancelled = snap(CANCELLED, True)
+    assert new_weights(cancelled) is None and "was cancelled" in _status(cancelled)
+    assert new_weights(snap(FAILED, False)) is None
+    finished = snap(DONE, False, [{"type": "eval", "step": 2, "hmean": 0.61, "images": 3}])
+    assert new_weights(finished) == weights and "Validation hmean **0.6100**" in _status(finished)
+    assert "no validation split" in _status(snap(DONE, False))

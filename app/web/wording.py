@@ -136,7 +136,6 @@ USE_NEW_WEIGHTS = "使用新权重 Use the new weights"
 NO_TRAINING_JOB = "没有训练任务 No training job yet."
 LOSS = "损失 Loss"
 LOG = "日志 Log"
-NEW_WEIGHTS = "\n\n新权重 New weights: `{path}`"
 JOB_ERROR = "\n\n❌ {error}"
 BAD_LEARNING_RATE = "学习率 Learning rate must be in {bounds} (got {lr})."
 TRAINING_JOB = "训练 training {run}"
@@ -173,6 +172,8 @@ SWAP_COMPARE_NO_VAL = ("**无法比较 No comparison**: this run had no validati
                        "neither model can be scored on it. 新权重 New: `{new}` ({which}).  \n"
                        "确认后所有用户都将使用新权重 After confirming, every user gets the new weights; "
                        "the released ones stay one click away.")
+SWAP_COMPARE_NOTHING_SERVED = ("当前没有模型可比较 No model is served now, so there is nothing to compare. "
+                               "新权重 New: `{new}` ({which}).")
 SWAP_WORSE = "⚠️ **新权重更差 The new weights score lower than the served model.**  \n"
 SWAP_STEP = ", step {step}"
 

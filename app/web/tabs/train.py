@@ -229,7 +229,9 @@ def listen(ctx: WebContext, ui: TrainTab, banner: gr.Markdown, demo: gr.Blocks) 
         """Both hmeans on the run's validation images: the run's from its log, the served
         model's now (PyTorch fp32 and default thresholds, as the trainer's evaluations)."""
         which = W.WHICH.get(run.which, run.which)
-        if run.hmean is None or not ctx.service.ready:
+        if not ctx.service.ready:
+            return W.SWAP_COMPARE_NOTHING_SERVED.format(new=run.weights, which=which)
+        if run.hmean is None:
             return W.SWAP_COMPARE_NO_VAL.format(new=run.weights, which=which)
         key = (str(ctx.service.model_id), str(run.workdir))
         if key not in scored:
