@@ -161,9 +161,7 @@ class Trainer:
         self.sources: List[LoadedSource] = load_sources(sources, self.split_seed)
         (self.workdir / "split.json").write_text(
             json.dumps(split_record(self.sources, self.split_seed), indent=1, ensure_ascii=False), encoding="utf-8")
-        for ls in self.sources:
-            if cfg.eval_limit and len(ls.val) > cfg.eval_limit:
-                ls.val = ls.val[: cfg.eval_limit]
+        limit_validation(self.sources, cfg.eval_limit)
         self.train_samples: List[Sample] = [s for ls in self.sources for s in ls.train]
         self.test_samples: List[Sample] = [s for ls in self.sources for s in ls.val]
         self.weights = sample_weights(self.sources) if len(self.sources) > 1 else None
@@ -398,6 +396,21 @@ class Trainer:
             self._emit({"type": "log", "message": "validation per source: " + ", ".join(
                 f"{name} {m['hmean']:.3f}" for name, m in metrics["per_source"].items())})
 
+
+
+def limit_validation(sources: List[LoadedSource], eval_limit: int) -> List[LoadedSource]:
+    """Keep the first ``eval_limit`` validation images of each source (0 = all), in place."""
+    for ls in sources:
+        if eval_limit and len(ls.val) > eval_limit:
+            ls.val = ls.val[:eval_limit]
+    return sources
+
+
+def validation_sources(cfg: TrainConfig) -> List[LoadedSource]:
+    """The sources of a run with exactly the validation images its evaluations scored
+    (same split seed, same limit); the data folders are read again."""
+    sources, seed = resolve_sources(cfg.data)
+    return limit_validation(load_sources(sources, seed), cfg.eval_limit)
 
 
 def saved_config(state: Dict[str, Any]) -> TrainConfig:

@@ -28,7 +28,12 @@ def evaluate_sources(model: torch.nn.Module, sources: Sequence[LoadedSource],
     there are several; then ``hmean`` is the mean over sources, so a large source cannot
     hide a regression on a small one. The model is copied: training state is untouched."""
     net = copy.deepcopy(model).float().eval()
-    detector = TextDetector.from_model(net, det_cfg or DetectorConfig(), device)
+    return evaluate_detector_on_sources(TextDetector.from_model(net, det_cfg or DetectorConfig(), device), sources)
+
+
+def evaluate_detector_on_sources(detector: Any, sources: Sequence[LoadedSource]) -> Dict[str, Any]:
+    """The same numbers as :func:`evaluate_sources` for any detector (the WebUI scores the
+    served model on a training run's validation split with it)."""
     with_val = [ls for ls in sources if ls.val]
     labelled: List[Labelled] = [item for ls in with_val for item in labelled_samples(ls.val, ls.source.label)]
     scores = evaluate_detector(detector, labelled)

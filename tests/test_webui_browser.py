@@ -60,3 +60,65 @@ def test_every_other_tab_shows_its_controls(page, tmp_path, tab, controls):
     for selector in controls:
         page.locator(selector).wait_for(state="visible")
     page.screenshot(path=str(tmp_path / f"{tab.split()[-1].lower()}.png"), full_page=True)
+
+
+def _enabled(page, selector: str, enabled: bool, timeout_ms: int = TIMEOUT_MS) -> None:
+    page.wait_for_function("([s, want]) => { const b = document.querySelector(s); "
+                           "return b !== null && b.disabled === !want; }", arg=[selector, enabled],
+                           timeout=timeout_ms)
+
+
+def _set_number(page, selector: str, value: int) -> None:
+    box = page.locator(f"{selector} input[type=number]")
+    box.fill(str(value))
+    box.press("Enter")
+
+
+def test_swapping_weights_needs_a_finished_run_a_confirmation_and_reverts(page, server, tmp_path):
+    """Issue #13.1: a cancelled run offers nothing; a finished one shows both hmeans on its
+    validation split, swaps only after a confirmation, and the released weights come back in one click."""
+    import re
+
+    from models.synth.types import SynthConfig
+    from models.synth.writer import write_dataset
+
+    data = server.data_dir / "swap_set"
+    write_dataset(data, 4, SynthConfig(seed=3, long_side=(320, 400)), "train")
+    write_dataset(data, 2, SynthConfig(seed=4, long_side=(320, 400)), "test")
+    banner = page.locator("#banner")
+    released = re.search(r"Model: (\S+)", banner.inner_text()).group(1)
+    page.get_by_role("tab", name="训练微调 Train").click()
+    page.locator("#train-dataset textarea, #train-dataset input").first.fill(str(data))
+    _set_number(page, "#train-batch", 2)
+    _set_number(page, "#train-epochs", 1)
+
+    page.locator("#train-start").click()                  # a run cancelled at once
+    page.locator("#train-status").get_by_text("Running").first.wait_for(timeout=120_000)
+    page.locator("#train-cancel").click()
+    page.locator("#train-status").get_by_text("Cancelled").first.wait_for(timeout=300_000)
+    page.locator("#train-status").get_by_text("was cancelled").wait_for()
+    _enabled(page, "#train-use", False)
+    assert released in banner.inner_text()
+
+    page.locator("#train-start").click()                  # a run to the end
+    page.locator("#train-status").get_by_text("Finished").first.wait_for(timeout=600_000)
+    page.locator("#train-status").get_by_text("Validation hmean").wait_for()
+    _enabled(page, "#train-use", True)
+    _enabled(page, "#train-revert", False)
+    page.locator("#train-use").click()
+    swap = page.locator("#train-swap")
+    swap.get_by_text("Compare on the run's").wait_for(timeout=300_000)
+    assert swap.inner_text().count("hmean") >= 2 and released in swap.inner_text()
+    assert released in banner.inner_text()                # nothing swapped before the confirmation
+    page.locator("#train-confirm").click()
+    banner.get_by_text("Serving trained weights").wait_for()
+    assert released not in banner.inner_text()
+    page.locator("#train-confirm").wait_for(state="hidden")
+    _enabled(page, "#train-revert", True)
+
+    page.locator("#train-revert").click()
+    page.wait_for_function("([s, id]) => { const t = document.querySelector(s).innerText; "
+                           "return t.includes(id) && !t.includes('Serving trained weights'); }",
+                           arg=["#banner", released], timeout=TIMEOUT_MS)
+    _enabled(page, "#train-revert", False)
+    page.screenshot(path=str(tmp_path / "swap.png"), full_page=True)

@@ -131,3 +131,75 @@ def test_a_result_without_boxes_says_what_to_try():
     assert "No text found" in empty and "0.3" in empty
     assert "No text found" not in _timing(dict(record, boxes=[[0] * 8]), Path("/runs/out/json/x.json"))
     assert "Lower finds more" not in wording.THRESHOLD_INFO
+
+
+def _fake_run(folder: Path, cancelled: bool, seed: int = 1, hmean: float | None = 0.5) -> Path:
+    """A run folder as the trainer leaves it: weights and log.jsonl ending in a done record."""
+    import json
+
+    import torch
+
+    from models.dbnet import DBNet
+    from models.weights import save_weights
+
+    folder.mkdir(parents=True, exist_ok=True)
+    torch.manual_seed(seed)
+    weights = save_weights(DBNet(), folder / "best.safetensors", meta={"note": "test run"})
+    records = [{"type": "config", "config": {"data": [str(folder)], "workdir": str(folder)}},
+               {"type": "eval", "step": 3, "hmean": hmean, "images": 2, "best": True},
+               {"type": "done", "step": 3, "cancelled": cancelled, "last_weights": str(weights),
+                "best_weights": str(weights), "best_hmean": hmean}]
+    (folder / "log.jsonl").write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
+    return weights
+
+
+def test_service_refuses_unfinished_runs_drops_onnx_and_reverts(tmp_path, random_weights):
+    from app.web.runs import outcome_from_events
+
+    ctx = _ctx(tmp_path, random_weights)
+    service, released = ctx.service, ctx.service.model_id
+    assert not service.swapped and not service.can_revert and "Serving trained weights" not in service.banner()
+    cancelled = _fake_run(tmp_path / "work" / "run_cancelled", cancelled=True)
+    with pytest.raises(ValueError, match="cancelled"):
+        service.use_weights(cancelled)
+    assert service.model_id == released
+    onnx_file = tmp_path / "old.onnx"
+    service.use_onnx(onnx_file)
+    assert "old.onnx" in service.banner()
+    finished = _fake_run(tmp_path / "work" / "run_done", cancelled=False, seed=2)
+    new_id = service.use_weights(finished)
+    assert new_id != released and service.model_id == new_id and service.swapped and service.can_revert
+    banner = service.banner()
+    assert new_id in banner and "Serving trained weights" in banner and "export again" in banner
+    assert service.info()["onnx_model"] is None
+    with pytest.raises(FileNotFoundError, match="no model yet"):   # never the old weights' export
+        service.detector("onnx")
+    assert not service.use_onnx(onnx_file, weights=random_weights)   # an export of the old weights
+    assert service.revert() == released and not service.swapped and not service.can_revert
+    assert released in service.banner() and "Serving trained weights" not in service.banner()
+    # the run outcomes behind the button
+    assert outcome_from_events([{"type": "step", "step": 1}]).problem is not None       # still running
+    assert "failed" in outcome_from_events([], state="failed").problem
+    done = outcome_from_events([{"type": "done", "cancelled": False, "last_weights": str(finished),
+                                 "best_weights": None, "best_hmean": None}])
+    assert done.servable and done.which == "last" and done.hmean is None
+
+
+def test_train_tab_offers_only_a_finished_runs_weights(tmp_path):
+    from app.web.jobs import JobSnapshot
+    from app.web.tabs.train import _status, new_weights
+
+    weights = tmp_path / "best.safetensors"
+    weights.write_bytes(b"x")
+
+    def snap(state, cancelled, evals=()):
+        done = {"type": "done", "cancelled": cancelled, "last_weights": str(weights),
+                "best_weights": str(weights), "best_hmean": evals[-1]["hmean"] if evals else None}
+        return JobSnapshot("run", state, 5.0, [*evals, done], None, None)
+
+    cancelled = snap(CANCELLED, True)
+    assert new_weights(cancelled) is None and "was cancelled" in _status(cancelled)
+    assert new_weights(snap(FAILED, False)) is None
+    finished = snap(DONE, False, [{"type": "eval", "step": 2, "hmean": 0.61, "images": 3}])
+    assert new_weights(finished) == weights and "Validation hmean **0.6100**" in _status(finished)
+    assert "no validation split" in _status(snap(DONE, False))

@@ -8,6 +8,12 @@ The default backend is ``auto`` (:mod:`models.backends.auto`): on a CPU it is th
 ONNX Runtime model of the served weights. Building that model takes about a minute the
 first time for each weights file, so the server starts with PyTorch at once and swaps in
 the int8 model from a background thread when it is ready; the header says which runs.
+
+Swapping is guarded: :meth:`use_weights` refuses the weights of a training run that did not
+finish (cancelled, failed, still running), :meth:`revert` serves the released weights (those
+the server started with) again, and every swap or revert drops a user-exported ONNX file,
+which belongs to the previous weights, so the ONNX backend never serves other weights than
+the rest (the header says it needs a new export).
 """
 from __future__ import annotations
 
@@ -19,6 +25,7 @@ from typing import Any, Dict
 from models import DEFAULT_WEIGHTS, DetectorConfig, TextDetector, WeightsNotFoundError
 
 from . import wording as W
+from .runs import run_of_weights
 from .settings import ModelSettings
 
 log = logging.getLogger(__name__)
@@ -42,6 +49,7 @@ class DetectorService:
         self._torch: TextDetector | None = None
         self._onnx: TextDetector | None = None
         self._onnx_path: Path | None = settings.onnx_model
+        self._onnx_dropped: str | None = None   # name of the export a swap dropped, for the banner
         self._background_build = background_build
         self.builder: threading.Thread | None = None
         self.problem: str | None = None        # why there is no detector, for the banner
@@ -111,6 +119,22 @@ class DetectorService:
         return self._default.device if self._default else self.settings.device
 
     @property
+    def released_weights(self) -> Path:
+        """The weights :meth:`revert` serves: those the server started with (``--weights``,
+        by default the released ``weights/db_resnet18.safetensors``)."""
+        return Path(self.settings.weights or DEFAULT_WEIGHTS)
+
+    @property
+    def swapped(self) -> bool:
+        """Whether weights other than the released ones are served."""
+        path = self.weights_path
+        return path is not None and path.resolve() != self.released_weights.resolve()
+
+    @property
+    def can_revert(self) -> bool:
+        return self.swapped and self.released_weights.is_file()
+
+    @property
     def backend_summary(self) -> str | None:
         return self._default.backend_summary if self._default else None
 
@@ -120,8 +144,11 @@ class DetectorService:
         if det is None:
             return W.BANNER_NO_WEIGHTS.format(problem=self.problem)
         onnx = f" · ONNX: `{self._onnx_path.name}`" if self._onnx_path else ""
+        if self._onnx_path is None and self._onnx_dropped:
+            onnx = W.BANNER_ONNX_DROPPED.format(name=self._onnx_dropped)
+        swapped = W.BANNER_SWAPPED.format(path=det.weights_path) if self.swapped else ""
         return W.BANNER_MODEL.format(model=det.model_id, device=det.device, onnx=onnx,
-                                     backend=det.backend_summary)
+                                     backend=det.backend_summary, swapped=swapped)
 
     # ------------------------------------------------------------------ use
     def detector(self, backend: str = "auto") -> TextDetector:
@@ -163,20 +190,47 @@ class DetectorService:
     def use_weights(self, path: str | Path) -> str:
         """Serve ``path`` from now on (same device and thresholds); returns the new model id.
 
-        The switch is immediate (PyTorch when the int8 model of the new weights is not built
-        yet; it follows in the background)."""
-        new = self._load(Path(path), build=False)
+        Weights written by a training run are served only when that run finished (see
+        :func:`app.web.runs.run_of_weights`); otherwise a ``ValueError`` says why. The
+        switch is immediate (PyTorch when the int8 model of the new weights is not built
+        yet; it follows in the background) and drops the user-exported ONNX file."""
+        path = Path(path)
+        run = run_of_weights(path)
+        if run is not None and not run.finished:
+            raise ValueError(W.REFUSED_WEIGHTS.format(path=path, reason=run.problem))
+        return self._swap(path)
+
+    def revert(self) -> str:
+        """Serve the released weights again (see :attr:`released_weights`); returns the model id."""
+        path = self.released_weights
+        if not path.is_file():
+            raise FileNotFoundError(W.NO_RELEASED_WEIGHTS.format(path=path))
+        return self._swap(path)
+
+    def _swap(self, path: Path) -> str:
+        new = self._load(path, build=False)
         self._set_default(new)
-        log.info("now serving %s (%s)", new.model_id, path)
+        with self._lock:
+            if self._onnx_path is not None:
+                self._onnx_dropped = self._onnx_path.name
+            self._onnx_path, self._onnx = None, None
+        log.info("now serving %s (%s); the exported ONNX model, if any, was dropped", new.model_id, path)
         return new.model_id
 
-    def use_onnx(self, path: str | Path) -> None:
-        """Use this exported file for the ONNX backend (loaded on first use)."""
+    def use_onnx(self, path: str | Path, weights: Path | None = None) -> bool:
+        """Use this exported file for the ONNX backend (loaded on first use). ``weights``:
+        those it was exported from; when other weights are served by now (a swap during
+        the export) the file is not used and False is returned."""
         with self._lock:
-            self._onnx_path, self._onnx = Path(path), None
+            served = self._default.weights_path if self._default else None
+            if weights is not None and served is not None and Path(weights).resolve() != served.resolve():
+                return False
+            self._onnx_path, self._onnx, self._onnx_dropped = Path(path), None, None
+            return True
 
     def info(self) -> Dict[str, Any]:
         return {"ready": self.ready, "model": self.model_id, "device": self.device,
                 "backend": self.backend_summary,
                 "weights": str(self.weights_path) if self.weights_path else None,
-                "onnx_model": str(self._onnx_path) if self._onnx_path else None, "problem": self.problem}
+                "onnx_model": str(self._onnx_path) if self._onnx_path else None, "problem": self.problem,
+                "released": not self.swapped}

@@ -29,7 +29,11 @@ BANNER_NO_WEIGHTS = ("### ⚠️ 未安装训练好的模型权重 No trained we
                      "检测功能不可用 Detection is unavailable until weights are installed. {problem}\n\n"
                      "可在 **训练微调 Train** 页训练后点击“使用新权重 Use the new weights”。 "
                      "Train in the **Train** tab and switch to the result, or restart with `--weights FILE`.")
-BANNER_MODEL = "模型 Model: `{model}` · 设备 Device: `{device}`{onnx}  \n后端 Backend: {backend}"
+BANNER_MODEL = "模型 Model: `{model}` · 设备 Device: `{device}`{onnx}  \n后端 Backend: {backend}{swapped}"
+BANNER_SWAPPED = ("  \n⚠️ 正在提供训练得到的权重 Serving trained weights `{path}`, not the released ones "
+                  "(训练微调 Train → 恢复发布的权重 Revert to released weights)")
+BANNER_ONNX_DROPPED = (" · ONNX: 已导出的 `{name}` 属于旧权重，需重新导出 the exported `{name}` belongs to the "
+                       "previous weights and was dropped: export again for these weights")
 NO_WEIGHTS = ("未安装模型权重 No trained weights are installed, so nothing is detected "
               "(a random model would draw random boxes). {problem}")
 ONNX_NO_MODEL = ("ONNX 后端没有模型 The ONNX backend has no model yet: export one in the "
@@ -138,7 +142,6 @@ USE_NEW_WEIGHTS = "使用新权重 Use the new weights"
 NO_TRAINING_JOB = "没有训练任务 No training job yet."
 LOSS = "损失 Loss"
 LOG = "日志 Log"
-NEW_WEIGHTS = "\n\n新权重 New weights: `{path}`"
 JOB_ERROR = "\n\n❌ {error}"
 BAD_LEARNING_RATE = "学习率 Learning rate must be in {bounds} (got {lr})."
 TRAINING_JOB = "训练 training {run}"
@@ -149,6 +152,36 @@ CANCELLING_TRAINING = "正在取消 Cancelling: the trainer saves a checkpoint a
 NO_TRAINING_RUNNING = "没有正在运行的训练 No training is running."
 NO_NEW_WEIGHTS = "还没有新权重 No finished training run with weights yet."
 NOW_SERVING = "已切换 Now serving {model}"
+REVERT = "恢复发布的权重 Revert to released weights"
+CONFIRM_SWAP = "确认：向所有用户提供这些权重 Confirm: serve these weights to every user"
+REVERTED = "已恢复发布的权重 Serving the released weights again: {model}"
+NOTHING_TO_REVERT = "已在提供发布的权重 The released weights are already served."
+NO_RELEASED_WEIGHTS = "找不到发布的权重 The released weights are missing: {path}"
+RUN_FAILED = "训练失败，不提供其权重 The run failed: its weights are not offered."
+RUN_NOT_FINISHED = "训练尚未完成 The run has not finished: its weights are not offered yet."
+RUN_CANCELLED = ("训练已取消，不提供其权重 The run was cancelled: its weights are not offered "
+                 "(resume or rerun it to the end).")
+RUN_WEIGHTS_MISSING = "找不到该训练的权重文件 The run's weights file is missing: {path}"
+REFUSED_WEIGHTS = "不能使用这些权重 Not serving {path}: {reason}"
+SWAP_OFFER = "\n\n可用权重 Offered: {which} `{path}` · 验证 Validation hmean **{hmean}**"
+SWAP_OFFER_NO_VAL = ("\n\n可用权重 Offered: {which} `{path}` · 此训练没有验证集，无法比较 this run had no "
+                     "validation split, so there is no hmean to compare")
+SWAP_NOT_OFFERED = "\n\n{reason}"
+WHICH = {"best": "最佳检查点 best checkpoint", "last": "最后权重 last weights"}
+SWAP_COMPARE = ("**比较 Compare on the run's {images} validation images** (same evaluation engine):  \n"
+                "- 新权重 New: `{new}` ({which}{step}) · hmean **{new_hmean:.4f}**  \n"
+                "- 当前 Served: `{served}` · hmean **{served_hmean:.4f}** "
+                "(P {precision:.4f} · R {recall:.4f})  \n"
+                "{verdict}确认后所有用户都将使用新权重 After confirming, every user gets the new weights; "
+                "the released ones stay one click away.")
+SWAP_COMPARE_NO_VAL = ("**无法比较 No comparison**: this run had no validation split (no test_* images), so "
+                       "neither model can be scored on it. 新权重 New: `{new}` ({which}).  \n"
+                       "确认后所有用户都将使用新权重 After confirming, every user gets the new weights; "
+                       "the released ones stay one click away.")
+SWAP_COMPARE_NOTHING_SERVED = ("当前没有模型可比较 No model is served now, so there is nothing to compare. "
+                               "新权重 New: `{new}` ({which}).")
+SWAP_WORSE = "⚠️ **新权重更差 The new weights score lower than the served model.**  \n"
+SWAP_STEP = ", step {step}"
 
 # ---------------------------------------------------------------------------- export tab
 SIZE_INFO = "{lo}-{hi}, {step} 的倍数 multiple of {step}"
@@ -167,6 +200,8 @@ VERIFIED = "✅ **验证通过 Verified**"
 NOT_VERIFIED = "❌ **验证失败 Verification FAILED: no file was released**"
 MAX_DIFF = " · 与 PyTorch 最大差异 max |ONNX − PyTorch| = `{diff:.2e}`"
 EXPORT_JOB = "ONNX 导出 Export"
+EXPORT_STALE = ("模型权重在导出期间已切换 The served weights changed during the export: the file is offered "
+               "for download, but the ONNX backend does not use it (export again for the new weights).")
 EXPORT_MISMATCH = "导出的模型与 PyTorch 不一致 The exported model does not match PyTorch; see the report."
 CODE_SAMPLE = '''# 1) 本项目 With this project: same pre/post-processing as the WebUI, boxes in pixels
 from models import TextDetector

@@ -107,7 +107,8 @@ def listen(ctx: WebContext, ui: ExportTab) -> None:
         except ExportVerificationError as exc:
             gr.Warning(W.EXPORT_MISMATCH)
             return _report_markdown(exc.report), gr.DownloadButton(value=None, interactive=False), ui_sample(cfg)
-        ctx.service.use_onnx(report.path)
+        if not ctx.service.use_onnx(report.path, weights):
+            gr.Warning(W.EXPORT_STALE)
         return (_report_markdown(report), gr.DownloadButton(value=str(report.path), interactive=True),
                 ui_sample(cfg, Path(report.path).name))
 

@@ -3,6 +3,10 @@
 The trainer (``models.train``) runs as the server's one background job; a timer polls its
 events into a loss plot, an hmean plot and a log tail, so the page can be closed and
 reopened while training goes on.
+
+Serving the result is two clicks: "use the new weights" (offered only for a run that
+finished) scores the served model on the run's validation images and shows both hmeans;
+"confirm" swaps the weights for every user. "Revert" serves the released weights again.
 """
 from __future__ import annotations
 
@@ -18,6 +22,8 @@ from app.web import wording as W
 from app.web.context import WebContext
 from app.web.guards import friendly_errors, resolve_allowed
 from app.web.jobs import JobSnapshot
+from app.web.runs import RunOutcome, outcome_from_events, served_hmean
+from models import DetectorConfig, TextDetector
 from models.data.icdar import validate_dataset
 from models.settings import bounds_text, meta_of, value_problem
 from models.train import TrainConfig, Trainer
@@ -40,6 +46,10 @@ class TrainTab:
     start: gr.Button
     cancel: gr.Button
     use_new: gr.Button
+    confirm: gr.Button
+    revert: gr.Button
+    swap_info: gr.Markdown
+    pending: gr.State
     status: gr.Markdown
     loss_plot: gr.LinePlot
     hmean_plot: gr.LinePlot
@@ -55,15 +65,19 @@ def render(ctx: WebContext) -> TrainTab:
                                  info=W.DATASET_INFO.format(roots=roots),
                                  elem_id="train-dataset")
             check = gr.Button(W.CHECK_DATASET, size="sm")
-            batch_size = slider(TrainConfig, "batch_size", W.BATCH_SIZE)
-            epochs = slider(TrainConfig, "epochs", W.EPOCHS)
+            batch_size = slider(TrainConfig, "batch_size", W.BATCH_SIZE, elem_id="train-batch")
+            epochs = slider(TrainConfig, "epochs", W.EPOCHS, elem_id="train-epochs")
             lr = number(TrainConfig, "lr", W.LEARNING_RATE)
             from_current = gr.Checkbox(ctx.service.ready, label=W.FROM_CURRENT,
                                        info=W.FROM_CURRENT_INFO)
             with gr.Row():
                 start = gr.Button(W.START_TRAINING, variant="primary", elem_id="train-start")
-                cancel = gr.Button(W.CANCEL, variant="stop")
+                cancel = gr.Button(W.CANCEL, variant="stop", elem_id="train-cancel")
             use_new = gr.Button(W.USE_NEW_WEIGHTS, interactive=False, elem_id="train-use")
+            swap_info = gr.Markdown("", elem_id="train-swap")
+            confirm = gr.Button(W.CONFIRM_SWAP, variant="stop", visible=False, elem_id="train-confirm")
+            revert = gr.Button(W.REVERT, interactive=ctx.service.can_revert, elem_id="train-revert")
+            pending = gr.State(None)
         with gr.Column(scale=2):
             status = gr.Markdown(W.NO_TRAINING_JOB, elem_id="train-status")
             with gr.Row():
@@ -73,8 +87,8 @@ def render(ctx: WebContext) -> TrainTab:
                                          y_lim=[0, 1], height=260)
             log = gr.Textbox(label=W.LOG, lines=10, max_lines=10, autoscroll=True, interactive=False)
     timer = gr.Timer(POLL_S, active=False)
-    return TrainTab(dataset, check, batch_size, epochs, lr, from_current, start, cancel, use_new, status,
-                    loss_plot, hmean_plot, log, timer)
+    return TrainTab(dataset, check, batch_size, epochs, lr, from_current, start, cancel, use_new, confirm, revert,
+                    swap_info, pending, status, loss_plot, hmean_plot, log, timer)
 
 
 # ---------------------------------------------------------------------- rendering events
@@ -110,15 +124,29 @@ def format_event(e: Dict[str, Any]) -> str:
     return str(e.get("message", e))
 
 
-def new_weights(snap: JobSnapshot | None) -> Path | None:
-    """Best weights of the last finished run (last weights when it had no test split)."""
+def outcome(snap: JobSnapshot | None) -> RunOutcome | None:
+    """What the last run offers for serving (None while none ran or one runs)."""
     if snap is None or snap.running:
         return None
-    for e in reversed(snap.events):
-        if e.get("type") == "done":
-            path = e.get("best_weights") or e.get("last_weights")
-            return Path(path) if path and Path(path).is_file() else None
-    return None
+    return outcome_from_events(snap.events, snap.state)
+
+
+def new_weights(snap: JobSnapshot | None) -> Path | None:
+    """Weights of the last run if it finished (best checkpoint, else last weights); None
+    for a cancelled, failed or running one."""
+    run = outcome(snap)
+    return run.weights if run is not None and run.servable else None
+
+
+def _offer(run: RunOutcome | None) -> str:
+    if run is None:
+        return ""
+    if not run.servable:
+        return W.SWAP_NOT_OFFERED.format(reason=run.problem)
+    which = W.WHICH.get(run.which, run.which)
+    if run.hmean is None:
+        return W.SWAP_OFFER_NO_VAL.format(which=which, path=run.weights)
+    return W.SWAP_OFFER.format(which=which, path=run.weights, hmean=f"{run.hmean:.4f}")
 
 
 def _status(snap: JobSnapshot | None) -> str:
@@ -132,10 +160,7 @@ def _status(snap: JobSnapshot | None) -> str:
         line += f" · step {last['step']}/{last.get('total_steps')} · loss {last.get('loss', 0):.4f}"
     if snap.error:
         line += W.JOB_ERROR.format(error=snap.error)
-    weights = new_weights(snap)
-    if weights:
-        line += W.NEW_WEIGHTS.format(path=weights)
-    return line
+    return line + _offer(outcome(snap))
 
 
 def refresh(ctx: WebContext) -> Tuple[Any, ...]:
@@ -198,14 +223,54 @@ def listen(ctx: WebContext, ui: TrainTab, banner: gr.Markdown, demo: gr.Blocks) 
         else:
             gr.Info(W.NO_TRAINING_RUNNING)
 
+    scored: Dict[Tuple[str, str], Dict[str, Any] | None] = {}   # (served model, run) -> served model's scores
+
+    def compare(run: RunOutcome) -> str:
+        """Both hmeans on the run's validation images: the run's from its log, the served
+        model's now (PyTorch fp32 and default thresholds, as the trainer's evaluations)."""
+        which = W.WHICH.get(run.which, run.which)
+        if not ctx.service.ready:
+            return W.SWAP_COMPARE_NOTHING_SERVED.format(new=run.weights, which=which)
+        if run.hmean is None:
+            return W.SWAP_COMPARE_NO_VAL.format(new=run.weights, which=which)
+        key = (str(ctx.service.model_id), str(run.workdir))
+        if key not in scored:
+            det = TextDetector(DetectorConfig(), weights=ctx.service.weights_path, device=ctx.service.device,
+                               backend="torch")
+            scored[key] = served_hmean(det, run)
+        served = scored[key]
+        if served is None:
+            return W.SWAP_COMPARE_NO_VAL.format(new=run.weights, which=which)
+        return W.SWAP_COMPARE.format(
+            images=served.get("images", run.val_images), new=run.weights, which=which,
+            step=W.SWAP_STEP.format(step=run.eval_step) if run.eval_step is not None else "",
+            new_hmean=run.hmean, served=ctx.service.model_id, served_hmean=served["hmean"],
+            precision=served["precision"], recall=served["recall"],
+            verdict=W.SWAP_WORSE if run.hmean < served["hmean"] else "")
+
     @friendly_errors
     def on_use_new():
-        weights = new_weights(ctx.jobs.snapshot())
-        if weights is None:
+        run = outcome(ctx.jobs.snapshot())
+        if run is None or not run.servable:
+            raise gr.Error(run.problem if run is not None and run.problem else W.NO_NEW_WEIGHTS)
+        return compare(run), gr.Button(visible=True), str(run.weights)
+
+    @friendly_errors
+    def on_confirm(pending):
+        run = outcome(ctx.jobs.snapshot())
+        if not pending or run is None or not run.servable or str(run.weights) != pending:
             raise gr.Error(W.NO_NEW_WEIGHTS)
-        model_id = ctx.service.use_weights(weights)
+        model_id = ctx.service.use_weights(pending)
         gr.Info(W.NOW_SERVING.format(model=model_id))
-        return ctx.service.banner()
+        return (ctx.service.banner(), W.NOW_SERVING.format(model=model_id), gr.Button(visible=False), None,
+                gr.Button(interactive=ctx.service.can_revert))
+
+    @friendly_errors
+    def on_revert():
+        model_id = ctx.service.revert()
+        gr.Info(W.REVERTED.format(model=model_id))
+        return (ctx.service.banner(), W.REVERTED.format(model=model_id), gr.Button(visible=False), None,
+                gr.Button(interactive=ctx.service.can_revert))
 
     cheap = dict(concurrency_limit=None, show_progress="hidden")
     ui.check.click(on_check, [ui.dataset], [ui.status], api_name="check_dataset", **cheap)
@@ -213,6 +278,12 @@ def listen(ctx: WebContext, ui: TrainTab, banner: gr.Markdown, demo: gr.Blocks) 
                    api_name="train_start", concurrency_limit=None)
     ui.cancel.click(on_cancel, None, None, api_name="train_cancel", **cheap)
     ui.timer.tick(lambda: refresh(ctx), None, watch, api_visibility="private", **cheap)
-    ui.use_new.click(on_use_new, None, [banner], api_name="use_new_weights", **cheap)
+    swap = [banner, ui.swap_info, ui.confirm, ui.pending, ui.revert]
+    ui.use_new.click(on_use_new, None, [ui.swap_info, ui.confirm, ui.pending], api_name="use_new_weights",
+                     concurrency_limit=1)
+    ui.confirm.click(on_confirm, [ui.pending], swap, api_name="confirm_new_weights", **cheap)
+    ui.revert.click(on_revert, None, swap, api_name="revert_weights", **cheap)
     demo.load(lambda: refresh(ctx), None, watch, api_visibility="private", **cheap)
+    demo.load(lambda: gr.Button(interactive=ctx.service.can_revert), None, [ui.revert],
+              api_visibility="private", **cheap)
 
