@@ -24,22 +24,20 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import resource
 import subprocess
 import sys
 import time
 from pathlib import Path
 from typing import Dict, List
 
+# stdlib only at import time: the peer's worker runs this module in .venv-peer
+from bench.onnx_speed import peak_rss_mb
+
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_FOLDERS = ("data_cache/val_release2/test_images/icdar2015",
                    "data_cache/val_release2/test_images/wildreceipt")
 PEER_PYTHON = ROOT / ".venv-peer" / "bin" / "python"
 SYSTEMS = ("default", "torch", "int8", "peer")
-
-
-def _peak_rss_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
 
 
 def _ours(system: str, files: List[str]) -> Dict[str, object]:
@@ -65,7 +63,7 @@ def _ours(system: str, files: List[str]) -> Dict[str, object]:
         report = run_batch(det, paths, Path(os.path.commonpath(files)), Path(out))
         folder = len(report.records) / (time.perf_counter() - t0)
     return {"label": det.backend_summary, "times": per_image, "folder_ips": folder,
-            "raw_ips": len(files) / sum(inference), "rss_mb": _peak_rss_mb()}
+            "raw_ips": len(files) / sum(inference), "rss_mb": peak_rss_mb()}
 
 
 def _peer(files: List[str]) -> Dict[str, object]:
@@ -83,7 +81,7 @@ def _peer(files: List[str]) -> Dict[str, object]:
         run(path)
         per_image.append(time.perf_counter() - t0)
     return {"label": "PP-OCRv4 mobile det (rapidocr-onnxruntime defaults)", "times": per_image,
-            "folder_ips": len(files) / sum(per_image), "rss_mb": _peak_rss_mb()}
+            "folder_ips": len(files) / sum(per_image), "rss_mb": peak_rss_mb()}
 
 
 def _worker(system: str, list_file: str) -> int:
@@ -120,11 +118,6 @@ def _run_system(system: str, list_file: Path) -> Dict[str, object] | str:
     return json.loads(line[len("RESULT "):])
 
 
-def _quantile(values: List[float], q: float) -> float:
-    s = sorted(values)
-    return s[min(len(s) - 1, int(round(q * (len(s) - 1))))]
-
-
 def main(argv: List[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--images", nargs="+", default=list(DEFAULT_FOLDERS), help="folders of images")
@@ -141,6 +134,7 @@ def main(argv: List[str] | None = None) -> int:
         ap.error(f"unknown system(s) {unknown}; choose from {', '.join(SYSTEMS)}")
     from app.measure.hardware import cpu_model, usable_cores
     from app.measure.tables import markdown_table
+    from bench.server_soak import percentile
     from models.cpu_features import cpu_features
 
     files = _collect(args.images, args.per_folder)
@@ -151,17 +145,17 @@ def main(argv: List[str] | None = None) -> int:
     print(f"CPU: {cpu_model()}, {usable_cores()} usable cores; {cpu_features().describe()}")
     results = {s: _run_system(s, list_file) for s in systems}
     peer = results.get("peer")
-    peer_median = _quantile(peer["times"], 0.5) if isinstance(peer, dict) else None
+    peer_median = percentile(peer["times"], 0.5) if isinstance(peer, dict) else None
     rows = []
     for system, r in results.items():
         if not isinstance(r, dict):
             rows.append([system, r, "", "", "", "", "", ""])
             continue
-        median = _quantile(r["times"], 0.5)
+        median = percentile(r["times"], 0.5)
         ratio = f"{peer_median / median:.2f}x" if peer_median else "n/a"
         raw = r.get("raw_ips")
         pipeline = f"{r['folder_ips'] / raw:.0%}" if raw else "n/a"
-        rows.append([system, r["label"], f"{median:.3f}", f"{_quantile(r['times'], 0.9):.3f}",
+        rows.append([system, r["label"], f"{median:.3f}", f"{percentile(r['times'], 0.9):.3f}",
                      f"{r['folder_ips']:.2f}", pipeline, f"{r['rss_mb']:.0f}", ratio])
     print(markdown_table(("system", "what runs", "median s/img", "p90 s/img", "folder img/s",
                           "folder vs raw inference", "peak RSS MB", "speed vs peer"), rows))

@@ -52,13 +52,8 @@ def read_metadata(path: str | Path) -> Dict[str, str]:
         return dict(f.metadata() or {})
 
 
-def load_model(path: str | Path | None = None) -> Tuple[DBNet, Dict[str, str]]:
-    """Build a DBNet from a safetensors file (float32, eval mode) and return its metadata.
-
-    Raises:
-        WeightsNotFoundError: the file does not exist (the message explains what to do).
-        ValueError: the file is not a DBNet weights file or does not match the network.
-    """
+def require_weights_file(path: str | Path | None = None) -> Path:
+    """The weights file (default: the release), or WeightsNotFoundError saying what to do."""
     path = Path(path) if path is not None else DEFAULT_WEIGHTS
     if not path.is_file():
         raise WeightsNotFoundError(
@@ -66,6 +61,17 @@ def load_model(path: str | Path | None = None) -> Tuple[DBNet, Dict[str, str]]:
             f"--data DIR` (or render data with `python -m app synth`) and pass the result with "
             f"--weights, or restore weights/db_resnet18.safetensors from the repository. "
             f"Refusing to run an untrained (random) model.")
+    return path
+
+
+def load_model(path: str | Path | None = None) -> Tuple[DBNet, Dict[str, str]]:
+    """Build a DBNet from a safetensors file (float32, eval mode) and return its metadata.
+
+    Raises:
+        WeightsNotFoundError: the file does not exist (the message explains what to do).
+        ValueError: the file is not a DBNet weights file or does not match the network.
+    """
+    path = require_weights_file(path)
     try:
         meta = read_metadata(path)
         with safe_open(str(path), framework="pt") as f:

@@ -46,6 +46,7 @@ def test_build_false_never_exports(random_weights, cache, monkeypatch):
     monkeypatch.setattr(auto, "build_int8", lambda *a: pytest.fail("build=False must not export"))
     choice = auto.choose_backend("cpu", random_weights, build=False)
     assert choice.backend == "torch" and choice.reason.endswith("until the int8 model is built")
+    assert choice.int8_pending
 
 
 def test_a_built_model_is_used_and_named_by_the_weights_content(random_weights, cache, monkeypatch):

@@ -105,14 +105,15 @@ def _run_locked(detector: TextDetector, files: Sequence[Path], root: Path, out_d
     overrides = overrides or {}
     stems = output_stems(files, root)
     params = detector.config.with_overrides(**overrides).params()
+    params_json = json.loads(json.dumps(params))      # tuples as lists, as the records hold them
     todo, earlier, redone = [], [], 0
     for f, s in zip(files, stems):
-        record = None if overwrite else writer.done_record(s, f, detector.model_id, params)
-        if record is not None:
+        record = None if overwrite else writer.done_record(s, f)
+        if record is not None and writer.made_with(record, detector.model_id, params_json):
             earlier.append(record)
             continue
         todo.append((f, s))
-        redone += int(not overwrite and writer.is_done(s, f))   # done, but by another model or settings
+        redone += record is not None          # done, but by another model or with other settings
     report = BatchReport(total=len(files), skipped=len(earlier), earlier=earlier, redone=redone)
     atomic_write_text(out_dir / "manifest.json", json.dumps({
         "started": time.strftime("%Y-%m-%dT%H:%M:%S"), "root": str(root), "model": detector.model_id,

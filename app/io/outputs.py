@@ -71,19 +71,16 @@ class ResultWriter:
     def icdar_path(self, stem: str) -> Path:
         return self.out_dir / "icdar" / f"res_{stem}.txt"
 
-    def is_done(self, stem: str, image: Path | None = None, model: str | None = None,
-                params: Dict[str, Any] | None = None) -> bool:
-        return self.done_record(stem, image, model, params) is not None
+    def is_done(self, stem: str, image: Path | None = None) -> bool:
+        return self.done_record(stem, image) is not None
 
-    def done_record(self, stem: str, image: Path | None = None, model: str | None = None,
-                    params: Dict[str, Any] | None = None) -> Dict[str, Any] | None:
+    def done_record(self, stem: str, image: Path | None = None) -> Dict[str, Any] | None:
         """The finished result of ``stem``, or None when it must be (re)done.
 
         Done = a readable, successful JSON (written last) and the other files beside it.
         With ``image``, the JSON must also be about a file of that name: a result written
-        for another file under the same output name does not count. With ``model`` and
-        ``params``, it must also come from that model with those settings: a rerun with a
-        new threshold redoes the image instead of keeping the old boxes.
+        for another file under the same output name does not count. Whether it was made
+        by the current model and settings is :func:`made_with`.
         """
         jp = self.json_path(stem)
         if not jp.is_file():
@@ -96,13 +93,15 @@ class ResultWriter:
             return None  # failed images are retried on every run (the file may be fixed)
         if image is not None and Path(str(record.get("image_path", ""))).name != image.name:
             return None
-        if model is not None and record.get("model") != model:
-            return None
-        if params is not None and record.get("params") != json.loads(json.dumps(params)):
-            return None
         if (self.visualize and not self.vis_path(stem).is_file()) or (self.icdar and not self.icdar_path(stem).is_file()):
             return None
         return record
+
+    @staticmethod
+    def made_with(record: Dict[str, Any], model: str, params_json: Dict[str, Any]) -> bool:
+        """A result of this model with these settings (``params_json``: the params as the
+        JSON records store them); a rerun with a new threshold must redo the image."""
+        return record.get("model") == model and record.get("params") == params_json
 
     def folders(self) -> List[Path]:
         """The run folder and the per-kind folders the writer puts files in."""

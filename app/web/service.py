@@ -75,7 +75,7 @@ class DetectorService:
         with self._lock:
             self._default, self.problem = det, None
             self._torch = det if det.backend_name == "torch" else None
-        pending = self.settings.backend == "auto" and det.choice.reason.endswith("until the int8 model is built")
+        pending = det.choice.int8_pending
         if pending and self._background_build:
             # Not a daemon: interpreter exit must not kill the exporter mid-write.
             self.builder = threading.Thread(target=self._build_fast, args=(det.weights_path,),

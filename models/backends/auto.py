@@ -29,7 +29,7 @@ from typing import Iterator
 
 from ..cpu_features import cpu_features
 from ..files import atomic_write_bytes
-from ..weights import DEFAULT_WEIGHTS, WeightsNotFoundError, load_model, weights_id
+from ..weights import require_weights_file, weights_id
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +45,7 @@ class BackendChoice:
     precision: str               # fp32 | int8
     model: Path | None           # the .onnx file when backend == "onnx"
     reason: str
+    int8_pending: bool = False   # PyTorch only because the int8 model is not built yet (build=False)
 
 
 def cache_dir() -> Path:
@@ -110,10 +111,7 @@ def choose_backend(device: str, weights: str | Path | None = None, build: bool =
     Raises:
         WeightsNotFoundError: no weights file (never a silent random model).
     """
-    path = Path(weights) if weights else DEFAULT_WEIGHTS
-    if not path.is_file():
-        load_model(path)            # raises the WeightsNotFoundError that explains what to do
-        raise WeightsNotFoundError(str(path))
+    path = require_weights_file(weights or None)
     if device.startswith("cuda"):
         return BackendChoice("torch", "fp32", None, "CUDA GPU: PyTorch, batched")
     missing = _onnxruntime_missing()
@@ -129,7 +127,8 @@ def choose_backend(device: str, weights: str | Path | None = None, build: bool =
                              f"machine ({why}; delete {marker} to try again)")
     if not model.is_file():
         if not build:
-            return BackendChoice("torch", "fp32", None, f"{cpu}: PyTorch until the int8 model is built")
+            return BackendChoice("torch", "fp32", None, f"{cpu}: PyTorch until the int8 model is built",
+                                 int8_pending=True)
         with _build_lock(model):
             if not model.is_file() and not marker.is_file():
                 _build_or_mark(path, model, marker)
