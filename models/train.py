@@ -7,8 +7,9 @@
   and augmentation included; every ``checkpoint_every`` steps, each epoch, on cancel and
   on Ctrl-C); ``--resume`` continues from it exactly (checkpoints with the older flat
   config load too, see :func:`saved_config`);
-* ``log.jsonl``: the run's settings first (``type: config``), then one JSON record per
-  logged step and per evaluation;
+* ``log.jsonl``: ``phase`` records while the run prepares (reading data, building the
+  model), the run's settings (``type: config``), then one JSON record per logged step
+  (always the first and the last) and per evaluation;
 * ``last.safetensors`` and ``best.safetensors`` (by test hmean): weights usable by TextDetector.
 """
 from __future__ import annotations
@@ -104,6 +105,12 @@ class TrainConfig:
 
 
 @dataclass
+class TrainingCancelled(Exception):
+    """Raised inside a step or a validation pass once cancel is set, so a cancel takes
+    effect within one forward pass (not after a whole step or a whole evaluation)."""
+
+
+@dataclass
 class TrainResult:
     workdir: Path
     last_weights: Path | None
@@ -156,6 +163,8 @@ class Trainer:
         self.device = ("cuda" if torch.cuda.is_available() else "cpu") if cfg.device == "auto" else cfg.device
         self.workdir = Path(cfg.workdir or Path("workdirs") / time.strftime("run_%Y%m%d_%H%M%S"))
         self.workdir.mkdir(parents=True, exist_ok=True)
+        self.history: List[Dict[str, Any]] = []
+        self._emit({"type": "phase", "phase": "data", "message": f"reading {len(cfg.data)} dataset(s)"})
         # Every source is read and split before any model work, so data problems fail fast.
         sources, self.split_seed = resolve_sources(cfg.data)
         self.sources: List[LoadedSource] = load_sources(sources, self.split_seed)
@@ -165,6 +174,8 @@ class Trainer:
         self.train_samples: List[Sample] = [s for ls in self.sources for s in ls.train]
         self.test_samples: List[Sample] = [s for ls in self.sources for s in ls.val]
         self.weights = sample_weights(self.sources) if len(self.sources) > 1 else None
+        self._emit({"type": "phase", "phase": "model", "message": f"{len(self.train_samples)} train / "
+                    f"{len(self.test_samples)} validation images; building the model"})
         self.amp_dtype = autocast_dtype(cfg.precision, self.device, cpu_features())
         torch.manual_seed(cfg.seed)
         self.model = self._build_model().to(self.device).to(memory_format=torch.channels_last)
@@ -181,7 +192,6 @@ class Trainer:
         self.step = 0
         self.epoch = 0
         self.best_hmean: float | None = None
-        self.history: List[Dict[str, Any]] = []
         self.notes: List[str] = []                      # said in the log when fit() starts
         self.resumed_from: TrainConfig | None = None
         if cfg.resume:
@@ -282,7 +292,10 @@ class Trainer:
     # ------------------------------------------------------------------ evaluation
     def evaluate(self, det_cfg: DetectorConfig | None = None) -> Dict[str, Any]:
         """P/R/hmean per source on the validation images (see :func:`evaluate_sources`)."""
-        return evaluate_sources(self.model, self.sources, det_cfg, self.device)
+        def stop_if_cancelled(*_: Any) -> None:
+            if self.cancel.is_set():
+                raise TrainingCancelled
+        return evaluate_sources(self.model, self.sources, det_cfg, self.device, progress=stop_if_cancelled)
 
     # ------------------------------------------------------------------ loop
     def fit(self) -> TrainResult:
@@ -294,9 +307,17 @@ class Trainer:
                     f"{len(self.train_samples)} train / {len(self.test_samples)} validation images from "
                     f"{len(self.sources)} source(s), "
                     f"{self.total_steps} steps, workdir {self.workdir}"})
+        self._emit({"type": "phase", "phase": "train", "total_steps": self.total_steps, "start_step": self.step,
+                    "train_images": len(self.train_samples), "val_images": len(self.test_samples),
+                    "batch_size": self.cfg.batch_size, "log_every": self.cfg.log_every,
+                    "steps_per_epoch": self.steps_per_epoch, "first_eval_step": self._first_eval_step(),
+                    "message": "first batch loading"})
         cancelled = False
         try:
             cancelled = self._loop()
+        except TrainingCancelled:
+            cancelled = True
+            self._emit({"type": "log", "message": f"cancelled at step {self.step}"})
         except KeyboardInterrupt:
             cancelled = True
             self._emit({"type": "log", "message": "interrupted: checkpoint saved"})
@@ -310,6 +331,13 @@ class Trainer:
         self._emit({"type": "done", "step": self.step, "cancelled": cancelled, "last_weights": str(last),
                     "best_weights": str(best) if best else None, "best_hmean": self.best_hmean})
         return result
+
+    def _first_eval_step(self) -> int | None:
+        """The step of the first validation after this run's start (None without a test split)."""
+        if not self.test_samples:
+            return None
+        every = self.cfg.eval_every or self.steps_per_epoch * self.cfg.eval_every_epochs
+        return min(self.total_steps, (self.step // every + 1) * every)
 
     def _loop(self) -> bool:
         cfg = self.cfg
@@ -337,7 +365,7 @@ class Trainer:
                 stats = self._train_step(batch)
                 self.step += 1
                 seen += cfg.batch_size
-                if self.step % cfg.log_every == 0 or self.step == 1:
+                if self.step % cfg.log_every == 0 or self.step == 1 or self.step == self.total_steps:
                     dt = time.time() - t_last
                     self._emit({"type": "step", "epoch": self.epoch, "step": self.step,
                                 "total_steps": self.total_steps, "lr": self.optimizer.param_groups[0]["lr"],
@@ -371,6 +399,8 @@ class Trainer:
         dev_type = "cuda" if self.device.startswith("cuda") else "cpu"
         with torch.autocast(dev_type, dtype=self.amp_dtype or torch.float32, enabled=self.amp_dtype is not None):
             out = self.model(images)
+        if self.cancel.is_set():   # before the backward pass, the slower half of a step
+            raise TrainingCancelled
         losses = self.loss_fn(out, batch)
         self.optimizer.zero_grad(set_to_none=True)
         if self.scaler is not None:
@@ -384,6 +414,8 @@ class Trainer:
 
     def _evaluate_and_keep_best(self) -> None:
         t0 = time.time()
+        self._emit({"type": "phase", "phase": "validate", "step": self.step,
+                    "message": f"validating on {len(self.test_samples)} images"})
         metrics = self.evaluate()
         self._train_mode()
         improved = self.best_hmean is None or metrics["hmean"] > self.best_hmean

@@ -205,3 +205,48 @@ def test_run_records_its_settings_and_resumes_an_old_flat_checkpoint(tiny_set, t
     t3.fit()
     messages = [e.get("message", "") for e in t3.history if e["type"] == "log"]
     assert any("changed since the checkpoint: loss.alpha 5.0 -> 4.0" in m for m in messages), messages
+
+
+def test_run_reports_phases_from_the_start_and_logs_its_last_step(tiny_set, tmp_path):
+    """#13.5: feedback before the first step, and 'Finished' never reads 'step 1 of 2'."""
+    seen = []
+    from models.train import TrainConfig, Trainer
+
+    cfg = TrainConfig(data=str(tiny_set), workdir=str(tmp_path / "run"), batch_size=2, input_size=128,
+                      optimizer="adam", lr=1e-3, workers=0, max_steps=3, log_every=10, eval_limit=1)
+    Trainer(cfg, progress=seen.append).fit()
+    phases = [e["phase"] for e in seen if e["type"] == "phase"]
+    assert phases[:3] == ["data", "model", "train"] and "validate" in phases
+    assert seen[0]["type"] == "phase"                       # the very first event: before any data is read
+    plan = next(e for e in seen if e.get("phase") == "train")
+    assert plan["total_steps"] == 3 and plan["val_images"] == 1 and plan["first_eval_step"] == 3
+    assert [e["step"] for e in seen if e["type"] == "step"] == [1, 3]
+
+
+def test_cancel_stops_inside_a_validation_pass(tiny_set, tmp_path):
+    """A cancel during validation ends the run after the current image, not the whole pass."""
+    import threading
+
+    from models.train import TrainConfig, Trainer
+
+    cancel = threading.Event()
+    scored = []
+
+    def progress(e):
+        if e.get("phase") == "validate":
+            cancel.set()
+
+    cfg = TrainConfig(data=str(tiny_set), workdir=str(tmp_path / "run"), batch_size=2, input_size=128,
+                      optimizer="adam", lr=1e-3, workers=0, max_steps=2, eval_every=1, eval_limit=2)
+    t = Trainer(cfg, progress=progress, cancel=cancel)
+    real = t.evaluate
+
+    def counting_evaluate(*a, **kw):
+        scored.append(1)
+        return real(*a, **kw)
+
+    t.evaluate = counting_evaluate
+    result = t.fit()
+    assert result.cancelled and result.step == 1 and scored == [1]
+    assert not any(e["type"] == "eval" for e in result.history)
+    assert (tmp_path / "run" / "checkpoint.pt").is_file()

@@ -50,6 +50,71 @@ def test_single_tab_detects_an_uploaded_image(page, tmp_path):
     assert (tmp_path / "single.png").stat().st_size > 10_000
 
 
+def _single_result_shown(page) -> bool:
+    return page.locator("#single-annotated img").count() > 0 and "boxes" in page.locator("#single-json").inner_text()
+
+
+def test_single_tab_clears_old_results_and_refuses_a_bad_upload_at_once(page, tmp_path):
+    """#13.4 and #13.6: a new upload, a bad upload and an error never leave the previous
+    result (picture, JSON, working downloads) on screen; a bad file is named when dropped."""
+    good, other = write_page(tmp_path / "first.png"), write_page(tmp_path / "second.png", seed=5)
+    bad = tmp_path / "notes.png"
+    bad.write_text("a text file, not a picture")
+    page.get_by_role("tab", name="单图检测 Single image").click()
+    upload = page.locator("#single-image input[type=file]")
+    upload.set_input_files(str(good))
+    page.locator("#single-run").click()
+    page.locator("#single-json").get_by_text("first.png").wait_for()
+    _enabled(page, "#single-json-file", True)
+
+    upload.set_input_files(str(other))                    # a new upload: the old result goes
+    page.wait_for_function("() => !document.querySelector('#single-annotated img')")
+    assert "first.png" not in page.locator("#single-json").inner_text()
+    _enabled(page, "#single-json-file", False)
+
+    upload.set_input_files(str(bad))                      # refused on upload, before Detect
+    page.locator("#single-timing").get_by_text("Not a readable image").wait_for()
+    assert "notes.png" in page.locator("#single-timing").inner_text()
+    page.wait_for_function("() => !document.querySelector('#single-image img')")
+
+    upload.set_input_files(str(other))                    # an error after a result clears it too
+    page.locator("#single-run").click()
+    page.locator("#single-json").get_by_text("second.png").wait_for()
+    assert "Not a readable image" not in page.locator("#single-timing").inner_text()
+    page.get_by_text("高级设置").first.click()
+    page.locator("#single-backend").get_by_text("ONNX").first.click()
+    page.locator("#single-run").click()
+    page.get_by_text("has no model yet").first.wait_for()  # the error toast
+    page.wait_for_function("() => !document.querySelector('#single-annotated img')")
+    assert not _single_result_shown(page)
+    _enabled(page, "#single-json-file", False)
+    page.locator("#single-backend").get_by_text("自动").first.click()
+
+
+def test_batch_tab_checks_uploads_and_clears_old_results(page, tmp_path):
+    """#13.4 and #13.6 in the batch tab: unreadable uploads are listed on upload; a new
+    input clears the previous run's summary, gallery and download."""
+    good = write_page(tmp_path / "ok.png")
+    bad = tmp_path / "broken.jpg"
+    bad.write_bytes(b"\xff\xd8\xff not really a jpeg")
+    page.get_by_role("tab", name="批量检测 Batch").click()
+    files = page.locator("#batch-files input[type=file]")
+    files.set_input_files([str(good), str(bad)])
+    summary = page.locator("#batch-summary")
+    summary.get_by_text("1 / 2").wait_for()
+    assert "broken.jpg" in summary.inner_text()
+    page.locator("#batch-run").click()
+    summary.get_by_text("Boxes").wait_for(timeout=120_000)
+    page.locator("#batch-gallery img").first.wait_for()
+    _enabled(page, "#batch-archive", True)
+    folder = page.locator("#batch-folder textarea, #batch-folder input").first
+    folder.fill("/data")                                  # a new input: the old run's results go
+    summary.get_by_text("The summary appears here").wait_for()
+    assert page.locator("#batch-gallery img").count() == 0
+    _enabled(page, "#batch-archive", False)
+    folder.fill("")
+
+
 @pytest.mark.parametrize("tab, controls", [
     ("批量检测 Batch", ["#batch-files", "#batch-folder", "#batch-run", "#batch-cancel"]),
     ("训练微调 Train", ["#train-dataset", "#train-start", "#train-use", "#train-loss"]),
@@ -103,6 +168,7 @@ def test_swapping_weights_needs_a_finished_run_a_confirmation_and_reverts(page, 
     page.locator("#train-start").click()                  # a run to the end
     page.locator("#train-status").get_by_text("Finished").first.wait_for(timeout=600_000)
     page.locator("#train-status").get_by_text("Validation hmean").wait_for()
+    page.locator("#train-status").get_by_text("step 2 of 2").wait_for()    # the last step is logged (#13.5)
     _enabled(page, "#train-use", True)
     _enabled(page, "#train-revert", False)
     page.locator("#train-use").click()

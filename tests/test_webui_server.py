@@ -72,6 +72,24 @@ def test_non_image_gets_a_clear_error_and_the_server_keeps_serving(client, page,
     assert client.predict(handle_file(str(page)), api_name="/detect")["success"] is True
 
 
+def test_expected_user_errors_log_one_line_without_traceback(client, server, page, tmp_path):
+    """#13.10: a user's mistake is one line in the server log; tracebacks are for real faults."""
+    before = len(server.output())
+    bad = tmp_path / "scan.png"
+    bad.write_bytes(b"\x89PNG\r\n\x1a\n truncated")
+    with pytest.raises(AppError, match="Not a readable image"):
+        client.predict(handle_file(str(bad)), api_name="/detect")
+    with pytest.raises(AppError, match="Not allowed"):
+        client.predict(None, "/etc", api_name="/detect_batch")
+    with pytest.raises(AppError, match="thresh must be between 0 and 1"):
+        client.predict(handle_file(str(page)), 1.3, api_name="/detect")
+    new = server.output()[before:]
+    assert "Traceback" not in new, new
+    refused = [line for line in new.splitlines() if "refused:" in line]
+    assert len(refused) == 3, new
+    assert "scan.png" in refused[0] and "/etc" in refused[1] and "thresh" in refused[2]
+
+
 def test_batch_uploads_give_summary_gallery_and_zip(client, server, page, tmp_path):
     other = write_page(tmp_path / "b.png", seed=1)
     summary, gallery, archive = client.predict([handle_file(str(page)), handle_file(str(other))], "",

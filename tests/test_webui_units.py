@@ -11,7 +11,7 @@ import pytest
 
 from app.web.context import WebContext
 from app.web.guards import friendly_errors, resolve_allowed
-from app.web.jobs import CANCELLED, DONE, FAILED, JobBusyError, JobRunner
+from app.web.jobs import CANCELLED, DONE, FAILED, RUNNING, JobBusyError, JobRunner
 from app.web.service import DetectorService
 from app.web.settings import AppSettings, ModelSettings, StorageSettings, parse_auth, parse_roots
 
@@ -114,7 +114,10 @@ def test_train_tab_runs_a_job_and_switches_weights(tmp_path, random_weights):
     snap = ctx.jobs.snapshot()
     assert snap.state == DONE, snap.error
     status, loss, hmean, log, timer, use_button = refresh(ctx)
-    assert "Finished" in status and len(loss) >= 1 and "loss" in log
+    assert "Finished" in status and "step 2 of 2" in status and "loss" in log
+    assert len(loss.value["data"]) == 2 and loss.caption.startswith("最新 Latest: step 2")
+    assert "No test split" in hmean.caption           # the synthetic set has no test_* split
+    assert len(refresh(ctx, timer=False)) == 5
     weights = new_weights(snap)
     assert weights is not None and weights.parent.parent == tmp_path / "work"
     before = ctx.service.model_id
@@ -203,3 +206,25 @@ def test_train_tab_offers_only_a_finished_runs_weights(tmp_path):
     finished = snap(DONE, False, [{"type": "eval", "step": 2, "hmean": 0.61, "images": 3}])
     assert new_weights(finished) == weights and "Validation hmean **0.6100**" in _status(finished)
     assert "no validation split" in _status(snap(DONE, False))
+
+
+def test_train_status_says_what_the_run_is_doing_from_the_first_second():
+    """#13.5: a phase from the start, 'step k of n', the next update, and the one-point plot in words."""
+    from app.web.jobs import JobSnapshot
+    from app.web.tabs.train import _hmean_caption, _loss_caption, _progress
+
+    now = 1000.0
+    data = {"type": "phase", "phase": "data", "time": now - 3}
+    assert "reading the dataset (3 s)" in _progress(JobSnapshot("run", RUNNING, 3.0, [data], None, None), now)
+    plan = {"type": "phase", "phase": "train", "time": now - 6, "total_steps": 40, "log_every": 10, "batch_size": 8,
+            "val_images": 5, "first_eval_step": 20}
+    first = {"type": "step", "step": 1, "total_steps": 40, "loss": 2.5, "images_per_s": 1.0, "time": now - 4}
+    events = [data, plan, first]
+    text = _progress(JobSnapshot("run", RUNNING, 9.0, events, None, None), now)
+    # 9 more steps of 8 images at 1 img/s = 72 s, 4 s of which have passed
+    assert "step 1 of 40" in text and "next update in ~68 s" in text
+    assert "line starts at the next logged step, step 10" in _loss_caption(events)
+    assert "First validation at step 20 (5 images)" in _hmean_caption(events)
+    validating = {"type": "phase", "phase": "validate", "time": now - 1}
+    assert "validating (1 s)" in _progress(JobSnapshot("run", RUNNING, 9.0, [*events, validating], None, None), now)
+    assert _hmean_caption([*events, {"type": "eval", "step": 20, "hmean": 0.5}]) is None

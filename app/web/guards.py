@@ -2,7 +2,9 @@
 and the allowed-folders check.
 
 Every tab handler goes through :func:`friendly_errors`, so a user sees one sentence they
-can act on (``gr.Error``) and the server log gets the traceback; the process keeps serving.
+can act on (``gr.Error``) and the process keeps serving. The server log gets one line for
+an expected user error (no image, a bad file, a folder outside the allowed roots) and a
+traceback only for a real fault, printed once by us (never again by Gradio).
 """
 from __future__ import annotations
 
@@ -34,6 +36,11 @@ class TimeLimitExceeded(RuntimeError):
     """A request ran past the configured time limit."""
 
 
+def user_error(message: str, title: str = W.TITLE_ERROR) -> gr.Error:
+    """A ``gr.Error`` for a problem the user can fix: Gradio must not print its traceback."""
+    return gr.Error(message, title=title, print_exception=False)
+
+
 def friendly_errors(fn: Callable[..., T]) -> Callable[..., T]:
     """Turn any exception of ``fn`` into a ``gr.Error`` with a readable message."""
 
@@ -41,18 +48,27 @@ def friendly_errors(fn: Callable[..., T]) -> Callable[..., T]:
     def wrapper(*args, **kwargs):
         try:
             return fn(*args, **kwargs)
-        except gr.Error:
+        except gr.Error as exc:
+            log.info("%s refused: %s", fn.__name__, _one_line(exc.message))
+            exc.print_exception = False
             raise
         except TimeLimitExceeded as exc:
-            raise gr.Error(str(exc), title=W.TITLE_TIME_LIMIT) from None
+            log.warning("%s: %s", fn.__name__, exc)
+            raise user_error(str(exc), W.TITLE_TIME_LIMIT) from None
         except USER_ERRORS as exc:
-            raise gr.Error(str(exc), title=W.TITLE_ERROR) from None
-        except Exception as exc:  # unexpected: log the traceback, show a short line
+            log.info("%s refused: %s", fn.__name__, _one_line(str(exc)))
+            raise user_error(str(exc)) from None
+        except Exception as exc:  # unexpected: log the traceback once, show a short line
             log.exception("request failed in %s", fn.__name__)
-            raise gr.Error(W.INTERNAL_ERROR.format(kind=type(exc).__name__, error=exc),
-                           title=W.TITLE_ERROR) from None
+            raise user_error(W.INTERNAL_ERROR.format(kind=type(exc).__name__, error=exc)) from None
 
     return wrapper
+
+
+def _one_line(text: str, limit: int = 300) -> str:
+    """A message as one log line (multi-line dataset reports are folded)."""
+    flat = " ".join(str(text).split())
+    return flat if len(flat) <= limit else flat[:limit - 3] + "..."
 
 
 # A few threads for time-limited calls; work past its limit finishes in the background

@@ -29,7 +29,7 @@ CSS = """
 def build_ui(ctx: WebContext) -> gr.Blocks:
     with gr.Blocks(title=W.TITLE, analytics_enabled=False, delete_cache=(3600, 24 * 3600)) as demo:
         gr.Markdown(f"## {W.TITLE}")
-        banner = gr.Markdown(ctx.service.banner(), elem_id="banner")
+        banner = gr.Markdown(ctx.service.banner(), label=W.LABEL_BANNER, elem_id="banner")
         with gr.Tabs():
             with gr.Tab(W.TAB_SINGLE, id="single"):
                 single_ui = single.render()

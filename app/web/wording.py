@@ -66,6 +66,18 @@ NOT_A_FOLDER = "不是文件夹 Not a folder: {path}"
 BAD_IMAGE = ("无法读取图片 Not a readable image: {name} ({kind}). "
              "Upload a JPEG, PNG, BMP, TIFF or WebP picture.")
 TITLE_BAD_IMAGE = "图片无效 Bad image"
+# Output names (also what "Use via API" lists for each endpoint's results).
+LABEL_BANNER = "当前模型 Served model"
+LABEL_TIMING = "耗时 Timing"
+LABEL_RESULT_JSON = "检测结果 JSON Result JSON"
+LABEL_SUMMARY = "汇总 Summary"
+LABEL_DATASET_STATUS = "训练状态 Training status"
+LABEL_SWAP = "权重对比 Weights comparison"
+LABEL_EXPORT_REPORT = "导出报告 Export report"
+UPLOAD_REJECTED = "**⚠️ {message}**"
+BATCH_UPLOAD_CHECKED = "已上传 {n} 个文件，均可读取 {n} file(s) uploaded, all readable. 点击开始 Press Run."
+BATCH_UPLOAD_BAD = ("**⚠️ {bad} / {n} 个文件无法读取 of the uploaded files are not readable images** "
+                    "(它们会记为失败 they will be reported as failed; remove them or upload again):")
 THRESHOLD = "检测阈值 Detection threshold"
 THRESHOLD_INFO = ("像素概率高于此值算作文字；太低时相邻文字会连成一片 A pixel counts as text above this "
                   "probability; too low and neighbouring words merge into one region")
@@ -148,7 +160,18 @@ TRAINING_JOB = "训练 training {run}"
 TRAINING_STARTED = "已开始 Started: {summary} → `{workdir}`"
 DATASET_PROBLEM = "❌ 数据集有问题 Dataset problem: {error}"
 DATASET_OK = "✅ 数据集可用 Dataset OK: {summary}"
-CANCELLING_TRAINING = "正在取消 Cancelling: the trainer saves a checkpoint and stops ..."
+CANCELLING_TRAINING = ("正在取消 Cancelling: the trainer stops after the current forward pass or validation "
+                       "image (seconds), saves a checkpoint and ends.")
+PHASE = {"data": "读取数据 reading the dataset", "model": "构建模型 building the model",
+         "train": "加载第一批图片 loading the first batch", "validate": "验证中 validating"}
+PREPARING = " · {phase} ({seconds} s)"
+STEP_OF = " · 第 {step} / {total} 步 step {step} of {total} · loss {loss:.4f}"
+NEXT_UPDATE = " · 下次更新约 next update in ~{seconds} s"
+LOSS_ONE_POINT = "第 {step} 步 Step {step}: loss {loss:.4f}（第二个点后画线 the line starts at the next logged step, {next}）"
+LOSS_LATEST = "最新 Latest: step {step}, loss {loss:.4f}"
+NO_TEST_SPLIT = ("此数据集没有测试集，不计算 hmean No test split in this dataset (test_images/ + test_gts/), "
+                 "so there is no validation hmean; the run keeps its last weights.")
+FIRST_VALIDATION = "首次验证 First validation at step {step} ({images} images)"
 NO_TRAINING_RUNNING = "没有正在运行的训练 No training is running."
 NO_NEW_WEIGHTS = "还没有新权重 No finished training run with weights yet."
 NOW_SERVING = "已切换 Now serving {model}"

@@ -20,9 +20,10 @@ from app.web import wording as W
 from app.web.context import WebContext
 from app.web.guards import friendly_errors, resolve_allowed
 from app.web.settings import AppSettings
+from models import ImageDecodeError, load_image
 from models.image_types import IMAGE_EXTS
 
-from .common import box_threshold_slider, overrides, threshold_slider
+from .common import api_example, box_threshold_slider, overrides, threshold_slider
 
 
 @dataclass
@@ -45,17 +46,17 @@ def render(settings: AppSettings) -> BatchTab:
         with gr.Column(scale=1):
             files = gr.File(file_count="multiple", file_types=sorted(IMAGE_EXTS), type="filepath",
                             label=W.BATCH_FILES.format(cap=cap), elem_id="batch-files")
-            folder = gr.Textbox(label=W.BATCH_FOLDER,
-                                placeholder="/data/scans", info=W.ALLOWED_ROOTS.format(roots=roots),
-                                elem_id="batch-folder")
+            folder = api_example(gr.Textbox(label=W.BATCH_FOLDER,
+                                            placeholder="/data/scans", info=W.ALLOWED_ROOTS.format(roots=roots),
+                                            elem_id="batch-folder"), "/data/scans")
             thresh = threshold_slider()
             box_thresh = box_threshold_slider()
             with gr.Row():
                 run = gr.Button(W.RUN_BATCH, variant="primary", elem_id="batch-run")
                 cancel = gr.Button(W.CANCEL, variant="stop", elem_id="batch-cancel")
         with gr.Column(scale=1):
-            summary = gr.Markdown(W.BATCH_SUMMARY_EMPTY, elem_id="batch-summary")
-            archive = gr.DownloadButton(W.DOWNLOAD_RESULTS, interactive=False)
+            summary = gr.Markdown(W.BATCH_SUMMARY_EMPTY, label=W.LABEL_SUMMARY, elem_id="batch-summary")
+            archive = gr.DownloadButton(W.DOWNLOAD_RESULTS, interactive=False, elem_id="batch-archive")
     gallery = gr.Gallery(label=W.RESULTS, columns=4, height=420, elem_id="batch-gallery")
     return BatchTab(files, folder, thresh, box_thresh, run, cancel, summary, gallery, archive)
 
@@ -116,6 +117,29 @@ def _gallery(files: Sequence[Path], root: Path, run_dir: Path, limit: int) -> Li
     return items
 
 
+def cleared(message: str = W.BATCH_SUMMARY_EMPTY) -> Tuple[Any, ...]:
+    """Empty summary, gallery and download: a new upload, folder or submission never shows
+    the previous run's results (or a working download of them) beside the new input."""
+    return message, [], gr.DownloadButton(value=None, interactive=False)
+
+
+def check_uploads(files: Sequence[str] | None, max_megapixels: float) -> str:
+    """The summary text for freshly uploaded files: each decoded with the detector's reader,
+    the unreadable ones named with the reason (they would be reported as failed)."""
+    files = [f for f in (files or []) if f]
+    if not files:
+        return W.BATCH_SUMMARY_EMPTY
+    bad = []
+    for f in files:
+        try:
+            load_image(f, max_megapixels, name=Path(f).name)
+        except ImageDecodeError as exc:
+            bad.append(f"- {exc}")
+    if not bad:
+        return W.BATCH_UPLOAD_CHECKED.format(n=len(files))
+    return "\n".join([W.BATCH_UPLOAD_BAD.format(bad=len(bad), n=len(files)), *bad[:10]])
+
+
 def listen(ctx: WebContext, ui: BatchTab) -> None:
     @friendly_errors
     def run(files, folder, thresh, box_thresh, request: gr.Request, progress=gr.Progress()):  # noqa: B008 (Gradio's way)
@@ -156,6 +180,12 @@ def listen(ctx: WebContext, ui: BatchTab) -> None:
         else:
             gr.Info(W.NO_BATCH_RUNNING)
 
-    ui.run.click(run, [ui.files, ui.folder, ui.thresh, ui.box_thresh], [ui.summary, ui.gallery, ui.archive],
-                 api_name="detect_batch", concurrency_id="detect")
+    outputs = [ui.summary, ui.gallery, ui.archive]
+    private = dict(api_visibility="private", show_progress="hidden")
+    ui.files.change(lambda files: cleared(check_uploads(files, ctx.service.config.max_megapixels)), [ui.files],
+                    outputs, concurrency_limit=None, **private)
+    ui.folder.change(lambda: cleared(), None, outputs, queue=False, **private)
+    ui.run.click(lambda: cleared(W.STARTING), None, outputs, queue=False, **private).then(
+        run, [ui.files, ui.folder, ui.thresh, ui.box_thresh], outputs, api_name="detect_batch",
+        concurrency_id="detect")
     ui.cancel.click(cancel, None, None, api_name="cancel_batch", concurrency_limit=None)

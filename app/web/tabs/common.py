@@ -9,6 +9,7 @@ from typing import Any, Dict, Tuple
 import gradio as gr
 
 from app.web import wording as W
+from app.web.guards import user_error
 from models import DetectorConfig
 from models.settings import default_of, meta_of
 
@@ -33,7 +34,19 @@ def read_image_upload(component: gr.Image, payload: Any) -> Any:
         raise
     except Exception as exc:
         name = (payload.get("orig_name") if isinstance(payload, dict) else None) or "the upload"
-        raise gr.Error(W.BAD_IMAGE.format(name=name, kind=type(exc).__name__), title=W.TITLE_BAD_IMAGE) from None
+        raise user_error(W.BAD_IMAGE.format(name=name, kind=type(exc).__name__), W.TITLE_BAD_IMAGE) from None
+
+
+C = typing.TypeVar("C", bound=gr.components.Component)
+
+
+def api_example(component: C, value: Any) -> C:
+    """Show ``value`` as the example in "Use via API" instead of Gradio's generic one
+    (a Textbox says "Hello!!"). Set on the instance: a subclass would make Gradio write
+    a ``.pyi`` stub next to our module."""
+    component.example_payload = lambda: value    # type: ignore[method-assign]
+    component.example_value = lambda: value      # type: ignore[method-assign]
+    return component
 
 
 # ---------------------------------------------------------------------------- widgets from settings

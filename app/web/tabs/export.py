@@ -50,7 +50,7 @@ def render() -> ExportTab:
             precision = radio(ExportConfig, "precision", W.PRECISION, W.PRECISION_INFO)
             run = gr.Button(W.EXPORT, variant="primary", elem_id="export-run")
         with gr.Column(scale=1):
-            report = gr.Markdown(W.EXPORT_REPORT_EMPTY, elem_id="export-report")
+            report = gr.Markdown(W.EXPORT_REPORT_EMPTY, label=W.LABEL_EXPORT_REPORT, elem_id="export-report")
             download = gr.DownloadButton(W.DOWNLOAD_ONNX, interactive=False)
     h, w = default_of(ExportConfig, "height"), default_of(ExportConfig, "width")
     sample = gr.Code(code_sample(ExportConfig(height=h, width=w).output_path.name, h, w, False), language="python",

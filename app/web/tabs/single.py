@@ -9,12 +9,13 @@ from pathlib import Path
 from typing import Any, Dict, List, Tuple
 
 import gradio as gr
+import pandas as pd
 
 from app.io.runs import save_single
 from app.web import wording as W
 from app.web.context import WebContext
-from app.web.guards import call_with_time_limit, friendly_errors
-from models import DetectorConfig
+from app.web.guards import call_with_time_limit, friendly_errors, user_error
+from models import DetectorConfig, ImageDecodeError, load_image
 
 from .common import box_threshold_slider, overrides, read_image_upload, slider, threshold_slider
 
@@ -55,21 +56,21 @@ def render() -> SingleTab:
                 unclip = slider(DetectorConfig, "unclip_ratio", W.UNCLIP, W.UNCLIP_INFO)
                 limit = slider(DetectorConfig, "limit_side", W.SIZE_LIMIT, W.SIZE_LIMIT_INFO)
                 backend = gr.Radio([(W.BACKEND_AUTO, "auto"), ("PyTorch", "torch"), (W.BACKEND_ONNX_FILE, "onnx")], value="auto",
-                                   label=W.BACKEND)
+                                   label=W.BACKEND, elem_id="single-backend")
             run = gr.Button(W.DETECT, variant="primary", elem_id="single-run")
         with gr.Column(scale=1):
             annotated = gr.Image(label=W.RESULT, type="filepath", interactive=False, height=360,
                                  elem_id="single-annotated")
-            timing = gr.Markdown(elem_id="single-timing")
+            timing = gr.Markdown(label=W.LABEL_TIMING, elem_id="single-timing")
             with gr.Row():
-                json_file = gr.DownloadButton(W.DOWNLOAD_JSON, interactive=False, size="sm")
+                json_file = gr.DownloadButton(W.DOWNLOAD_JSON, interactive=False, size="sm", elem_id="single-json-file")
                 image_file = gr.DownloadButton(W.DOWNLOAD_PICTURE, interactive=False, size="sm")
     with gr.Row():
         table = gr.Dataframe(headers=TABLE_HEADERS, label=W.BOXES, interactive=False, wrap=True)
     with gr.Row():
         json_out = gr.JSON(label="JSON", elem_id="single-json")
     api_trigger = gr.Button(visible=False)
-    api_json = gr.JSON(visible=False)
+    api_json = gr.JSON(label=W.LABEL_RESULT_JSON, visible=False)
     return SingleTab(image, thresh, box_thresh, unclip, limit, backend, run, annotated, table, json_out,
                      timing, json_file, image_file, api_trigger, api_json)
 
@@ -78,7 +79,7 @@ def detect_and_save(ctx: WebContext, image: str | None, thresh: float, box_thres
                     unclip_ratio: float, limit_side: float, backend: str) -> Tuple[Dict[str, Any], Path, Path]:
     """Run one detection under the time limit and save it; returns (record, json, picture)."""
     if not image:
-        raise gr.Error(W.NO_IMAGE, title=W.TITLE_NO_IMAGE)
+        raise user_error(W.NO_IMAGE, W.TITLE_NO_IMAGE)
     opts = overrides(thresh=thresh, box_thresh=box_thresh, unclip_ratio=unclip_ratio, limit_side=limit_side)
     detector = ctx.service.detector(backend or "auto")
     name = Path(image).name
@@ -102,6 +103,29 @@ def _timing(record: Dict[str, Any], json_path: Path) -> str:
     return text + (W.NO_BOXES_HINT if not record["boxes"] else "")
 
 
+def cleared(message: str = "") -> Tuple[Any, ...]:
+    """Empty result widgets (picture, table, JSON, timing, downloads), so a new upload, a new
+    submission or an error never leaves the previous image's result on screen."""
+    return (None, pd.DataFrame(columns=TABLE_HEADERS), None, message,
+            gr.DownloadButton(value=None, interactive=False), gr.DownloadButton(value=None, interactive=False))
+
+
+def check_upload(ctx: WebContext, component: gr.Image, payload: Any) -> str | None:
+    """Why the uploaded file cannot be detected on (None when it can): decoded here with the
+    detector's own reader and limits, so a bad file is named the moment it is dropped."""
+    if payload is None:
+        return None
+    try:
+        path = read_image_upload(component, payload)
+        name = (payload.get("orig_name") if isinstance(payload, dict) else None) or Path(path).name
+        load_image(path, ctx.service.config.max_megapixels, name=name)
+    except gr.Error as exc:
+        return exc.message
+    except ImageDecodeError as exc:
+        return str(exc)
+    return None
+
+
 def listen(ctx: WebContext, ui: SingleTab) -> None:
     # preprocess=False: the image is read by read_image_upload (readable errors), and the
     # numbers are checked by DetectorConfig (which names every bad value).
@@ -120,8 +144,19 @@ def listen(ctx: WebContext, ui: SingleTab) -> None:
         image = read_image_upload(ui.image, image)
         return detect_and_save(ctx, image, thresh, box_thresh, unclip_ratio, limit_side, backend)[0]
 
+    def on_new_image(image):
+        """A new upload, paste or clear: the old result goes; an unreadable file is refused
+        now (the picture is removed and the reason shown where the result would be)."""
+        problem = check_upload(ctx, ui.image, image)
+        if problem is None:
+            return (gr.skip(), *cleared())
+        gr.Warning(problem, title=W.TITLE_BAD_IMAGE)
+        return (None, *cleared(W.UPLOAD_REJECTED.format(message=problem)))
+
     outputs = [ui.annotated, ui.table, ui.json, ui.timing, ui.json_file, ui.image_file]
-    ui.run.click(detect_visual, ui.inputs, outputs, api_name="detect_visual", concurrency_id="detect",
-                 preprocess=False)
+    private = dict(api_visibility="private", queue=False, show_progress="hidden")
+    ui.image.input(on_new_image, [ui.image], [ui.image, *outputs], preprocess=False, **private)
+    ui.run.click(cleared, None, outputs, **private).then(
+        detect_visual, ui.inputs, outputs, api_name="detect_visual", concurrency_id="detect", preprocess=False)
     ui.api_trigger.click(detect, ui.inputs, [ui.api_json], api_name="detect", concurrency_id="detect",
                          preprocess=False)

@@ -20,7 +20,7 @@ import pandas as pd
 
 from app.web import wording as W
 from app.web.context import WebContext
-from app.web.guards import friendly_errors, resolve_allowed
+from app.web.guards import friendly_errors, resolve_allowed, user_error
 from app.web.jobs import JobSnapshot
 from app.web.runs import RunOutcome, outcome_from_events, served_hmean
 from models import DetectorConfig, TextDetector
@@ -28,7 +28,7 @@ from models.data.icdar import validate_dataset
 from models.settings import bounds_text, meta_of, value_problem
 from models.train import TrainConfig, Trainer
 
-from .common import number, slider
+from .common import api_example, number, slider
 
 POLL_S = 2.0
 LOG_LINES = 40
@@ -61,9 +61,9 @@ def render(ctx: WebContext) -> TrainTab:
     roots = ", ".join(f"`{r}`" for r in ctx.settings.storage.allowed_roots) or W.NO_ALLOWED_ROOTS
     with gr.Row():
         with gr.Column(scale=1):
-            dataset = gr.Textbox(label=W.DATASET, placeholder="/data/icdar2015",
-                                 info=W.DATASET_INFO.format(roots=roots),
-                                 elem_id="train-dataset")
+            dataset = api_example(gr.Textbox(label=W.DATASET, placeholder="/data/icdar2015",
+                                             info=W.DATASET_INFO.format(roots=roots),
+                                             elem_id="train-dataset"), "/data/icdar2015")
             check = gr.Button(W.CHECK_DATASET, size="sm")
             batch_size = slider(TrainConfig, "batch_size", W.BATCH_SIZE, elem_id="train-batch")
             epochs = slider(TrainConfig, "epochs", W.EPOCHS, elem_id="train-epochs")
@@ -74,16 +74,16 @@ def render(ctx: WebContext) -> TrainTab:
                 start = gr.Button(W.START_TRAINING, variant="primary", elem_id="train-start")
                 cancel = gr.Button(W.CANCEL, variant="stop", elem_id="train-cancel")
             use_new = gr.Button(W.USE_NEW_WEIGHTS, interactive=False, elem_id="train-use")
-            swap_info = gr.Markdown("", elem_id="train-swap")
+            swap_info = gr.Markdown("", label=W.LABEL_SWAP, elem_id="train-swap")
             confirm = gr.Button(W.CONFIRM_SWAP, variant="stop", visible=False, elem_id="train-confirm")
             revert = gr.Button(W.REVERT, interactive=ctx.service.can_revert, elem_id="train-revert")
             pending = gr.State(None)
         with gr.Column(scale=2):
-            status = gr.Markdown(W.NO_TRAINING_JOB, elem_id="train-status")
+            status = gr.Markdown(W.NO_TRAINING_JOB, label=W.LABEL_DATASET_STATUS, elem_id="train-status")
             with gr.Row():
-                loss_plot = gr.LinePlot(_frame([], "loss"), x="step", y="loss", title=W.LOSS,
+                loss_plot = gr.LinePlot(_frame([], "loss"), x="step", y="loss", title=W.LOSS, label=W.LOSS,
                                         height=260, elem_id="train-loss")
-                hmean_plot = gr.LinePlot(_frame([], "hmean"), x="step", y="hmean", color="source", title="Hmean (test)",
+                hmean_plot = gr.LinePlot(_frame([], "hmean"), x="step", y="hmean", color="source", title="Hmean (test)", label="Hmean (test)",
                                          y_lim=[0, 1], height=260)
             log = gr.Textbox(label=W.LOG, lines=10, max_lines=10, autoscroll=True, interactive=False)
     timer = gr.Timer(POLL_S, active=False)
@@ -149,27 +149,85 @@ def _offer(run: RunOutcome | None) -> str:
     return W.SWAP_OFFER.format(which=which, path=run.weights, hmean=f"{run.hmean:.4f}")
 
 
+def _last(events: List[Dict[str, Any]], kind: str) -> Dict[str, Any] | None:
+    return next((e for e in reversed(events) if e.get("type") == kind), None)
+
+
+def _next_update_s(events: List[Dict[str, Any]], now: float) -> int | None:
+    """Seconds until the trainer's next logged step, from the last measured speed."""
+    step = _last(events, "step")
+    plan = next((e for e in reversed(events) if e.get("phase") == "train"), None)
+    if not step or not plan or not step.get("images_per_s"):
+        return None
+    every, total = int(plan.get("log_every") or 1), int(step.get("total_steps") or step["step"])
+    target = min(total, (step["step"] // every + 1) * every)
+    per_step = float(plan.get("batch_size") or 1) / float(step["images_per_s"])
+    return max(1, round((target - step["step"]) * per_step - (now - float(step.get("time", now)))))
+
+
+def _progress(snap: JobSnapshot, now: float) -> str:
+    """Where a run is: a preparation phase (from the first second), then step k of n with
+    the time to the next update, or validation in progress."""
+    step, phase = _last(snap.events, "step"), _last(snap.events, "phase")
+    if phase and snap.running and (step is None or phase.get("time", 0) > step.get("time", 0)) \
+            and phase.get("phase") in W.PHASE:
+        text = W.PREPARING.format(phase=W.PHASE[phase["phase"]], seconds=int(now - phase.get("time", now)))
+        return (W.STEP_OF.format(step=step["step"], total=step.get("total_steps"), loss=step.get("loss", 0))
+                if step else "") + text
+    if step is None:
+        return ""
+    text = W.STEP_OF.format(step=step["step"], total=step.get("total_steps"), loss=step.get("loss", 0))
+    wait = _next_update_s(snap.events, now) if snap.running else None
+    return text + (W.NEXT_UPDATE.format(seconds=wait) if wait is not None else "")
+
+
 def _status(snap: JobSnapshot | None) -> str:
     if snap is None:
         return W.NO_TRAINING_JOB
     mins, secs = divmod(int(snap.elapsed_s), 60)
     line = f"**{W.STATE_LABEL.get(snap.state, snap.state)}** · {snap.name} · {mins} min {secs:02d} s"
-    steps = [e for e in snap.events if e.get("type") == "step"]
-    if steps:
-        last = steps[-1]
-        line += f" · step {last['step']}/{last.get('total_steps')} · loss {last.get('loss', 0):.4f}"
+    line += _progress(snap, time.time())
     if snap.error:
         line += W.JOB_ERROR.format(error=snap.error)
     return line + _offer(outcome(snap))
 
 
-def refresh(ctx: WebContext) -> Tuple[Any, ...]:
+def _loss_caption(events: List[Dict[str, Any]]) -> str | None:
+    """A line plot draws nothing for one point, so the first loss is also said in words."""
+    steps = [e for e in events if e.get("type") == "step" and "loss" in e]
+    if not steps:
+        return None
+    last = steps[-1]
+    if len(steps) == 1:
+        plan = next((e for e in reversed(events) if e.get("phase") == "train"), {})
+        every = int(plan.get("log_every") or 1)
+        nxt = min(int(last.get("total_steps") or last["step"]), (last["step"] // every + 1) * every)
+        return W.LOSS_ONE_POINT.format(step=last["step"], loss=last["loss"], next=f"step {nxt}")
+    return W.LOSS_LATEST.format(step=last["step"], loss=last["loss"])
+
+
+def _hmean_caption(events: List[Dict[str, Any]]) -> str | None:
+    """Why the hmean plot is empty: no test split, or no validation yet (and when)."""
+    if any(e.get("type") == "eval" for e in events):
+        return None
+    plan = next((e for e in reversed(events) if e.get("phase") == "train"), None)
+    if plan is None:
+        return None
+    if not plan.get("val_images"):
+        return W.NO_TEST_SPLIT
+    return W.FIRST_VALIDATION.format(step=plan.get("first_eval_step"), images=plan["val_images"])
+
+
+def refresh(ctx: WebContext, timer: bool = True) -> Tuple[Any, ...]:
+    """What the watch widgets show now; ``timer=False`` leaves the timer out (the
+    train_start endpoint's outputs, which API users read, carry no timer)."""
     snap = ctx.jobs.snapshot()
     events = snap.events if snap else []
     log = "\n".join(format_event(e) for e in events[-LOG_LINES:])
-    return (_status(snap), _frame(events, "loss"), _frame(events, "hmean"), log,
-            gr.Timer(active=bool(snap and snap.running)),
-            gr.Button(interactive=new_weights(snap) is not None))
+    loss = gr.LinePlot(_frame(events, "loss"), caption=_loss_caption(events))
+    hmean = gr.LinePlot(_frame(events, "hmean"), caption=_hmean_caption(events))
+    ticking = (gr.Timer(active=bool(snap and snap.running)),) if timer else ()
+    return (_status(snap), loss, hmean, log, *ticking, gr.Button(interactive=new_weights(snap) is not None))
 
 
 # ---------------------------------------------------------------------- actions
@@ -215,7 +273,7 @@ def listen(ctx: WebContext, ui: TrainTab, banner: gr.Markdown, demo: gr.Blocks) 
     @friendly_errors
     def on_start(folder, batch_size, epochs, lr, from_current):
         gr.Info(start_training(ctx, folder, batch_size, epochs, lr, from_current))
-        return refresh(ctx)
+        return refresh(ctx, timer=False)
 
     def on_cancel():
         if ctx.jobs.cancel():
@@ -252,14 +310,14 @@ def listen(ctx: WebContext, ui: TrainTab, banner: gr.Markdown, demo: gr.Blocks) 
     def on_use_new():
         run = outcome(ctx.jobs.snapshot())
         if run is None or not run.servable:
-            raise gr.Error(run.problem if run is not None and run.problem else W.NO_NEW_WEIGHTS)
+            raise user_error(run.problem if run is not None and run.problem else W.NO_NEW_WEIGHTS)
         return compare(run), gr.Button(visible=True), str(run.weights)
 
     @friendly_errors
     def on_confirm(pending):
         run = outcome(ctx.jobs.snapshot())
         if not pending or run is None or not run.servable or str(run.weights) != pending:
-            raise gr.Error(W.NO_NEW_WEIGHTS)
+            raise user_error(W.NO_NEW_WEIGHTS)
         model_id = ctx.service.use_weights(pending)
         gr.Info(W.NOW_SERVING.format(model=model_id))
         return (ctx.service.banner(), W.NOW_SERVING.format(model=model_id), gr.Button(visible=False), None,
@@ -274,8 +332,9 @@ def listen(ctx: WebContext, ui: TrainTab, banner: gr.Markdown, demo: gr.Blocks) 
 
     cheap = dict(concurrency_limit=None, show_progress="hidden")
     ui.check.click(on_check, [ui.dataset], [ui.status], api_name="check_dataset", **cheap)
-    ui.start.click(on_start, [ui.dataset, ui.batch_size, ui.epochs, ui.lr, ui.from_current], watch,
-                   api_name="train_start", concurrency_limit=None)
+    ui.start.click(on_start, [ui.dataset, ui.batch_size, ui.epochs, ui.lr, ui.from_current],
+                   [w for w in watch if w is not ui.timer], api_name="train_start", concurrency_limit=None).success(
+        lambda: gr.Timer(active=True), None, ui.timer, api_visibility="private", queue=False)
     ui.cancel.click(on_cancel, None, None, api_name="train_cancel", **cheap)
     ui.timer.tick(lambda: refresh(ctx), None, watch, api_visibility="private", **cheap)
     swap = [banner, ui.swap_info, ui.confirm, ui.pending, ui.revert]
