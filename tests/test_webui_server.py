@@ -90,6 +90,19 @@ def test_expected_user_errors_log_one_line_without_traceback(client, server, pag
     assert "scan.png" in refused[0] and "/etc" in refused[1] and "thresh" in refused[2]
 
 
+def test_api_page_names_every_value_and_shows_real_examples(client):
+    """#13.11: "Use via API" lists readable names (no `value_60`) and no "Hello!!" examples."""
+    api = client.view_api(print_info=False, return_format="dict")["named_endpoints"]
+    assert {"/detect", "/detect_visual", "/detect_batch", "/train_start", "/export_onnx"} <= set(api)
+    for name, endpoint in api.items():
+        for ret in endpoint["returns"]:
+            assert not ret["label"].startswith("value_"), (name, ret)
+        for param in endpoint["parameters"]:
+            assert param.get("example_input") != "Hello!!", (name, param["parameter_name"])
+    assert [r["component"] for r in api["/train_start"]["returns"]].count("Timer") == 0
+    assert api["/detect_batch"]["parameters"][1]["example_input"] == "/data/scans"
+
+
 def test_batch_uploads_give_summary_gallery_and_zip(client, server, page, tmp_path):
     other = write_page(tmp_path / "b.png", seed=1)
     summary, gallery, archive = client.predict([handle_file(str(page)), handle_file(str(other))], "",
