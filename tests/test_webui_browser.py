@@ -115,6 +115,17 @@ def test_batch_tab_checks_uploads_and_clears_old_results(page, tmp_path):
     folder.fill("")
 
 
+def test_examples_csv_and_row_highlight(page, tmp_path):
+    """#13.7: a clickable example, a CSV of the table, and a table row that highlights its box."""
+    page.get_by_role("tab", name="单图检测 Single image").click()
+    page.locator("#single-examples").get_by_text("Receipt").first.click()
+    page.locator("#single-image img").wait_for()
+    page.locator("#single-run").click()
+    page.locator("#single-json").get_by_text("receipt_render").first.wait_for()
+    _enabled(page, "#single-csv-file", True)
+    page.screenshot(path=str(tmp_path / "example.png"), full_page=True)
+
+
 @pytest.mark.parametrize("tab, controls", [
     ("批量检测 Batch", ["#batch-files", "#batch-folder", "#batch-run", "#batch-cancel"]),
     ("训练微调 Train", ["#train-dataset", "#train-start", "#train-use", "#train-loss"]),

@@ -53,11 +53,13 @@ def test_detect_endpoint_returns_the_json(client, server, page):
 def test_threshold_and_visual_endpoint(client, page):
     record = client.predict(handle_file(str(page)), 0.35, api_name="/detect")
     assert record["params"]["thresh"] == pytest.approx(0.35)
-    picture, table, record2, timing, json_file, pic_file = client.predict(handle_file(str(page)),
-                                                                          api_name="/detect_visual")
+    picture, table, record2, timing, json_file, pic_file, csv_file = client.predict(handle_file(str(page)),
+                                                                                    api_name="/detect_visual")
     assert Path(picture).is_file() and table["headers"][:2] == ["#", "score"]
     assert record2["success"] and "Inference time" in timing
     assert Path(json_file["value"]).suffix == ".json" and Path(pic_file["value"]).suffix == ".jpg"
+    rows = Path(csv_file["value"]).read_text(encoding="utf-8-sig").splitlines()   # #13.7: the table as CSV
+    assert rows[0] == "#,score,x1,y1,x2,y2,x3,y3,x4,y4" and len(rows) == 1 + len(record2["boxes"])
 
 
 def test_non_image_gets_a_clear_error_and_the_server_keeps_serving(client, page, tmp_path):

@@ -228,3 +228,23 @@ def test_train_status_says_what_the_run_is_doing_from_the_first_second():
     validating = {"type": "phase", "phase": "validate", "time": now - 1}
     assert "validating (1 s)" in _progress(JobSnapshot("run", RUNNING, 9.0, [*events, validating], None, None), now)
     assert _hmean_caption([*events, {"type": "eval", "step": 20, "hmean": 0.5}]) is None
+
+
+def test_a_table_row_highlights_its_box(tmp_path):
+    """#13.7: the picked row's box stays bright and outlined, the rest of the picture dims."""
+    import cv2
+    import numpy as np
+
+    from app.web.tabs.single import highlighted
+
+    picture = np.full((100, 200, 3), 200, np.uint8)
+    shown = tmp_path / "vis.png"
+    cv2.imwrite(str(shown), picture)
+    record = {"boxes": [[10, 10, 60, 10, 60, 40, 10, 40], [100, 50, 190, 50, 190, 90, 100, 90]]}
+    out = highlighted(record, str(shown), 1)
+    assert out.shape == picture.shape
+    assert (out[70, 140] == 200).all()              # inside the picked box: untouched
+    assert out[25, 35].max() < 120                  # inside the other box: dimmed
+    assert tuple(out[50, 100]) == (255, 215, 0)     # the outline
+    assert highlighted(record, str(shown), 2) is None and highlighted(None, str(shown), 0) is None
+    assert highlighted(record, str(tmp_path / "gone.png"), 0) is None

@@ -6,7 +6,9 @@ same ``outputs/batch_<name>_<hash>/`` so that submitting it again resumes it.
 """
 from __future__ import annotations
 
+import csv
 import hashlib
+import io
 import re
 import shutil
 import time
@@ -15,7 +17,7 @@ from pathlib import Path
 from typing import Any, Dict, Iterable, List, Tuple
 
 from models.detector import DetectionResult
-from models.files import atomic_writer
+from models.files import atomic_write_text, atomic_writer
 
 from .outputs import ResultWriter
 
@@ -49,6 +51,32 @@ def save_single(out_root: Path, name: str, result: DetectionResult, record: Dict
     stem = unique_stem(run_dir / "json", safe_stem(name))
     writer.write(stem, result, record, result.image)
     return writer.json_path(stem), writer.vis_path(stem)
+
+
+TABLE_COLUMNS = ["#", "score", "x1", "y1", "x2", "y2", "x3", "y3", "x4", "y4"]
+
+
+def table_rows(record: Dict[str, Any]) -> List[List[Any]]:
+    """One row per box (number, score, the 4 corners; the text when recognition filled it):
+    the single tab's table and its CSV."""
+    texts = record.get("texts")
+    rows = []
+    for i, (box, score) in enumerate(zip(record.get("boxes", []), record.get("scores", []))):
+        rows.append([i + 1, round(float(score), 4), *box, *([texts[i]] if texts is not None else [])])
+    return rows
+
+
+def save_table_csv(json_path: Path, record: Dict[str, Any]) -> Path:
+    """The table as ``<run>/csv/<stem>.csv`` beside ``<run>/json/<stem>.json`` (UTF-8 with
+    a BOM, so spreadsheet programs show Chinese text correctly)."""
+    columns = TABLE_COLUMNS + (["text"] if record.get("texts") is not None else [])
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    writer.writerow(columns)
+    writer.writerows(table_rows(record))
+    path = json_path.parent.parent / "csv" / f"{json_path.stem}.csv"
+    atomic_write_text(path, "\ufeff" + buf.getvalue())
+    return path
 
 
 def upload_run_dir(out_root: Path) -> Path:

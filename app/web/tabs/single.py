@@ -11,7 +11,8 @@ from typing import Any, Dict, List, Tuple
 import gradio as gr
 import pandas as pd
 
-from app.io.runs import save_single
+from app.io.runs import TABLE_COLUMNS, save_single, save_table_csv, table_rows
+from app.io.visualize import highlight_box
 from app.web import wording as W
 from app.web.context import WebContext
 from app.web.guards import call_with_time_limit, friendly_errors, user_error
@@ -19,7 +20,9 @@ from models import DetectorConfig, ImageDecodeError, load_image
 
 from .common import box_threshold_slider, overrides, read_image_upload, slider, threshold_slider
 
-TABLE_HEADERS = ["#", "score", "x1", "y1", "x2", "y2", "x3", "y3", "x4", "y4"]
+ROOT = Path(__file__).resolve().parents[3]
+EXAMPLES = [ROOT / "docs" / "examples" / "receipt_render.jpg", ROOT / "docs" / "real_samples" / "page.png",
+            ROOT / "docs" / "real_samples" / "text.png"]
 
 
 @dataclass
@@ -37,6 +40,9 @@ class SingleTab:
     timing: gr.Markdown
     json_file: gr.DownloadButton
     image_file: gr.DownloadButton
+    csv_file: gr.DownloadButton
+    shown: gr.State
+    examples: gr.Examples | None
     api_trigger: gr.Button
     api_json: gr.JSON
 
@@ -58,21 +64,27 @@ def render() -> SingleTab:
                 backend = gr.Radio([(W.BACKEND_AUTO, "auto"), ("PyTorch", "torch"), (W.BACKEND_ONNX_FILE, "onnx")], value="auto",
                                    label=W.BACKEND, elem_id="single-backend")
             run = gr.Button(W.DETECT, variant="primary", elem_id="single-run")
+            present = [[str(p)] for p in EXAMPLES if p.is_file()]
+            examples = gr.Examples(present, [image], label=W.EXAMPLES, elem_id="single-examples",
+                                   example_labels=W.EXAMPLE_LABELS[:len(present)]) if present else None
         with gr.Column(scale=1):
-            annotated = gr.Image(label=W.RESULT, type="filepath", interactive=False, height=360,
-                                 elem_id="single-annotated")
+            # Fullscreen: a tall receipt is readable only larger than the column.
+            annotated = gr.Image(label=W.RESULT, type="filepath", interactive=False, height=480,
+                                 buttons=["fullscreen", "download"], elem_id="single-annotated")
             timing = gr.Markdown(label=W.LABEL_TIMING, elem_id="single-timing")
             with gr.Row():
                 json_file = gr.DownloadButton(W.DOWNLOAD_JSON, interactive=False, size="sm", elem_id="single-json-file")
                 image_file = gr.DownloadButton(W.DOWNLOAD_PICTURE, interactive=False, size="sm")
+                csv_file = gr.DownloadButton(W.DOWNLOAD_CSV, interactive=False, size="sm", elem_id="single-csv-file")
     with gr.Row():
-        table = gr.Dataframe(headers=TABLE_HEADERS, label=W.BOXES, interactive=False, wrap=True)
+        table = gr.Dataframe(headers=TABLE_COLUMNS, label=f"{W.BOXES} · {W.TABLE_HINT}", interactive=False,
+                             wrap=True, max_height=420, elem_id="single-table")
     with gr.Row():
         json_out = gr.JSON(label="JSON", elem_id="single-json")
     api_trigger = gr.Button(visible=False)
     api_json = gr.JSON(label=W.LABEL_RESULT_JSON, visible=False)
     return SingleTab(image, thresh, box_thresh, unclip, limit, backend, run, annotated, table, json_out,
-                     timing, json_file, image_file, api_trigger, api_json)
+                     timing, json_file, image_file, csv_file, gr.State(None), examples, api_trigger, api_json)
 
 
 def detect_and_save(ctx: WebContext, image: str | None, thresh: float, box_thresh: float,
@@ -91,10 +103,6 @@ def detect_and_save(ctx: WebContext, image: str | None, thresh: float, box_thres
     return record, json_path, vis_path
 
 
-def _rows(record: Dict[str, Any]) -> List[List[Any]]:
-    return [[i + 1, round(s, 4), *box] for i, (box, s) in enumerate(zip(record["boxes"], record["scores"]))]
-
-
 def _timing(record: Dict[str, Any], json_path: Path) -> str:
     t = record.get("timings", {})
     stages = " · ".join(f"{k} {t[k] * 1000:.0f} ms" for k in ("decode", "preprocess", "inference", "postprocess") if k in t)
@@ -106,8 +114,8 @@ def _timing(record: Dict[str, Any], json_path: Path) -> str:
 def cleared(message: str = "") -> Tuple[Any, ...]:
     """Empty result widgets (picture, table, JSON, timing, downloads), so a new upload, a new
     submission or an error never leaves the previous image's result on screen."""
-    return (None, pd.DataFrame(columns=TABLE_HEADERS), None, message,
-            gr.DownloadButton(value=None, interactive=False), gr.DownloadButton(value=None, interactive=False))
+    off = gr.DownloadButton(value=None, interactive=False)
+    return None, pd.DataFrame(columns=TABLE_COLUMNS), None, message, off, off, off
 
 
 def check_upload(ctx: WebContext, component: gr.Image, payload: Any) -> str | None:
@@ -126,6 +134,15 @@ def check_upload(ctx: WebContext, component: gr.Image, payload: Any) -> str | No
     return None
 
 
+def highlighted(record: Dict[str, Any] | None, shown: str | None, row: Any) -> Any:
+    """The drawn result with table row ``row``'s box highlighted (None when the row, the
+    record or the picture is not there any more, e.g. after a new upload)."""
+    boxes = (record or {}).get("boxes") or []
+    if not shown or not isinstance(row, int) or not 0 <= row < len(boxes) or not Path(shown).is_file():
+        return None
+    return highlight_box(load_image(shown), boxes[row])
+
+
 def listen(ctx: WebContext, ui: SingleTab) -> None:
     # preprocess=False: the image is read by read_image_upload (readable errors), and the
     # numbers are checked by DetectorConfig (which names every bad value).
@@ -134,9 +151,11 @@ def listen(ctx: WebContext, ui: SingleTab) -> None:
         image = read_image_upload(ui.image, image)
         record, json_path, vis_path = detect_and_save(ctx, image, thresh, box_thresh, unclip_ratio,
                                                       limit_side, backend)
-        return (str(vis_path), _rows(record), record, _timing(record, json_path),
+        csv_path = save_table_csv(json_path, record)
+        return (str(vis_path), table_rows(record), record, _timing(record, json_path),
                 gr.DownloadButton(value=str(json_path), interactive=True),
-                gr.DownloadButton(value=str(vis_path), interactive=True))
+                gr.DownloadButton(value=str(vis_path), interactive=True),
+                gr.DownloadButton(value=str(csv_path), interactive=True), str(vis_path))
 
     @friendly_errors
     def detect(image, thresh, box_thresh, unclip_ratio, limit_side, backend):
@@ -153,10 +172,19 @@ def listen(ctx: WebContext, ui: SingleTab) -> None:
         gr.Warning(problem, title=W.TITLE_BAD_IMAGE)
         return (None, *cleared(W.UPLOAD_REJECTED.format(message=problem)))
 
-    outputs = [ui.annotated, ui.table, ui.json, ui.timing, ui.json_file, ui.image_file]
+    def on_row(record, shown, evt: gr.SelectData):
+        row = evt.index[0] if isinstance(evt.index, (list, tuple)) else evt.index
+        picture = highlighted(record, shown, row)
+        return gr.skip() if picture is None else picture
+
+    outputs = [ui.annotated, ui.table, ui.json, ui.timing, ui.json_file, ui.image_file, ui.csv_file]
     private = dict(api_visibility="private", queue=False, show_progress="hidden")
     ui.image.input(on_new_image, [ui.image], [ui.image, *outputs], preprocess=False, **private)
+    if ui.examples is not None and getattr(ui.examples, "load_input_event", None) is not None:
+        ui.examples.load_input_event.then(cleared, None, outputs, **private)
     ui.run.click(cleared, None, outputs, **private).then(
-        detect_visual, ui.inputs, outputs, api_name="detect_visual", concurrency_id="detect", preprocess=False)
+        detect_visual, ui.inputs, [*outputs, ui.shown], api_name="detect_visual", concurrency_id="detect",
+        preprocess=False)
+    ui.table.select(on_row, [ui.json, ui.shown], [ui.annotated], **private)
     ui.api_trigger.click(detect, ui.inputs, [ui.api_json], api_name="detect", concurrency_id="detect",
                          preprocess=False)
