@@ -138,6 +138,7 @@ def test_export_tab_exports_verifies_and_serves_onnx(client, page):
         client.predict(810, 800, False, "fp32", api_name="/export_onnx")
     report, download, sample = client.predict(320, 320, False, "fp32", api_name="/export_onnx")
     assert "Verified" in report and "PASSED" in report
+    assert "now uses this file" in report and "Fixed size 320×320" in report     # #13.8
     assert Path(download["value"]).name == "model_320x320.onnx"
     assert "onnxruntime" in sample and "model_320x320.onnx" in sample
     record = client.predict(handle_file(str(page)), 0.2, 0.5, 1.5, 960, "onnx", api_name="/detect")

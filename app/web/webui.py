@@ -23,6 +23,10 @@ FONT = (fonts.LocalFont("Source Sans Pro", weights=(400, 600)), "Noto Sans CJK S
         "Microsoft YaHei", "system-ui", "sans-serif")
 CSS = """
 #banner {padding: 4px 0;}
+/* Headers wrap between words (x1, score, 中文), never inside one. */
+#single-table th, #single-table th * {word-break: keep-all; overflow-wrap: normal; white-space: nowrap;}
+/* The export report's long lines (paths, ONNX Runtime messages) wrap instead of scrolling. */
+#export-report pre, #export-report code {white-space: pre-wrap; overflow-wrap: anywhere;}
 """
 
 

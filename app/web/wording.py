@@ -229,6 +229,10 @@ MAX_DIFF = " · 与 PyTorch 最大差异 max |ONNX − PyTorch| = `{diff:.2e}`"
 EXPORT_JOB = "ONNX 导出 Export"
 EXPORT_STALE = ("模型权重在导出期间已切换 The served weights changed during the export: the file is offered "
                "for download, but the ONNX backend does not use it (export again for the new weights).")
+EXPORT_NOW_SERVED = ("\n\n单图检测页的 ONNX 后端现在使用此文件 The single tab's \"ONNX Runtime (exported file)\" "
+                     "backend now uses this file.")
+EXPORT_FIXED_SIZE = (" 固定尺寸 Fixed size {height}×{width}: every image is shrunk to fit it, so small text on "
+                     "large pages (A4 scans, tall receipts) may be lost; choose dynamic shape for those.")
 EXPORT_MISMATCH = "导出的模型与 PyTorch 不一致 The exported model does not match PyTorch; see the report."
 CODE_SAMPLE = '''# 1) 本项目 With this project: same pre/post-processing as the WebUI, boxes in pixels
 from models import TextDetector

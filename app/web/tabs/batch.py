@@ -187,5 +187,5 @@ def listen(ctx: WebContext, ui: BatchTab) -> None:
     ui.folder.change(lambda: cleared(), None, outputs, queue=False, **private)
     ui.run.click(lambda: cleared(W.STARTING), None, outputs, queue=False, **private).then(
         run, [ui.files, ui.folder, ui.thresh, ui.box_thresh], outputs, api_name="detect_batch",
-        concurrency_id="detect")
+        concurrency_id="detect", show_progress_on=[ui.summary])
     ui.cancel.click(cancel, None, None, api_name="cancel_batch", concurrency_limit=None)

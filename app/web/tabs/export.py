@@ -107,13 +107,16 @@ def listen(ctx: WebContext, ui: ExportTab) -> None:
         except ExportVerificationError as exc:
             gr.Warning(W.EXPORT_MISMATCH)
             return _report_markdown(exc.report), gr.DownloadButton(value=None, interactive=False), ui_sample(cfg)
-        if not ctx.service.use_onnx(report.path, weights):
+        served = ctx.service.use_onnx(report.path, weights)
+        if not served:
             gr.Warning(W.EXPORT_STALE)
-        return (_report_markdown(report), gr.DownloadButton(value=str(report.path), interactive=True),
+        note = (W.EXPORT_NOW_SERVED if served else "") + (
+            "" if cfg.dynamic else W.EXPORT_FIXED_SIZE.format(height=cfg.height, width=cfg.width))
+        return (_report_markdown(report) + note, gr.DownloadButton(value=str(report.path), interactive=True),
                 ui_sample(cfg, Path(report.path).name))
 
     def ui_sample(cfg: Any, name: str | None = None) -> str:
         return code_sample(name or cfg.output_path.name, cfg.height, cfg.width, cfg.dynamic)
 
     ui.run.click(export, [ui.height, ui.width, ui.dynamic, ui.precision], [ui.report, ui.download, ui.sample],
-                 api_name="export_onnx", concurrency_id="export", concurrency_limit=1)
+                 api_name="export_onnx", concurrency_id="export", concurrency_limit=1, show_progress_on=[ui.report])
