@@ -114,7 +114,7 @@ def test_train_tab_runs_a_job_and_switches_weights(tmp_path, random_weights):
     snap = ctx.jobs.snapshot()
     assert snap.state == DONE, snap.error
     status, loss, hmean, log, timer, use_button = refresh(ctx)
-    assert "Finished" in status and "step 2 of 2" in status and "loss" in log
+    assert "Finished" in status and "step 2 of 2" in status and "损失 loss" in log and "读取数据 reading the dataset" in log
     assert len(loss.value["data"]) == 2 and loss.caption.startswith("最新 Latest: step 2")
     assert "No test split" in hmean.caption           # the synthetic set has no test_* split
     assert len(refresh(ctx, timer=False)) == 5

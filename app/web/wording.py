@@ -166,6 +166,12 @@ DATASET_PROBLEM = "❌ 数据集有问题 Dataset problem: {error}"
 DATASET_OK = "✅ 数据集可用 Dataset OK: {summary}"
 CANCELLING_TRAINING = ("正在取消 Cancelling: the trainer stops after the current forward pass or validation "
                        "image (seconds), saves a checkpoint and ends.")
+LOG_STEP = "轮 epoch {epoch} · 步 step {step}/{total} · 损失 loss {loss:.4f} · 学习率 lr {lr:.2e}"
+LOG_EVAL = ("验证 eval · 步 step {step} · 轮 epoch {epoch}: 精确率 precision {precision:.4f} · "
+            "召回率 recall {recall:.4f} · hmean {hmean:.4f}{best}")
+LOG_BEST = "（最佳 best）"
+LOG_DONE = "完成 done · 步 step {step}: 最佳 best {best} · 最后 last {last}"
+LOG_SETTINGS = "设置 settings: {settings}（全部见 all of them in log.jsonl and the checkpoint）"
 PHASE = {"data": "读取数据 reading the dataset", "model": "构建模型 building the model",
          "train": "加载第一批图片 loading the first batch", "validate": "验证中 validating"}
 PREPARING = " · {phase} ({seconds} s)"

@@ -110,17 +110,19 @@ def _frame(events: List[Dict[str, Any]], kind: str) -> pd.DataFrame:
 def format_event(e: Dict[str, Any]) -> str:
     kind = e.get("type")
     if kind == "step":
-        return (f"epoch {e.get('epoch')} step {e.get('step')}/{e.get('total_steps')} "
-                f"loss {e.get('loss', float('nan')):.4f} lr {e.get('lr', 0):.2e}")
+        return W.LOG_STEP.format(epoch=e.get("epoch"), step=e.get("step"), total=e.get("total_steps"),
+                                 loss=e.get("loss", float("nan")), lr=e.get("lr", 0))
     if kind == "eval":
-        return (f"eval step {e.get('step')} epoch {e.get('epoch')}: precision {e.get('precision', 0):.4f} "
-                f"recall {e.get('recall', 0):.4f} hmean {e.get('hmean', 0):.4f}{' (best)' if e.get('best') else ''}")
+        return W.LOG_EVAL.format(step=e.get("step"), epoch=e.get("epoch"), precision=e.get("precision", 0),
+                                 recall=e.get("recall", 0), hmean=e.get("hmean", 0),
+                                 best=W.LOG_BEST if e.get("best") else "")
     if kind == "done":
-        return f"done at step {e.get('step')}: best {e.get('best_weights')}, last {e.get('last_weights')}"
+        return W.LOG_DONE.format(step=e.get("step"), best=e.get("best_weights"), last=e.get("last_weights"))
     if kind == "config":
         c = e.get("config") or {}
-        return ("settings: " + ", ".join(f"{k} {c[k]}" for k in SHOWN_SETTINGS if k in c)
-                + " (all of them in log.jsonl and the checkpoint)")
+        return W.LOG_SETTINGS.format(settings=", ".join(f"{k} {c[k]}" for k in SHOWN_SETTINGS if k in c))
+    if kind == "phase" and e.get("phase") in W.PHASE and e.get("phase") != "train":
+        return f"{W.PHASE[e['phase']]}: {e.get('message', '')}"
     return str(e.get("message", e))
 
 
