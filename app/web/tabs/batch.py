@@ -31,6 +31,7 @@ class BatchTab:
     folder: gr.Textbox
     thresh: gr.Slider
     box_thresh: gr.Slider
+    recognize: gr.Checkbox
     run: gr.Button
     cancel: gr.Button
     summary: gr.Markdown
@@ -50,6 +51,7 @@ def render(settings: AppSettings) -> BatchTab:
                                 elem_id="batch-folder")
             thresh = threshold_slider()
             box_thresh = box_threshold_slider()
+            recognize = gr.Checkbox(False, label=W.RECOGNIZE, info=W.RECOGNIZE_INFO, elem_id="batch-recognize")
             with gr.Row():
                 run = gr.Button(W.RUN_BATCH, variant="primary", elem_id="batch-run")
                 cancel = gr.Button(W.CANCEL, variant="stop", elem_id="batch-cancel")
@@ -57,7 +59,7 @@ def render(settings: AppSettings) -> BatchTab:
             summary = gr.Markdown(W.BATCH_SUMMARY_EMPTY, elem_id="batch-summary")
             archive = gr.DownloadButton(W.DOWNLOAD_RESULTS, interactive=False)
     gallery = gr.Gallery(label=W.RESULTS, columns=4, height=420, elem_id="batch-gallery")
-    return BatchTab(files, folder, thresh, box_thresh, run, cancel, summary, gallery, archive)
+    return BatchTab(files, folder, thresh, box_thresh, recognize, run, cancel, summary, gallery, archive)
 
 
 def _inputs(ctx: WebContext, files: Sequence[str] | None, folder: str | None) -> Tuple[List[Path], Path, Path]:
@@ -118,9 +120,11 @@ def _gallery(files: Sequence[Path], root: Path, run_dir: Path, limit: int) -> Li
 
 def listen(ctx: WebContext, ui: BatchTab) -> None:
     @friendly_errors
-    def run(files, folder, thresh, box_thresh, request: gr.Request, progress=gr.Progress()):  # noqa: B008 (Gradio's way)
+    def run(files, folder, thresh, box_thresh, recognize=False, request: gr.Request = None,
+            progress=gr.Progress()):  # noqa: B008 (Gradio's way)
         opts = overrides(thresh=thresh, box_thresh=box_thresh)
         detector = ctx.service.detector("auto")
+        recognizer = ctx.service.recognizer() if recognize else None
         images, root, run_dir = _inputs(ctx, files, folder)
         session = request.session_hash if request is not None else "api"
         cancel = ctx.batch_cancels.fresh(session)
@@ -136,7 +140,8 @@ def listen(ctx: WebContext, ui: BatchTab) -> None:
 
         progress((0, len(images)), desc=W.STARTING, unit="images")
         try:
-            report = run_batch(detector, images, root, run_dir, overrides=opts, progress=on_image, cancel=cancel)
+            report = run_batch(detector, images, root, run_dir, overrides=opts, progress=on_image, cancel=cancel,
+                               recognizer=recognizer)
         finally:
             ctx.batch_cancels.release(session, cancel)
         stopped = None
@@ -156,6 +161,6 @@ def listen(ctx: WebContext, ui: BatchTab) -> None:
         else:
             gr.Info(W.NO_BATCH_RUNNING)
 
-    ui.run.click(run, [ui.files, ui.folder, ui.thresh, ui.box_thresh], [ui.summary, ui.gallery, ui.archive],
+    ui.run.click(run, [ui.files, ui.folder, ui.thresh, ui.box_thresh, ui.recognize], [ui.summary, ui.gallery, ui.archive],
                  api_name="detect_batch", concurrency_id="detect")
     ui.cancel.click(cancel, None, None, api_name="cancel_batch", concurrency_limit=None)
