@@ -32,12 +32,13 @@ import cv2
 import numpy as np
 from shapely.geometry import Polygon
 
+from app.cli.options import add_options, config_from_args
 from app.measure.tables import markdown_table, text_table
 from models import TextDetector, load_image
 from models.data.mix import load_sources, read_mix_file
 from models.data.regions import Sample
 from models.postprocess import order_clockwise
-from models.recognition import TextRecognizer
+from models.recognition import RecognizerConfig, TextRecognizer
 
 ROOT = Path(__file__).resolve().parent.parent
 HEADERS = ("boxes read", "images", "boxes", "det s/image", "rec s/image", "rec ms/box", "char accuracy",
@@ -158,11 +159,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--source", default="wildreceipt", help="source of the mix whose held-out images are read")
     ap.add_argument("--limit", type=int, default=50, help="at most this many images")
     ap.add_argument("--no-detector", action="store_true", help="only the ground-truth row")
+    ap.add_argument("--threads", type=int, help="ONNX Runtime intra-op threads (default: physical cores)")
     ap.add_argument("--examples", type=int, default=8, help="print this many misread boxes")
+    add_options(ap, RecognizerConfig, prefix="rec-", title="recognizer settings")
     args = ap.parse_args(argv)
 
     samples = held_out(Path(args.mix), args.source, args.limit)
-    rec = TextRecognizer()
+    rec = TextRecognizer(config_from_args(RecognizerConfig, args, prefix="rec-"), threads=args.threads)
     rec.recognize(np.full((48, 200, 3), 255, np.uint8), np.array([[[0, 0], [199, 0], [199, 47], [0, 47]]]))  # warm-up
     rows = []
     row, pairs = on_ground_truth(rec, samples)
@@ -172,7 +175,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         det.detect(str(samples[0].image_path))   # warm-up
         print(f"detector: {det.backend_summary}", file=sys.stderr)
         rows.append(on_detections(det, rec, samples)[0])
-    print(f"recognizer: {rec.model_id} · {args.source} held out by {Path(args.mix).name} · "
+    print(f"recognizer: {rec.model_id} {rec.params()} · {args.source} held out by {Path(args.mix).name} · "
           f"{platform.processor() or platform.machine()}, {rec.session.get_session_options().intra_op_num_threads} threads")
     print(text_table(HEADERS, rows))
     print()

@@ -189,6 +189,8 @@ def test_missing_model_says_how_to_get_it(tmp_path, monkeypatch):
 def test_settings_are_checked():
     with pytest.raises(ValueError, match="batch_size"):
         RecognizerConfig(batch_size=0)
+    with pytest.raises(ValueError, match="must not exceed max_width"):
+        RecognizerConfig(min_width=640, max_width=320)
     with pytest.raises(ValueError, match="unknown recognizer setting"):
         RecognizerConfig().with_overrides(colour="red")
 
@@ -200,7 +202,7 @@ def _detect(*args: str) -> subprocess.CompletedProcess:
                           cwd=ROOT, capture_output=True, text=True, timeout=300)
 
 
-def test_cli_recognize_adds_aligned_texts_and_off_adds_nothing(tmp_path, recognizer):
+def test_cli_recognize_adds_aligned_texts(tmp_path, recognizer):
     if not DEFAULT_WEIGHTS.is_file():
         pytest.skip("released detector weights absent")
     page = Image.new("RGB", (900, 320), "white")
@@ -221,17 +223,35 @@ def test_cli_recognize_adds_aligned_texts_and_off_adds_nothing(tmp_path, recogni
     assert "INVOICE2026" in joined and "42.50" in joined
     assert record["params"]["recognition"]["model"] == recognizer.model_id
 
-    # without --recognize the same folder is redone (other settings) and the record has no new keys
-    res = _detect(str(folder), "--output", str(out))
-    assert res.returncode == 0 and "processed: 1" in res.stdout, res.stdout + res.stderr
-    plain = json.loads((out / "json" / "page.json").read_text(encoding="utf-8"))
-    assert "texts" not in plain and "text_scores" not in plain and "recognition" not in plain["params"]
-    assert plain["boxes"] == record["boxes"]
+
+def test_batch_toggling_recognition_redoes_images_and_off_adds_no_keys(tmp_path, recognizer):
+    import torch
+
+    from app.io.batch import run_batch
+    from models import TextDetector
+    from models.dbnet import DBNet
+
+    torch.manual_seed(0)   # an in-memory random network: no weights file, no int8 build
+    random_detector = TextDetector.from_model(DBNet().eval(), device="cpu", model_id="random")
+
+    image, _ = _word_image()
+    folder = tmp_path / "in"
+    folder.mkdir()
+    Image.fromarray(image).save(folder / "word.png")
+    files, out = [folder / "word.png"], tmp_path / "out"
+    on = run_batch(random_detector, files, folder, out, recognizer=recognizer)
+    record = json.loads((out / "json" / "word.json").read_text(encoding="utf-8"))
+    assert on.summary["images"] == 1 and len(record["texts"]) == len(record["boxes"]) == len(record["text_scores"])
+    assert record["params"]["recognition"] == recognizer.params()
+    off = run_batch(random_detector, files, folder, out)
+    assert off.redone == 1                  # made with recognition: not a result of these settings
+    plain = json.loads((out / "json" / "word.json").read_text(encoding="utf-8"))
+    assert not {"texts", "text_scores"} & set(plain) and "recognition" not in plain["params"]
+    assert run_batch(random_detector, files, folder, out, recognizer=recognizer).redone == 1
+    assert run_batch(random_detector, files, folder, out, recognizer=recognizer).skipped == 1
 
 
 def test_cli_missing_recognition_model_is_a_clean_error(tmp_path):
-    if not DEFAULT_WEIGHTS.is_file():
-        pytest.skip("released detector weights absent")
     img = tmp_path / "a.png"
     cv2.imwrite(str(img), np.full((64, 64, 3), 255, np.uint8))
     res = _detect(str(img), "--output", str(tmp_path / "o"), "--recognize", "--rec-model", str(tmp_path / "x.onnx"))

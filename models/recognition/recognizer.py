@@ -27,8 +27,6 @@ from .files import resolve_model_path
 
 log = logging.getLogger(__name__)
 
-MIN_WH_RATIO = 320 / 48   # PaddleOCR's rec_img_shape [3, 48, 320]: batches are at least this wide
-
 
 def read_charset(metadata: dict, path: Path) -> List[str]:
     """Class labels: blank, the model's ``character`` list, then the space PaddleOCR appends."""
@@ -77,7 +75,8 @@ class TextRecognizer:
     def params(self) -> dict:
         """What a result's ``params`` records about recognition (resuming compares it)."""
         return {"model": self.model_id, "batch_size": self.config.batch_size,
-                "rotate_ratio": self.config.rotate_ratio, "max_width": self.config.max_width}
+                "rotate_ratio": self.config.rotate_ratio, "min_width": self.config.min_width,
+                "max_width": self.config.max_width}
 
     # ------------------------------------------------------------------ steps
     def _normalise(self, crop: np.ndarray, width: int) -> np.ndarray:
@@ -91,8 +90,8 @@ class TextRecognizer:
         return out
 
     def _run(self, crops: Sequence[np.ndarray]) -> List[Tuple[str, float]]:
-        ratio = max([MIN_WH_RATIO] + [c.shape[1] / c.shape[0] for c in crops])
-        width = min(self.config.max_width, int(math.ceil(self.height * ratio)))
+        ratio = max(c.shape[1] / c.shape[0] for c in crops)
+        width = min(self.config.max_width, max(self.config.min_width, int(math.ceil(self.height * ratio))))
         batch = np.stack([self._normalise(c, width) for c in crops])
         with self._lock:
             probs = self.session.run(None, {self.input_name: batch})[0]
