@@ -257,3 +257,30 @@ def test_cli_missing_recognition_model_is_a_clean_error(tmp_path):
     res = _detect(str(img), "--output", str(tmp_path / "o"), "--recognize", "--rec-model", str(tmp_path / "x.onnx"))
     assert res.returncode == 2
     assert "recognition model not found" in res.stderr and "Traceback" not in res.stderr
+
+
+# ---------------------------------------------------------------------------- WebUI
+def test_single_tab_reads_text_into_json_and_table(tmp_path, recognizer):
+    if not DEFAULT_WEIGHTS.is_file():
+        pytest.skip("released detector weights absent")
+    from app.web import wording as W
+    from app.web.context import WebContext
+    from app.web.service import DetectorService
+    from app.web.settings import AppSettings, ModelSettings, StorageSettings
+    from app.web.tabs.single import TABLE_HEADERS, _headers, _rows, _timing, detect_and_save
+
+    settings = AppSettings(storage=StorageSettings(output_dir=tmp_path / "out", workdir_root=tmp_path / "work"),
+                           model=ModelSettings(weights=DEFAULT_WEIGHTS, device="cpu", backend="torch"))
+    ctx = WebContext(settings, DetectorService(settings.model, background_build=False))
+    image, _ = _word_image()
+    path = tmp_path / "word.png"
+    Image.fromarray(image).save(path)
+
+    record, json_path, _ = detect_and_save(ctx, str(path), 0.2, 0.4, 1.4, 1280, "auto", True)
+    assert record["texts"] == ["INVOICE 2026"] and json.loads(json_path.read_text(encoding="utf-8")) == record
+    assert _headers(record)[:3] == ["#", W.TEXT_COLUMN, W.TEXT_SCORE_COLUMN]
+    assert _rows(record)[0][:2] == [1, "INVOICE 2026"] and len(_rows(record)[0]) == len(_headers(record))
+    assert "recognition" in _timing(record, json_path)
+
+    plain, _, _ = detect_and_save(ctx, str(path), 0.2, 0.4, 1.4, 1280, "auto")
+    assert "texts" not in plain and _headers(plain) == TABLE_HEADERS and len(_rows(plain)[0]) == len(TABLE_HEADERS)
