@@ -100,6 +100,7 @@ def test_degenerate_quads_give_no_crop():
     image = np.zeros((50, 50, 3), np.uint8)
     assert rectify_crop(image, np.full((4, 2), 7.0)) is None
     assert rectify_crop(image, np.array([[0, 0], [np.nan, 0], [5, 5], [0, 5]])) is None
+    assert rectify_crop(image, np.array([[0, 0], [1e7, 0], [1e7, 10], [0, 10]])) is None   # no huge warp
 
 
 # ---------------------------------------------------------------------------- CTC decoding
@@ -172,6 +173,25 @@ def test_annotate_fills_aligned_keys_and_to_json_is_unchanged_without(recognizer
     assert list(record["timings"])[-1] == "total" and record["timings"]["recognition"] > 0
     with pytest.raises(ValueError, match="keep_image"):
         recognizer.annotate(DetectionResult(quad[None].astype(np.int32), np.ones(1, np.float32), 9, 9))
+
+
+def test_picture_gets_a_text_panel_only_with_recognition(tmp_path, recognizer):
+    from app.io.outputs import ResultWriter
+
+    image, quad = _word_image()
+    h, w = image.shape[:2]
+    writer = ResultWriter(tmp_path)
+    plain = DetectionResult(quad[None].astype(np.int32), np.ones(1, np.float32), w, h, {"total": 0.1}, image=image)
+    writer.write("plain", plain, plain.to_json(), image)
+    assert cv2.imread(str(writer.vis_path("plain"))).shape == (h, w, 3)
+    read = recognizer.annotate(DetectionResult(quad[None].astype(np.int32), np.ones(1, np.float32), w, h,
+                                               {"total": 0.1}, image=image))
+    writer.write("read", read, read.to_json(), image)
+    picture = cv2.imread(str(writer.vis_path("read")))
+    assert picture.shape == (h, 2 * w, 3)
+    panel = picture[:, w:]
+    y0, y1 = int(quad[:, 1].min()), int(quad[:, 1].max())
+    assert panel[y0:y1].min() < 80 and panel[: y0 - 20].min() > 200   # the text is drawn where its box was
 
 
 def test_missing_model_says_how_to_get_it(tmp_path, monkeypatch):

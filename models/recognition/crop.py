@@ -19,7 +19,8 @@ def crop_size(quad: np.ndarray) -> tuple[int, int]:
 
 
 def rectify_crop(image: np.ndarray, quad: np.ndarray, rotate_ratio: float = 1.5) -> np.ndarray | None:
-    """The quad's content as an upright ``h x w x C`` crop, or None for a degenerate quad.
+    """The quad's content as an upright ``h x w x C`` crop, or None for a degenerate quad (no
+    area, not finite, or sides over twice the image's diagonal: garbage, and a huge warp).
 
     Args:
         image: ``H x W x C`` uint8.
@@ -31,11 +32,15 @@ def rectify_crop(image: np.ndarray, quad: np.ndarray, rotate_ratio: float = 1.5)
     if not np.all(np.isfinite(q)):
         return None
     w, h = crop_size(q)
-    if w < 1 or h < 1:
+    limit = 2 * int(np.hypot(*image.shape[:2])) + 2   # a quad far bigger than the image is garbage, not text
+    if w < 1 or h < 1 or w > limit or h > limit:
         return None
     target = np.array([[0, 0], [w, 0], [w, h], [0, h]], np.float32)
-    matrix = cv2.getPerspectiveTransform(q, target)
-    crop = cv2.warpPerspective(image, matrix, (w, h), flags=cv2.INTER_CUBIC, borderMode=cv2.BORDER_REPLICATE)
+    try:
+        matrix = cv2.getPerspectiveTransform(q, target)
+        crop = cv2.warpPerspective(image, matrix, (w, h), flags=cv2.INTER_CUBIC, borderMode=cv2.BORDER_REPLICATE)
+    except cv2.error:   # a singular quad: nothing to read
+        return None
     if crop.ndim == 2:
         crop = crop[:, :, None]
     if h / w >= rotate_ratio:
