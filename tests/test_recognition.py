@@ -304,3 +304,15 @@ def test_single_tab_reads_text_into_json_and_table(tmp_path, recognizer):
 
     plain, _, _ = detect_and_save(ctx, str(path), 0.2, 0.4, 1.4, 1280, "auto")
     assert "texts" not in plain and _headers(plain) == TABLE_HEADERS and len(_rows(plain)[0]) == len(TABLE_HEADERS)
+
+
+# ---------------------------------------------------------------------------- bench/recognition.py
+def test_bench_metrics():
+    from bench.recognition import accuracy, edit_distance, match
+
+    assert edit_distance("kitten", "sitting") == 3 and edit_distance("", "abc") == 3
+    char, exact = accuracy([("TOTAL", "TOTAL"), ("12,00", "12.00"), ("THANKYOU!!", "THANK YOU!!")])
+    assert exact == pytest.approx(2 / 3) and char == pytest.approx((1 + 0.8 + 1) / 3)   # spaces ignored
+    square = np.array([[0, 0], [10, 0], [10, 10], [0, 10]], np.float32)
+    pairs = match([square + 1, square + 100], [square, square + 30])
+    assert pairs == [(0, 0)]                          # IoU 81/119 > 0.5; the far box matches nothing
