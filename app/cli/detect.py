@@ -9,7 +9,7 @@ from tqdm import tqdm
 
 from models.image_types import IMAGE_EXTS
 
-from .common import add_detector_options, detector_from_args
+from .common import add_detector_options, add_recognizer_options, detector_from_args, recognizer_from_args
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -21,6 +21,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--overwrite", action="store_true", help="redo images already done with the same model and settings (other settings redo them anyway)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     add_detector_options(p)
+    add_recognizer_options(p)
     p.set_defaults(run=run)
 
 
@@ -38,6 +39,11 @@ def run(args: argparse.Namespace) -> int:
         print(f"ERROR: no images found in {root} (extensions: {', '.join(e.lstrip('.') for e in IMAGE_EXTS)})",
               file=sys.stderr)
         return 2
+    try:   # the recogniser first: a missing model stops before the detector's slower start
+        recognizer = recognizer_from_args(args)
+    except (ValueError, FileNotFoundError) as exc:   # RecognitionModelMissing, OnnxModelError too
+        print(f"ERROR: {exc}", file=sys.stderr)
+        return 2
     detector = detector_from_args(args)
     if detector is None:
         return 2
@@ -53,7 +59,8 @@ def run(args: argparse.Namespace) -> int:
 
     bar.n = 0
     try:
-        report = run_batch(detector, files, root, out_dir, overwrite=args.overwrite, progress=progress)
+        report = run_batch(detector, files, root, out_dir, overwrite=args.overwrite, progress=progress,
+                           recognizer=recognizer)
     except FolderBusyError as exc:
         bar.close()
         print(f"ERROR: {exc}", file=sys.stderr)

@@ -21,9 +21,10 @@ from pathlib import Path
 from typing import Any, Deque, Dict, Iterator, List, Sequence, Tuple
 
 from app.web import wording as W  # the batch tab shows this runner's messages
-from models import TextDetector
+from models import DetectionResult, TextDetector
 from models.files import atomic_write_text
 from models.progress import ProgressFn
+from models.recognition import TextRecognizer
 
 from .outputs import ResultWriter, output_stems, summarize
 
@@ -82,29 +83,35 @@ class BatchReport:
 def run_batch(detector: TextDetector, files: Sequence[Path], root: Path, out_dir: Path,
               overrides: Dict[str, Any] | None = None, overwrite: bool = False,
               progress: ProgressFn | None = None, cancel: threading.Event | None = None,
-              write_backlog: int = 4) -> BatchReport:
+              write_backlog: int = 4, recognizer: TextRecognizer | None = None) -> BatchReport:
     """Detect ``files`` (found under ``root``) and write results under ``out_dir``.
 
     ``progress(done, total, record)`` is called after each image is written, in input
     order; setting ``cancel`` stops after the images already detected are written, leaving
     a consistent, resumable folder. At most ``write_backlog`` results wait for the writer
-    thread (their decoded images are held in memory until then).
+    thread (their decoded images are held in memory until then). With ``recognizer``, each
+    record also gets ``texts`` and ``text_scores``, and its ``params`` a ``recognition`` entry
+    (so results made with and without recognition never count as each other's).
 
     Raises:
         FolderBusyError: another run is writing into ``out_dir``.
     """
     with folder_lock(out_dir):
-        return _run_locked(detector, files, root, out_dir, overrides, overwrite, progress, cancel, write_backlog)
+        return _run_locked(detector, files, root, out_dir, overrides, overwrite, progress, cancel, write_backlog,
+                           recognizer)
 
 
 def _run_locked(detector: TextDetector, files: Sequence[Path], root: Path, out_dir: Path,
                 overrides: Dict[str, Any] | None, overwrite: bool, progress: ProgressFn | None,
-                cancel: threading.Event | None, write_backlog: int) -> BatchReport:
+                cancel: threading.Event | None, write_backlog: int,
+                recognizer: TextRecognizer | None = None) -> BatchReport:
     writer = ResultWriter(out_dir)
     stale = writer.remove_stale_temp_files()   # a killed run's half-written files
     overrides = overrides or {}
     stems = output_stems(files, root)
     params = detector.config.with_overrides(**overrides).params()
+    if recognizer is not None:
+        params["recognition"] = recognizer.params()
     params_json = json.loads(json.dumps(params))      # tuples as lists, as the records hold them
     todo, earlier, redone = [], [], 0
     for f, s in zip(files, stems):
@@ -144,6 +151,11 @@ def _run_locked(detector: TextDetector, files: Sequence[Path], root: Path, out_d
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="batch-write") as pool:
         try:
             for (f, stem), result in zip(todo, results):
+                if recognizer is not None and result.success:
+                    try:
+                        recognizer.annotate(result)
+                    except Exception as exc:   # ORT raises its own types; one image fails, the run goes on
+                        result = DetectionResult.failure(f"text recognition failed: {exc}", result.image_path)
                 record = result.to_json(detector.model_id, params)
                 record["image_path"] = str(f)
                 pending.append((pool.submit(write, stem, result, record), record))

@@ -22,7 +22,7 @@ from models.files import atomic_write_bytes, atomic_write_text, remove_stale_tem
 # app code keeps importing them from here.
 from models.image_types import collect_images, output_stem  # noqa: F401
 
-from .visualize import draw_boxes
+from .visualize import draw_boxes, draw_texts_beside
 
 
 def icdar_lines(result: DetectionResult) -> str:
@@ -126,6 +126,8 @@ class ResultWriter:
                 atomic_write_text(self.icdar_path(stem), icdar_lines(result))
             if self.visualize and image is not None:
                 vis = draw_boxes(image, result.boxes)
+                if result.texts is not None:     # only with recognition: the picture is unchanged otherwise
+                    vis = draw_texts_beside(vis, result.boxes, result.texts)
                 ok, buf = cv2.imencode(".jpg", cv2.cvtColor(vis, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, 90])
                 if ok:
                     atomic_write_bytes(self.vis_path(stem), buf.tobytes())

@@ -54,22 +54,28 @@ def save_single(out_root: Path, name: str, result: DetectionResult, record: Dict
 
 
 TABLE_COLUMNS = ["#", "score", "x1", "y1", "x2", "y2", "x3", "y3", "x4", "y4"]
+TEXT_COLUMNS = ["text", "text_score"]
+
+
+def table_columns(record: Dict[str, Any], text_columns: List[str] = TEXT_COLUMNS) -> List[str]:
+    """The table's columns: with recognition, the text and its score follow the box number."""
+    return TABLE_COLUMNS[:1] + text_columns + TABLE_COLUMNS[1:] if "texts" in record else TABLE_COLUMNS
 
 
 def table_rows(record: Dict[str, Any]) -> List[List[Any]]:
-    """One row per box (number, score, the 4 corners; the text when recognition filled it):
-    the single tab's table and its CSV."""
-    texts = record.get("texts")
-    rows = []
-    for i, (box, score) in enumerate(zip(record.get("boxes", []), record.get("scores", []))):
-        rows.append([i + 1, round(float(score), 4), *box, *([texts[i]] if texts is not None else [])])
+    """One row per box in :func:`table_columns` order: the single tab's table and its CSV."""
+    rows = [[i + 1, round(float(s), 4), *box]
+            for i, (box, s) in enumerate(zip(record.get("boxes", []), record.get("scores", [])))]
+    if "texts" in record:
+        rows = [[row[0], text, round(float(ts), 4), *row[1:]]
+                for row, text, ts in zip(rows, record["texts"], record["text_scores"])]
     return rows
 
 
 def save_table_csv(json_path: Path, record: Dict[str, Any]) -> Path:
     """The table as ``<run>/csv/<stem>.csv`` beside ``<run>/json/<stem>.json`` (UTF-8 with
     a BOM, so spreadsheet programs show Chinese text correctly)."""
-    columns = TABLE_COLUMNS + (["text"] if record.get("texts") is not None else [])
+    columns = table_columns(record)
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\n")
     writer.writerow(columns)

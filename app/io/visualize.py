@@ -1,8 +1,13 @@
-"""Drawing detections: numbered quadrilaterals on the image (for people, not for models)."""
+"""Drawing detections: numbered quadrilaterals on the image (for people, not for models), and
+with recognition a panel beside it with each box's text where the box was."""
 from __future__ import annotations
+
+from functools import lru_cache
+from typing import Sequence
 
 import cv2
 import numpy as np
+from PIL import Image, ImageDraw, ImageFont
 
 PALETTE = [(230, 25, 75), (60, 180, 75), (0, 130, 200), (245, 130, 48), (145, 30, 180),
            (70, 240, 240), (240, 50, 230), (210, 245, 60), (0, 128, 128), (170, 110, 40)]
@@ -39,3 +44,42 @@ def highlight_box(image: np.ndarray, box: np.ndarray) -> np.ndarray:
     h, w = image.shape[:2]
     cv2.polylines(out, [quad], True, (255, 215, 0), max(2, round(max(h, w) / 300)), cv2.LINE_AA)
     return out
+
+
+@lru_cache(maxsize=1)
+def _text_font_path() -> str | None:
+    """A font that draws Chinese and Latin (OpenCV's own fonts draw neither CJK nor accents)."""
+    try:
+        from models.synth.fonts import font_bank
+
+        return font_bank().cjk[0]
+    except (RuntimeError, IndexError, OSError):
+        return None
+
+
+def _font(size: int) -> ImageFont.ImageFont:
+    path = _text_font_path()
+    return ImageFont.truetype(path, size) if path else ImageFont.load_default(size=size)
+
+
+def draw_texts_beside(picture: np.ndarray, boxes: np.ndarray, texts: Sequence[str]) -> np.ndarray:
+    """``picture`` (the drawn boxes) with a white panel of the same size on its right, where each
+    box is outlined again in its colour with its recognised text written inside, sized to fit
+    (PaddleOCR's ``draw_ocr_box_txt`` layout: text never covers the image)."""
+    h, w = picture.shape[:2]
+    panel = Image.new("RGB", (w, h), "white")
+    draw = ImageDraw.Draw(panel)
+    for i, (box, text) in enumerate(zip(np.asarray(boxes).reshape(-1, 4, 2), texts)):
+        color = PALETTE[i % len(PALETTE)]
+        draw.polygon([(int(x), int(y)) for x, y in box], outline=color)
+        if not text:
+            continue
+        (x0, y0), (x1, y1) = box.min(axis=0), box.max(axis=0)
+        size = max(8, int((y1 - y0) * 0.8))
+        font = _font(size)
+        width = draw.textlength(text, font=font)
+        if width > max(x1 - x0, 1):          # shrink to the box's width
+            size = max(8, int(size * (x1 - x0) / width))
+            font = _font(size)
+        draw.text((int(x0) + 1, int((y0 + y1) / 2)), text, fill=(0, 0, 0), font=font, anchor="lm")
+    return np.hstack([picture, np.asarray(panel)])

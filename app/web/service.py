@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any, Dict
 
 from models import DEFAULT_WEIGHTS, DetectorConfig, TextDetector, WeightsNotFoundError
+from models.recognition import TextRecognizer
 
 from . import wording as W
 from .runs import run_of_weights
@@ -48,6 +49,7 @@ class DetectorService:
         self._default: TextDetector | None = None
         self._torch: TextDetector | None = None
         self._onnx: TextDetector | None = None
+        self._recognizer: TextRecognizer | None = None   # loaded on the first request that asks for it
         self._onnx_path: Path | None = settings.onnx_model
         self._onnx_dropped: str | None = None   # name of the export a swap dropped, for the banner
         self._background_build = background_build
@@ -186,6 +188,17 @@ class DetectorService:
             except (ImportError, ValueError) as exc:
                 raise ServiceError(W.ONNX_UNAVAILABLE.format(error=exc)) from None
             return self._onnx
+
+    def recognizer(self) -> TextRecognizer:
+        """The shared text recogniser (loaded once, on first use; it does not depend on the
+        served detector weights, so swaps keep it), or an error that says how to get one."""
+        with self._lock:
+            if self._recognizer is None:
+                try:
+                    self._recognizer = TextRecognizer(device=self.device)
+                except (ImportError, ValueError, FileNotFoundError) as exc:   # model missing or unusable
+                    raise ServiceError(W.RECOGNITION_UNAVAILABLE.format(error=exc)) from None
+            return self._recognizer
 
     def use_weights(self, path: str | Path) -> str:
         """Serve ``path`` from now on (same device and thresholds); returns the new model id.

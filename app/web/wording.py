@@ -39,6 +39,7 @@ NO_WEIGHTS = ("未安装模型权重 No trained weights are installed, so nothin
 ONNX_NO_MODEL = ("ONNX 后端没有模型 The ONNX backend has no model yet: export one in the "
                  "ONNX 导出 Export tab, or start the server with --onnx-model FILE.onnx.")
 ONNX_UNAVAILABLE = "ONNX Runtime 后端不可用 The ONNX Runtime backend is unavailable on this server: {error}"
+RECOGNITION_UNAVAILABLE = "文字识别不可用 Text recognition is unavailable on this server: {error}"
 
 # ---------------------------------------------------------------------------- errors and limits
 TITLE_TIME_LIMIT = "超时 Time limit"
@@ -88,6 +89,9 @@ THRESHOLD_INFO = ("像素概率高于此值算作文字；太低时相邻文字�
 BOX_THRESHOLD = "框阈值 Box threshold"
 BOX_THRESHOLD_INFO = ("区域平均概率低于此值的框被丢弃；降低可找回淡的文字 A region whose mean probability is "
                       "below this is dropped; lower it to keep faint text")
+RECOGNIZE = "识别文字 Read the text"
+RECOGNIZE_INFO = ("用 PP-OCRv4 读出每个框里的文字（离线，较慢）Read the text in each box with PP-OCRv4 "
+                  "(offline; adds time per box): the JSON gets texts and text_scores")
 NO_BOXES_HINT = ("\n\n**没有找到文字 No text found.** 可尝试 Try: 检测阈值 detection threshold 0.3 "
                  "(弱概率图上，过低的阈值会把文字连成被丢弃的大块 on weak maps a low threshold merges words "
                  "into large regions that are then dropped), 框阈值 box threshold 0.25-0.3 "
@@ -108,6 +112,8 @@ RESULT = "检测结果 Result"
 DOWNLOAD_JSON = "下载 JSON Download JSON"
 DOWNLOAD_PICTURE = "下载图片 Download picture"
 BOXES = "文本框 Boxes"
+TEXT_COLUMN = "文字 text"
+TEXT_SCORE_COLUMN = "识别置信度 text score"
 NO_IMAGE = "请先上传图片 Upload an image first."
 TITLE_NO_IMAGE = "缺少图片 No image"
 DETECTION = "检测 Detection"

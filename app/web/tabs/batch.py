@@ -32,6 +32,7 @@ class BatchTab:
     folder: gr.Textbox
     thresh: gr.Slider
     box_thresh: gr.Slider
+    recognize: gr.Checkbox
     run: gr.Button
     cancel: gr.Button
     summary: gr.Markdown
@@ -51,6 +52,7 @@ def render(settings: AppSettings) -> BatchTab:
                                             elem_id="batch-folder"), "/data/scans")
             thresh = threshold_slider()
             box_thresh = box_threshold_slider()
+            recognize = gr.Checkbox(False, label=W.RECOGNIZE, info=W.RECOGNIZE_INFO, elem_id="batch-recognize")
             with gr.Row():
                 run = gr.Button(W.RUN_BATCH, variant="primary", elem_id="batch-run")
                 cancel = gr.Button(W.CANCEL, variant="stop", elem_id="batch-cancel")
@@ -58,7 +60,7 @@ def render(settings: AppSettings) -> BatchTab:
             summary = gr.Markdown(W.BATCH_SUMMARY_EMPTY, label=W.LABEL_SUMMARY, elem_id="batch-summary")
             archive = gr.DownloadButton(W.DOWNLOAD_RESULTS, interactive=False, elem_id="batch-archive")
     gallery = gr.Gallery(label=W.RESULTS, columns=4, height=420, elem_id="batch-gallery")
-    return BatchTab(files, folder, thresh, box_thresh, run, cancel, summary, gallery, archive)
+    return BatchTab(files, folder, thresh, box_thresh, recognize, run, cancel, summary, gallery, archive)
 
 
 def _inputs(ctx: WebContext, files: Sequence[str] | None, folder: str | None) -> Tuple[List[Path], Path, Path]:
@@ -142,9 +144,11 @@ def check_uploads(files: Sequence[str] | None, max_megapixels: float) -> str:
 
 def listen(ctx: WebContext, ui: BatchTab) -> None:
     @friendly_errors
-    def run(files, folder, thresh, box_thresh, request: gr.Request, progress=gr.Progress()):  # noqa: B008 (Gradio's way)
+    def run(files, folder, thresh, box_thresh, recognize=False, request: gr.Request = None,
+            progress=gr.Progress()):  # noqa: B008 (Gradio's way)
         opts = overrides(thresh=thresh, box_thresh=box_thresh)
         detector = ctx.service.detector("auto")
+        recognizer = ctx.service.recognizer() if recognize else None
         images, root, run_dir = _inputs(ctx, files, folder)
         session = request.session_hash if request is not None else "api"
         cancel = ctx.batch_cancels.fresh(session)
@@ -160,7 +164,8 @@ def listen(ctx: WebContext, ui: BatchTab) -> None:
 
         progress((0, len(images)), desc=W.STARTING, unit="images")
         try:
-            report = run_batch(detector, images, root, run_dir, overrides=opts, progress=on_image, cancel=cancel)
+            report = run_batch(detector, images, root, run_dir, overrides=opts, progress=on_image, cancel=cancel,
+                               recognizer=recognizer)
         finally:
             ctx.batch_cancels.release(session, cancel)
         stopped = None
@@ -186,6 +191,6 @@ def listen(ctx: WebContext, ui: BatchTab) -> None:
                     outputs, concurrency_limit=None, **private)
     ui.folder.change(lambda: cleared(), None, outputs, queue=False, **private)
     ui.run.click(lambda: cleared(W.STARTING), None, outputs, queue=False, **private).then(
-        run, [ui.files, ui.folder, ui.thresh, ui.box_thresh], outputs, api_name="detect_batch",
+        run, [ui.files, ui.folder, ui.thresh, ui.box_thresh, ui.recognize], outputs, api_name="detect_batch",
         concurrency_id="detect", show_progress_on=[ui.summary])
     ui.cancel.click(cancel, None, None, api_name="cancel_batch", concurrency_limit=None)

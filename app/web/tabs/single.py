@@ -11,7 +11,7 @@ from typing import Any, Dict, List, Tuple
 import gradio as gr
 import pandas as pd
 
-from app.io.runs import TABLE_COLUMNS, save_single, save_table_csv, table_rows
+from app.io.runs import TABLE_COLUMNS, save_single, save_table_csv, table_columns, table_rows
 from app.io.visualize import highlight_box
 from app.web import wording as W
 from app.web.context import WebContext
@@ -23,6 +23,7 @@ from .common import box_threshold_slider, overrides, read_image_upload, slider, 
 ROOT = Path(__file__).resolve().parents[3]
 EXAMPLES = [ROOT / "docs" / "examples" / "receipt_render.jpg", ROOT / "docs" / "real_samples" / "page.png",
             ROOT / "docs" / "real_samples" / "text.png"]
+TEXT_HEADERS = [W.TEXT_COLUMN, W.TEXT_SCORE_COLUMN]   # after "#" when recognition is on
 
 
 @dataclass
@@ -33,6 +34,7 @@ class SingleTab:
     unclip_ratio: gr.Slider
     limit_side: gr.Slider
     backend: gr.Radio
+    recognize: gr.Checkbox
     run: gr.Button
     annotated: gr.Image
     table: gr.Dataframe
@@ -48,7 +50,9 @@ class SingleTab:
 
     @property
     def inputs(self) -> List[gr.components.Component]:
-        return [self.image, self.thresh, self.box_thresh, self.unclip_ratio, self.limit_side, self.backend]
+        # recognize last: API callers that pass the first six positionally keep working
+        return [self.image, self.thresh, self.box_thresh, self.unclip_ratio, self.limit_side, self.backend,
+                self.recognize]
 
 
 def render() -> SingleTab:
@@ -57,6 +61,7 @@ def render() -> SingleTab:
             image = gr.Image(type="filepath", image_mode=None, sources=["upload", "clipboard"],
                                  label=W.SINGLE_IMAGE, height=360, elem_id="single-image")
             thresh = threshold_slider(elem_id="single-thresh")
+            recognize = gr.Checkbox(False, label=W.RECOGNIZE, info=W.RECOGNIZE_INFO, elem_id="single-recognize")
             with gr.Accordion(W.ADVANCED, open=False):
                 box_thresh = box_threshold_slider()
                 unclip = slider(DetectorConfig, "unclip_ratio", W.UNCLIP, W.UNCLIP_INFO)
@@ -83,21 +88,31 @@ def render() -> SingleTab:
         json_out = gr.JSON(label="JSON", elem_id="single-json")
     api_trigger = gr.Button(visible=False)
     api_json = gr.JSON(label=W.LABEL_RESULT_JSON, visible=False)
-    return SingleTab(image, thresh, box_thresh, unclip, limit, backend, run, annotated, table, json_out,
+    return SingleTab(image, thresh, box_thresh, unclip, limit, backend, recognize, run, annotated, table, json_out,
                      timing, json_file, image_file, csv_file, gr.State(None), examples, api_trigger, api_json)
 
 
 def detect_and_save(ctx: WebContext, image: str | None, thresh: float, box_thresh: float,
-                    unclip_ratio: float, limit_side: float, backend: str) -> Tuple[Dict[str, Any], Path, Path]:
-    """Run one detection under the time limit and save it; returns (record, json, picture)."""
+                    unclip_ratio: float, limit_side: float, backend: str,
+                    recognize: bool = False) -> Tuple[Dict[str, Any], Path, Path]:
+    """Run one detection (and recognition when asked) under the time limit and save it;
+    returns (record, json, picture)."""
     if not image:
         raise user_error(W.NO_IMAGE, W.TITLE_NO_IMAGE)
     opts = overrides(thresh=thresh, box_thresh=box_thresh, unclip_ratio=unclip_ratio, limit_side=limit_side)
     detector = ctx.service.detector(backend or "auto")
+    recognizer = ctx.service.recognizer() if recognize else None
     name = Path(image).name
-    result = call_with_time_limit(lambda: detector.detect(image, name=name, keep_image=True, **opts),
-                                  ctx.settings.limits.time_limit_s, W.DETECTION)
-    record = result.to_json(detector.model_id, detector.config.with_overrides(**opts).params())
+
+    def work():
+        result = detector.detect(image, name=name, keep_image=True, **opts)
+        return recognizer.annotate(result) if recognizer is not None else result
+
+    result = call_with_time_limit(work, ctx.settings.limits.time_limit_s, W.DETECTION)
+    params = detector.config.with_overrides(**opts).params()
+    if recognizer is not None:
+        params["recognition"] = recognizer.params()
+    record = result.to_json(detector.model_id, params)
     record["image_path"] = name
     json_path, vis_path = save_single(ctx.settings.storage.output_dir, name, result, record)
     return record, json_path, vis_path
@@ -105,7 +120,8 @@ def detect_and_save(ctx: WebContext, image: str | None, thresh: float, box_thres
 
 def _timing(record: Dict[str, Any], json_path: Path) -> str:
     t = record.get("timings", {})
-    stages = " · ".join(f"{k} {t[k] * 1000:.0f} ms" for k in ("decode", "preprocess", "inference", "postprocess") if k in t)
+    stages = " · ".join(f"{k} {t[k] * 1000:.0f} ms"
+                        for k in ("decode", "preprocess", "inference", "postprocess", "recognition") if k in t)
     text = W.TIMING.format(seconds=record["inference_time"], stages=stages, boxes=len(record["boxes"]),
                            width=record["width"], height=record["height"], folder=json_path.parent.parent)
     return text + (W.NO_BOXES_HINT if not record["boxes"] else "")
@@ -147,21 +163,24 @@ def listen(ctx: WebContext, ui: SingleTab) -> None:
     # preprocess=False: the image is read by read_image_upload (readable errors), and the
     # numbers are checked by DetectorConfig (which names every bad value).
     @friendly_errors
-    def detect_visual(image, thresh, box_thresh, unclip_ratio, limit_side, backend):
+    def detect_visual(image, thresh, box_thresh, unclip_ratio, limit_side, backend, recognize=False):
         image = read_image_upload(ui.image, image)
         record, json_path, vis_path = detect_and_save(ctx, image, thresh, box_thresh, unclip_ratio,
-                                                      limit_side, backend)
+                                                      limit_side, backend, bool(recognize))
         csv_path = save_table_csv(json_path, record)
-        return (str(vis_path), table_rows(record), record, _timing(record, json_path),
+        table = gr.Dataframe(value=table_rows(record), headers=table_columns(record, TEXT_HEADERS))
+        return (str(vis_path), table, record, _timing(record, json_path),
                 gr.DownloadButton(value=str(json_path), interactive=True),
                 gr.DownloadButton(value=str(vis_path), interactive=True),
                 gr.DownloadButton(value=str(csv_path), interactive=True), str(vis_path))
 
     @friendly_errors
-    def detect(image, thresh, box_thresh, unclip_ratio, limit_side, backend):
-        """Detect text in one image; returns the per-image JSON (boxes, scores, inference_time...)."""
+    def detect(image, thresh, box_thresh, unclip_ratio, limit_side, backend, recognize=False):
+        """Detect text in one image; returns the per-image JSON (boxes, scores, inference_time...;
+        with recognize, also texts and text_scores aligned with boxes)."""
         image = read_image_upload(ui.image, image)
-        return detect_and_save(ctx, image, thresh, box_thresh, unclip_ratio, limit_side, backend)[0]
+        return detect_and_save(ctx, image, thresh, box_thresh, unclip_ratio, limit_side, backend,
+                               bool(recognize))[0]
 
     def on_new_image(image):
         """A new upload, paste or clear: the old result goes; an unreadable file is refused
