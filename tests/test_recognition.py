@@ -283,11 +283,12 @@ def test_cli_missing_recognition_model_is_a_clean_error(tmp_path):
 def test_single_tab_reads_text_into_json_and_table(tmp_path, recognizer):
     if not DEFAULT_WEIGHTS.is_file():
         pytest.skip("released detector weights absent")
+    from app.io.runs import TABLE_COLUMNS, save_table_csv, table_columns, table_rows
     from app.web import wording as W
     from app.web.context import WebContext
     from app.web.service import DetectorService
     from app.web.settings import AppSettings, ModelSettings, StorageSettings
-    from app.web.tabs.single import TABLE_HEADERS, _headers, _rows, _timing, detect_and_save
+    from app.web.tabs.single import TEXT_HEADERS, _timing, detect_and_save
 
     settings = AppSettings(storage=StorageSettings(output_dir=tmp_path / "out", workdir_root=tmp_path / "work"),
                            model=ModelSettings(weights=DEFAULT_WEIGHTS, device="cpu", backend="torch"))
@@ -298,12 +299,15 @@ def test_single_tab_reads_text_into_json_and_table(tmp_path, recognizer):
 
     record, json_path, _ = detect_and_save(ctx, str(path), 0.2, 0.4, 1.4, 1280, "auto", True)
     assert record["texts"] == ["INVOICE 2026"] and json.loads(json_path.read_text(encoding="utf-8")) == record
-    assert _headers(record)[:3] == ["#", W.TEXT_COLUMN, W.TEXT_SCORE_COLUMN]
-    assert _rows(record)[0][:2] == [1, "INVOICE 2026"] and len(_rows(record)[0]) == len(_headers(record))
+    assert table_columns(record, TEXT_HEADERS)[:3] == ["#", W.TEXT_COLUMN, W.TEXT_SCORE_COLUMN]
+    assert table_rows(record)[0][:2] == [1, "INVOICE 2026"] and len(table_rows(record)[0]) == len(table_columns(record))
+    csv_rows = save_table_csv(json_path, record).read_text(encoding="utf-8-sig").splitlines()
+    assert csv_rows[0].startswith("#,text,text_score,score,x1") and csv_rows[1].startswith("1,INVOICE 2026,")
     assert "recognition" in _timing(record, json_path)
 
     plain, _, _ = detect_and_save(ctx, str(path), 0.2, 0.4, 1.4, 1280, "auto")
-    assert "texts" not in plain and _headers(plain) == TABLE_HEADERS and len(_rows(plain)[0]) == len(TABLE_HEADERS)
+    assert "texts" not in plain and table_columns(plain) == TABLE_COLUMNS
+    assert len(table_rows(plain)[0]) == len(TABLE_COLUMNS)
 
 
 # ---------------------------------------------------------------------------- bench/recognition.py
