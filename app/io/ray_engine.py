@@ -8,9 +8,10 @@ and a driver or worker killed at any moment loses nothing already written. The d
 keeps the local engine's other duties: the folder lock, the resume plan (same rule:
 :func:`app.io.batch.plan_batch`), ``manifest.json``, progress and ``summary.json``.
 
-The model id the resume rule compares is the one the *workers* load (their device and
-backend decide it), so the driver asks one worker-shaped task first (:func:`_probe`)
-instead of loading the model itself.
+The model id the resume rule compares is the one the *workers* load (with ``--backend
+auto`` their device and cache decide it), so the driver asks one worker-shaped task first
+(:func:`_probe`) instead of loading the model itself; with ``--backend torch`` the id is
+the weights file's hash whatever the device, and the driver reads it (a worker start saved).
 """
 from __future__ import annotations
 
@@ -32,6 +33,7 @@ import numpy as np
 from models import DetectorConfig, TextDetector
 from models.files import atomic_write_text
 from models.progress import ProgressFn
+from models.weights import DEFAULT_WEIGHTS, weights_id
 
 from .batch import BatchReport, folder_lock, plan_batch, write_manifest
 from .engine import EngineConfig
@@ -111,6 +113,16 @@ def _probe(spec: DetectorSpec) -> Dict[str, Any]:
     det = spec.build()
     return {"model": det.model_id, "params": det.config.params(), "backend": det.backend_summary,
             "worker": _worker_name()}
+
+
+def _known_model(spec: DetectorSpec) -> Dict[str, Any] | None:
+    """The probe's answer without a worker, where the driver can know it: ``--backend torch``
+    with the weights file readable here (else only the workers may see it: ask them)."""
+    path = Path(spec.weights) if spec.weights else DEFAULT_WEIGHTS
+    if spec.backend != "torch" or not path.is_file():
+        return None
+    return {"model": weights_id(path), "params": spec.config.params(),
+            "backend": f"torch on {spec.device} (asked for: --backend torch)", "worker": "driver"}
 
 
 class DetectWorker:
@@ -221,17 +233,22 @@ def _start(ray: Any, engine: EngineConfig) -> str:
     return where
 
 
-def _run(ray: Any, spec: DetectorSpec, engine: EngineConfig, files: Sequence[Path], root: Path, out_dir: Path,
-         overwrite: bool, progress: ProgressFn | None, on_ready: Any, writer: ResultWriter, stale: int,
-         where: str) -> BatchReport:
-    _check_room(ray, engine)
+def _ask_a_worker(ray: Any, spec: DetectorSpec, engine: EngineConfig) -> Dict[str, Any]:
+    """Run :func:`_probe` with one actor's resources; a clear error when it cannot."""
     try:
-        probe = ray.get(ray.remote(**_remote_args(engine))(_probe).remote(spec), timeout=PROBE_TIMEOUT_S)
+        return ray.get(ray.remote(**_remote_args(engine))(_probe).remote(spec), timeout=PROBE_TIMEOUT_S)
     except ray.exceptions.GetTimeoutError:
         raise RayEngineError(f"no Ray node could start a worker ({engine.cpus_per_worker:g} CPU, "
                              f"{engine.gpus_per_worker:g} GPU) within {PROBE_TIMEOUT_S:.0f} s") from None
     except ray.exceptions.RayError as exc:
         raise RayEngineError(f"a Ray worker could not load the detector: {_first_line(exc)}") from None
+
+
+def _run(ray: Any, spec: DetectorSpec, engine: EngineConfig, files: Sequence[Path], root: Path, out_dir: Path,
+         overwrite: bool, progress: ProgressFn | None, on_ready: Any, writer: ResultWriter, stale: int,
+         where: str) -> BatchReport:
+    _check_room(ray, engine)
+    probe = _known_model(spec) or _ask_a_worker(ray, spec, engine)
     if on_ready is not None:
         on_ready(probe)
     model, params = probe["model"], probe["params"]
