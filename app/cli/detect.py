@@ -78,6 +78,9 @@ def run(args: argparse.Namespace) -> int:
     if "engine" in s:
         _print_ray_summary(s["engine"])
     print(f"results in {out_dir}")
+    if report.cancelled:       # Ctrl-C on the Ray driver: what was written stays, a rerun resumes
+        print("interrupted", file=sys.stderr)
+        return 130
     return 1 if folder["failed"] else 0
 
 
