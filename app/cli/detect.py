@@ -45,6 +45,11 @@ def run(args: argparse.Namespace) -> int:
         engine = config_from_args(EngineConfig, args)
     except ValueError as exc:
         return fail(exc)
+    detector = None
+    if engine.engine == "local":        # the local engine exactly as before; Ray builds it on the workers
+        detector = detector_from_args(args)
+        if detector is None:
+            return 2
     out_dir = Path(args.output)
     bar = tqdm(total=len(files), unit="img", disable=args.no_progress, file=sys.stderr)
 
@@ -57,15 +62,16 @@ def run(args: argparse.Namespace) -> int:
 
     bar.n = 0
     try:
-        if engine.engine == "ray":
+        if detector is None:
             report = _run_on_ray(args, engine, files, root, out_dir, progress)
         else:
-            detector = detector_from_args(args)
-            if detector is None:
-                bar.close()
-                return 2
             report = run_batch(detector, files, root, out_dir, overwrite=args.overwrite, progress=progress)
-    except (FolderBusyError, ValueError, RuntimeError) as exc:   # RayEngineError is a RuntimeError
+    except FolderBusyError as exc:
+        bar.close()
+        return fail(exc)
+    except (ValueError, RuntimeError) as exc:   # RayEngineError is a RuntimeError
+        if detector is not None:
+            raise
         bar.close()
         return fail(exc)
     bar.n = len(files) if not report.cancelled else bar.n
