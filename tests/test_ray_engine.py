@@ -149,10 +149,11 @@ def test_missing_ray_is_a_one_line_error(one_image, tmp_path, random_weights, mo
     (["--engine", "ray", "--device", "cuda"], "needs --gpus-per-worker"),
     (["--engine", "ray", "--num-workers", "0"], "num_workers must be between 1 and 4096"),
     (["--engine", "spark"], "engine must be 'local' or 'ray' (got 'spark')"),
+    (["--engine", "ray", "--address", "127.0.0.1:1"], "no Ray head answers there"),
 ])
 def test_bad_engine_options_are_clear_errors(one_image, tmp_path, random_weights, capsys, extra, message):
     code = main(["detect", str(one_image), "--output", str(tmp_path / "o"), "--weights", str(random_weights),
                  "--no-progress", *extra])
     err = capsys.readouterr().err
     assert code == 2 and message in err and "Traceback" not in err
-    assert not (tmp_path / "o" / "json").exists()
+    assert not (tmp_path / "o" / "json").exists()      # stopped before any result

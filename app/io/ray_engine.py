@@ -170,12 +170,27 @@ def _connect(ray: Any, engine: EngineConfig) -> str:
     common = dict(runtime_env=runtime_env, logging_level=logging.WARNING, log_to_driver=True,
                   configure_logging=True)
     if engine.address:
+        _check_reachable(engine.address)
         ray.init(address=engine.address, **common)
         return engine.address
     need = math.ceil(engine.num_workers * engine.cpus_per_worker)
     ray.init(num_cpus=max(os.cpu_count() or 1, need), include_dashboard=False,
              object_store_memory=256 * 1024 ** 2, **common)
     return "local"
+
+
+def _check_reachable(address: str, timeout: float = 10.0) -> None:
+    """Fail in seconds on a head that does not answer; Ray itself retries for minutes."""
+    if address == "auto":
+        return
+    host, _, port = address.removeprefix("ray://").rpartition(":")
+    if not host or not port.isdigit():
+        raise RayEngineError(f"--address {address}: expected auto, HOST:PORT or ray://HOST:PORT")
+    try:
+        socket.create_connection((host.strip("[]"), int(port)), timeout=timeout).close()
+    except OSError as exc:
+        raise RayEngineError(f"--address {address}: no Ray head answers there ({exc.strerror or exc}); "
+                             "is `ray start --head` running and the port open?") from None
 
 
 def _check_room(ray: Any, engine: EngineConfig) -> None:
@@ -227,6 +242,8 @@ def run_ray_batch(spec: DetectorSpec, engine: EngineConfig, files: Sequence[Path
 def _start(ray: Any, engine: EngineConfig) -> str:
     try:
         where = _connect(ray, engine)
+    except RayEngineError:
+        raise
     except Exception as exc:   # ConnectionError, RuntimeError, ValueError from ray.init
         raise RayEngineError(f"cannot start or join Ray ({engine.address or 'local'}): {_first_line(exc)}") from None
     logging.getLogger("ray.data").setLevel(logging.WARNING)
