@@ -7,9 +7,17 @@ from pathlib import Path
 
 from tqdm import tqdm
 
+from app.io.engine import EngineConfig
 from models.image_types import IMAGE_EXTS
 
-from .common import add_detector_options, add_recognizer_options, detector_from_args, recognizer_from_args
+from .common import (
+    add_detector_options,
+    add_recognizer_options,
+    detector_config_from_args,
+    detector_from_args,
+    recognizer_from_args,
+)
+from .options import add_options, config_from_args, fail
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -22,6 +30,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     add_detector_options(p)
     add_recognizer_options(p)
+    add_options(p, EngineConfig, title="engine (where the folder job runs; see README 'Scale-out on Ray')")
     p.set_defaults(run=run)
 
 
@@ -39,14 +48,23 @@ def run(args: argparse.Namespace) -> int:
         print(f"ERROR: no images found in {root} (extensions: {', '.join(e.lstrip('.') for e in IMAGE_EXTS)})",
               file=sys.stderr)
         return 2
+    try:
+        engine = config_from_args(EngineConfig, args)
+    except ValueError as exc:
+        return fail(exc)
+    if engine.engine != "local" and args.recognize:
+        return fail(ValueError("--recognize runs with the local engine only (Ray workers detect; "
+                               "recognise the folder afterwards with --engine local)"))
     try:   # the recogniser first: a missing model stops before the detector's slower start
         recognizer = recognizer_from_args(args)
     except (ValueError, FileNotFoundError) as exc:   # RecognitionModelMissing, OnnxModelError too
         print(f"ERROR: {exc}", file=sys.stderr)
         return 2
-    detector = detector_from_args(args)
-    if detector is None:
-        return 2
+    detector = None
+    if engine.engine == "local":        # the local engine exactly as before; Ray builds it on the workers
+        detector = detector_from_args(args)
+        if detector is None:
+            return 2
     out_dir = Path(args.output)
     bar = tqdm(total=len(files), unit="img", disable=args.no_progress, file=sys.stderr)
 
@@ -59,12 +77,19 @@ def run(args: argparse.Namespace) -> int:
 
     bar.n = 0
     try:
-        report = run_batch(detector, files, root, out_dir, overwrite=args.overwrite, progress=progress,
-                           recognizer=recognizer)
+        if detector is None:
+            report = _run_on_ray(args, engine, files, root, out_dir, progress)
+        else:
+            report = run_batch(detector, files, root, out_dir, overwrite=args.overwrite, progress=progress,
+                               recognizer=recognizer)
     except FolderBusyError as exc:
         bar.close()
-        print(f"ERROR: {exc}", file=sys.stderr)
-        return 2
+        return fail(exc)
+    except (ValueError, RuntimeError) as exc:   # RayEngineError is a RuntimeError
+        if detector is not None:
+            raise
+        bar.close()
+        return fail(exc)
     bar.n = len(files) if not report.cancelled else bar.n
     bar.close()
     s = report.summary
@@ -72,5 +97,30 @@ def run(args: argparse.Namespace) -> int:
     redone = f"  redone (new model or settings): {s['redone']}" if s["redone"] else ""
     print(f"images: {s['total']}  processed: {s['images']}  skipped (already done): {s['skipped']}{redone}  "
           f"boxes: {folder['boxes']}  failures: {folder['failed']}  mean seconds/image: {folder['mean_seconds']:.3f}")
+    if "engine" in s:
+        _print_ray_summary(s["engine"])
     print(f"results in {out_dir}")
+    if report.cancelled:       # Ctrl-C on the Ray driver: what was written stays, a rerun resumes
+        print("interrupted", file=sys.stderr)
+        return 130
     return 1 if folder["failed"] else 0
+
+
+def _run_on_ray(args: argparse.Namespace, engine: EngineConfig, files, root: Path, out_dir: Path, progress):
+    """The folder on Ray (:mod:`app.io.ray_engine`); the detector is built on the workers."""
+    from app.io.ray_engine import detector_spec, import_ray, run_ray_batch
+
+    import_ray()     # the one-line install hint before any other work
+    spec = detector_spec(detector_config_from_args(args), args.weights, args.device, args.backend, args.model,
+                         engine)
+    return run_ray_batch(spec, engine, files, root, out_dir, overwrite=args.overwrite, progress=progress,
+                         on_ready=lambda probe: tqdm.write(f"backend on the workers: {probe['backend']}",
+                                                           file=sys.stderr))
+
+
+def _print_ray_summary(e: dict) -> None:
+    print(f"ray ({e['address']}, {e['num_workers']} workers): {e['wall_seconds']:.1f} s, "
+          f"{e['images_per_second']:.2f} images/s")
+    for w in e["workers"]:
+        print(f"  worker {w['worker']}: images {w['images']}  boxes {w['boxes']}  failures {w['failures']}  "
+              f"{w['images_per_second']:.2f} images/s while busy")

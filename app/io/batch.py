@@ -70,6 +70,7 @@ class BatchReport:
     cancelled: bool = False
     earlier: List[Dict[str, Any]] = field(default_factory=list)       # done before, same model and settings
     redone: int = 0                     # had results from another model or other settings
+    engine: Dict[str, Any] = field(default_factory=dict)              # an engine's own figures (Ray)
 
     @property
     def summary(self) -> Dict[str, Any]:
@@ -77,7 +78,37 @@ class BatchReport:
         s = summarize(self.records)
         s.update(total=self.total, skipped=self.skipped, redone=self.redone, cancelled=self.cancelled,
                  folder=summarize(self.earlier + self.records))
+        if self.engine:
+            s["engine"] = self.engine
         return s
+
+
+def plan_batch(writer: ResultWriter, files: Sequence[Path], root: Path, model: str,
+               params: Dict[str, Any], overwrite: bool) -> Tuple[List[Tuple[Path, str]], BatchReport]:
+    """Split ``files`` into (file, output stem) pairs still to do and a report holding the
+    results already done by ``model`` with ``params``; one resume rule for every engine."""
+    stems = output_stems(files, root)
+    params_json = json.loads(json.dumps(params))      # tuples as lists, as the records hold them
+    todo, earlier, redone = [], [], 0
+    for f, s in zip(files, stems):
+        record = None if overwrite else writer.done_record(s, f)
+        if record is not None and writer.made_with(record, model, params_json):
+            earlier.append(record)
+            continue
+        todo.append((f, s))
+        redone += record is not None          # done, but by another model or with other settings
+    return todo, BatchReport(total=len(files), skipped=len(earlier), earlier=earlier, redone=redone)
+
+
+def write_manifest(out_dir: Path, root: Path, model: str, params: Dict[str, Any], files: Sequence[Path],
+                   report: BatchReport, to_do: int, stale: int, extra: Dict[str, Any] | None = None) -> None:
+    """``manifest.json``: what this run was asked to do, with which model and settings."""
+    atomic_write_text(out_dir / "manifest.json", json.dumps({
+        "started": time.strftime("%Y-%m-%dT%H:%M:%S"), "root": str(root), "model": model,
+        "params": params, "total": len(files), "already_done": report.skipped, "to_do": to_do,
+        "redone_for_new_settings": report.redone,
+        "stale_temp_files_removed": stale, **(extra or {}), "images": [str(f) for f in files]},
+        ensure_ascii=False, indent=2))
 
 
 def run_batch(detector: TextDetector, files: Sequence[Path], root: Path, out_dir: Path,
@@ -108,26 +139,11 @@ def _run_locked(detector: TextDetector, files: Sequence[Path], root: Path, out_d
     writer = ResultWriter(out_dir)
     stale = writer.remove_stale_temp_files()   # a killed run's half-written files
     overrides = overrides or {}
-    stems = output_stems(files, root)
     params = detector.config.with_overrides(**overrides).params()
     if recognizer is not None:
         params["recognition"] = recognizer.params()
-    params_json = json.loads(json.dumps(params))      # tuples as lists, as the records hold them
-    todo, earlier, redone = [], [], 0
-    for f, s in zip(files, stems):
-        record = None if overwrite else writer.done_record(s, f)
-        if record is not None and writer.made_with(record, detector.model_id, params_json):
-            earlier.append(record)
-            continue
-        todo.append((f, s))
-        redone += record is not None          # done, but by another model or with other settings
-    report = BatchReport(total=len(files), skipped=len(earlier), earlier=earlier, redone=redone)
-    atomic_write_text(out_dir / "manifest.json", json.dumps({
-        "started": time.strftime("%Y-%m-%dT%H:%M:%S"), "root": str(root), "model": detector.model_id,
-        "params": params, "total": len(files), "already_done": report.skipped, "to_do": len(todo),
-        "redone_for_new_settings": redone,
-        "stale_temp_files_removed": stale, "images": [str(f) for f in files]},
-        ensure_ascii=False, indent=2))
+    todo, report = plan_batch(writer, files, root, detector.model_id, params, overwrite)
+    write_manifest(out_dir, root, detector.model_id, params, files, report, len(todo), stale)
     done = report.skipped
     pending: Deque[Tuple[Future, Dict[str, Any]]] = deque()
 
