@@ -1,0 +1,94 @@
+"""Stage the release-2 training data for a lent GPU machine (the `device` tool).
+
+Only the working tree travels, at most 64 MiB a call with the ~27 MB of tracked files, so
+the data goes in three calls: training images only (the validation holdouts of
+`workdirs/<run>/split.json` are dropped), re-encoded as WebP, receipts downscaled to a
+1280 px long side (their points scaled with them), and a seeded subset of the renders.
+
+    .venv/bin/python scripts/device/stage_release2.py 1    # .dev_stage1/icdar2015   (~36 MB)
+    .venv/bin/python scripts/device/stage_release2.py 2    # .dev_stage2/{funsd,wildreceipt} (~22 MB)
+    .venv/bin/python scripts/device/stage_release2.py 3    # .dev_stage3/renders (1000, ~28 MB)
+
+Each call moves its folder to /tmp/d on the machine; the third runs
+`scripts/device/train_release2_gpu.sh` (see the model card for the run it made).
+"""
+from __future__ import annotations
+
+import json
+import random
+import shutil
+import sys
+from pathlib import Path
+
+from PIL import Image, ImageOps
+
+DATASETS = Path(__file__).resolve().parents[3] / "shared" / "datasets"
+SPLIT = Path("workdirs/release2_b/split.json")      # the seed-2026 validation holdouts
+
+
+def holdouts() -> dict:
+    split = json.loads(SPLIT.read_text())
+    return {s["name"]: {Path(v).name for v in s.get("val_images", [])} for s in split["sources"]}
+
+
+def to_webp(src: Path, dst: Path, quality: int, side: int | None = None) -> float:
+    """Write ``src`` as WebP (EXIF-rotated), shrunk to ``side`` when larger; returns the scale."""
+    im = ImageOps.exif_transpose(Image.open(src)).convert("RGB")
+    scale = 1.0
+    if side and max(im.size) > side:
+        scale = side / max(im.size)
+        im = im.resize((round(im.width * scale), round(im.height * scale)), Image.LANCZOS)
+    dst.parent.mkdir(parents=True, exist_ok=True)
+    im.save(dst, "WEBP", quality=quality, method=4)
+    return scale
+
+
+def icdar2015_layout(src: Path, dst: Path, quality: int, skip: set, keep: set | None = None) -> None:
+    (dst / "train_gts").mkdir(parents=True, exist_ok=True)
+    names = []
+    for img in sorted((src / "train_images").iterdir()):
+        if img.name in skip or (keep is not None and img.stem not in keep):
+            continue
+        to_webp(img, dst / "train_images" / f"{img.stem}.webp", quality)
+        gt = src / "train_gts" / f"gt_{img.stem}.txt"
+        shutil.copy2(gt if gt.exists() else src / "train_gts" / f"{img.stem}.txt", dst / "train_gts")
+        names.append(f"{img.stem}.webp")
+    (dst / "train_list.txt").write_text("\n".join(names) + "\n")
+
+
+def paddle_labels(src: Path, dst: Path, quality: int, side: int, skip: set) -> None:
+    lines = []
+    for line in (src / "label.txt").read_text(encoding="utf-8").splitlines():
+        rel, payload = line.split("\t", 1)
+        if Path(rel).name in skip:
+            continue
+        out = Path(rel).with_suffix(".webp")
+        scale = to_webp(src / rel, dst / out, quality, side)
+        if scale != 1.0:
+            regions = json.loads(payload)
+            for r in regions:
+                r["points"] = [[round(x * scale, 1), round(y * scale, 1)] for x, y in r["points"]]
+            payload = json.dumps(regions, ensure_ascii=False)
+        lines.append(f"{out.as_posix()}\t{payload}")
+    (dst / "label.txt").write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+def main(stage: str) -> None:
+    skip = holdouts()
+    if stage == "1":
+        icdar2015_layout(DATASETS / "icdar2015_train", Path(".dev_stage1/icdar2015"), 45, skip["icdar2015"])
+    elif stage == "2":
+        icdar2015_layout(DATASETS / "funsd_train", Path(".dev_stage2/funsd"), 60, skip["funsd"])
+        paddle_labels(DATASETS / "wildreceipt", Path(".dev_stage2/wildreceipt"), 70, 1280, skip["wildreceipt"])
+    elif stage == "3":
+        renders = Path("data_cache/synth_v2")
+        names = sorted(p.stem for p in (renders / "train_images").glob("*.jpg"))
+        random.Random(2026).shuffle(names)
+        icdar2015_layout(renders, Path(".dev_stage3/renders"), 70, set(), set(names[:1000]))
+        shutil.copy2(Path(__file__).with_name("release2_gpu.toml"), ".dev_stage3/mix.toml")
+    else:
+        raise SystemExit("stage is 1, 2 or 3")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1] if len(sys.argv) > 1 else "")
