@@ -7,8 +7,8 @@
   and augmentation included; every ``checkpoint_every`` steps, each epoch, on cancel and
   on Ctrl-C); ``--resume`` continues from it exactly (checkpoints with the older flat
   config load too, see :func:`saved_config`);
-* ``log.jsonl``: ``phase`` records while the run prepares (reading data, building the
-  model), the run's settings (``type: config``), then one JSON record per logged step
+* ``log.jsonl``: the run's settings first (``type: config``), ``phase`` records while the
+  run prepares (reading data, building the model), then one JSON record per logged step
   (always the first and the last) and per evaluation;
 * ``last.safetensors`` and ``best.safetensors`` (by test hmean): weights usable by TextDetector.
 """
@@ -164,6 +164,7 @@ class Trainer:
         self.workdir = Path(cfg.workdir or Path("workdirs") / time.strftime("run_%Y%m%d_%H%M%S"))
         self.workdir.mkdir(parents=True, exist_ok=True)
         self.history: List[Dict[str, Any]] = []
+        self._emit({"type": "config", "config": asdict(cfg)})
         self._emit({"type": "phase", "phase": "data", "message": f"reading {len(cfg.data)} dataset(s)"})
         # Every source is read and split before any model work, so data problems fail fast.
         sources, self.split_seed = resolve_sources(cfg.data)
@@ -299,7 +300,6 @@ class Trainer:
 
     # ------------------------------------------------------------------ loop
     def fit(self) -> TrainResult:
-        self._emit({"type": "config", "config": asdict(self.cfg)})
         for note in self.notes:
             self._emit({"type": "log", "message": note})
         self._emit({"type": "log", "message": f"training on {self.device} "

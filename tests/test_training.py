@@ -217,7 +217,7 @@ def test_run_reports_phases_from_the_start_and_logs_its_last_step(tiny_set, tmp_
     Trainer(cfg, progress=seen.append).fit()
     phases = [e["phase"] for e in seen if e["type"] == "phase"]
     assert phases[:3] == ["data", "model", "train"] and "validate" in phases
-    assert seen[0]["type"] == "phase"                       # the very first event: before any data is read
+    assert [e["type"] for e in seen[:2]] == ["config", "phase"]   # before any data is read
     plan = next(e for e in seen if e.get("phase") == "train")
     assert plan["total_steps"] == 3 and plan["val_images"] == 1 and plan["first_eval_step"] == 3
     assert [e["step"] for e in seen if e["type"] == "step"] == [1, 3]

@@ -65,7 +65,7 @@ def friendly_errors(fn: Callable[..., T]) -> Callable[..., T]:
     return wrapper
 
 
-def _one_line(text: str, limit: int = 300) -> str:
+def _one_line(text: str, limit: int = 1000) -> str:
     """A message as one log line (multi-line dataset reports are folded)."""
     flat = " ".join(str(text).split())
     return flat if len(flat) <= limit else flat[:limit - 3] + "..."
