@@ -248,3 +248,18 @@ def test_a_table_row_highlights_its_box(tmp_path):
     assert tuple(out[50, 100]) == (255, 215, 0)     # the outline
     assert highlighted(record, str(shown), 2) is None and highlighted(None, str(shown), 0) is None
     assert highlighted(record, str(tmp_path / "gone.png"), 0) is None
+
+
+def test_box_numbers_sit_beside_the_text_not_on_it():
+    """#13.7: the number tag goes left of the box (above it at the left edge), never inside."""
+    import numpy as np
+
+    from app.io.visualize import draw_boxes
+
+    white = np.full((120, 300, 3), 255, np.uint8)
+    box = np.array([[[100, 50], [200, 50], [200, 80], [100, 80]]])
+    out = draw_boxes(white, box)
+    assert (out[53:78, 103:198] == 255).all()          # the box's inside (its text) stays untouched
+    assert (out[50:62, 80:99] != 255).any()             # the tag, left of the box
+    edge = draw_boxes(white, np.array([[[0, 50], [100, 50], [100, 80], [0, 80]]]))
+    assert (edge[53:78, 3:98] == 255).all() and (edge[35:50, 0:20] != 255).any()   # above at the left edge

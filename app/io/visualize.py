@@ -18,19 +18,31 @@ def draw_boxes(image: np.ndarray, boxes: np.ndarray, numbered: bool = True) -> n
     out = np.ascontiguousarray(image.copy())
     h, w = out.shape[:2]
     thickness = max(1, round(max(h, w) / 600))
-    font_scale = max(0.4, max(h, w) / 1600)
+    font_scale = max(0.35, max(h, w) / 2000)     # small tags: they sit beside the text
     for i, box in enumerate(np.asarray(boxes).reshape(-1, 4, 2).astype(np.int32)):
         color = PALETTE[i % len(PALETTE)]
         cv2.polylines(out, [box], True, color, thickness, cv2.LINE_AA)
         if numbered:
-            label = str(i + 1)
-            (tw, th), base = cv2.getTextSize(label, cv2.FONT_HERSHEY_SIMPLEX, font_scale, thickness)
-            x, y = int(box[0, 0]), int(box[0, 1])
-            y0 = max(th + base, y)
-            cv2.rectangle(out, (x, y0 - th - base), (x + tw + 2, y0), color, -1)
-            cv2.putText(out, label, (x + 1, y0 - base), cv2.FONT_HERSHEY_SIMPLEX, font_scale,
-                        (255, 255, 255), thickness, cv2.LINE_AA)
+            _label(out, str(i + 1), box, color, font_scale, thickness)
     return out
+
+
+def _label(out: np.ndarray, label: str, box: np.ndarray, color: tuple, font_scale: float, thickness: int) -> None:
+    """A small number tag beside the box, never on its text: left of the box's top-left
+    corner; above it when the box touches the left edge; inside the corner only when the box
+    also touches the top (dense receipts keep their neighbouring lines readable)."""
+    (tw, th), base = cv2.getTextSize(label, cv2.FONT_HERSHEY_SIMPLEX, font_scale, thickness)
+    x, y = int(box[:, 0].min()), int(box[0, 1])
+    w_tag, h_tag = tw + 2, th + base
+    if x - w_tag - 1 >= 0:                       # left of the box
+        x0, y0 = x - w_tag - 1, min(max(0, y), out.shape[0] - h_tag)
+    elif y - h_tag >= 0:                         # above the box
+        x0, y0 = max(0, x), y - h_tag
+    else:                                        # inside its top-left corner
+        x0, y0 = max(0, x), max(0, y)
+    cv2.rectangle(out, (x0, y0), (x0 + w_tag, y0 + h_tag), color, -1)
+    cv2.putText(out, label, (x0 + 1, y0 + th), cv2.FONT_HERSHEY_SIMPLEX, font_scale, (255, 255, 255), thickness,
+                cv2.LINE_AA)
 
 
 def highlight_box(image: np.ndarray, box: np.ndarray) -> np.ndarray:
