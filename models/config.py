@@ -20,8 +20,8 @@ class DetectorConfig:
     regions whose mean probability is low.
     """
 
-    thresh: float = setting(0.2, "detection (binarisation) threshold: pixels whose text probability is above it "
-                            "count as text; lower finds more and fainter text", min=0.0, max=1.0, step=0.01)
+    thresh: float = setting(0.3, "detection (binarisation) threshold: pixels whose text probability is above it "
+                            "count as text (0.3 for release 2, tuned on the validation splits: weights/MODEL_CARD.md)", min=0.0, max=1.0, step=0.01)
     box_thresh: float = setting(0.4, "minimum mean probability of a box (tuned: weights/MODEL_CARD.md)",
                                 min=0.0, max=1.0, step=0.01)
     unclip_ratio: float = setting(1.4, "box expansion ratio: the DB offset D = area * ratio / perimeter that grows "

@@ -106,7 +106,7 @@ def test_every_bound_in_the_metadata_is_enforced(cls):
 def test_detector_defaults_and_params_are_the_shipped_ones():
     cfg = DetectorConfig()
     assert (cfg.thresh, cfg.box_thresh, cfg.unclip_ratio, cfg.limit_side, cfg.limit_type, cfg.max_candidates) == \
-        (0.2, 0.4, 1.4, 1280, "max", 1000)
+        (0.3, 0.4, 1.4, 1280, "max", 1000)
     # The keys every result JSON records (resuming compares them): unchanged by the metadata.
     assert list(cfg.params()) == ["thresh", "box_thresh", "unclip_ratio", "max_candidates", "min_size",
                                   "score_mode", "box_type", "limit_side", "limit_type", "max_side"]
@@ -262,7 +262,7 @@ def test_webui_widgets_take_range_step_and_default_from_the_settings():
         height = number(ExportConfig, "height", "H", bounded=False)
         precision = radio(ExportConfig, "precision", "P")
         dynamic = checkbox(ExportConfig, "dynamic", "D")
-    assert (thresh.minimum, thresh.maximum, thresh.step, thresh.value) == (0.0, 1.0, 0.01, 0.2)
+    assert (thresh.minimum, thresh.maximum, thresh.step, thresh.value) == (0.0, 1.0, 0.01, 0.3)
     assert (limit.minimum, limit.maximum, limit.step, limit.value) == (256, 2048, 32, 1280)   # ui_min/ui_max
     assert (epochs.minimum, epochs.maximum, epochs.value) == (1, 100, 5)
     assert (lr.minimum, lr.maximum, lr.value) == (1e-6, 1.0, 0.007)

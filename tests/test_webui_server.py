@@ -42,7 +42,7 @@ def test_detect_endpoint_returns_the_json(client, server, page):
     assert SEED_KEYS | {"width", "height", "params", "model"} <= set(record)
     assert record["success"] is True and record["image_path"] == page.name
     assert (record["width"], record["height"]) == (320, 240)
-    assert record["params"]["thresh"] == pytest.approx(0.2)
+    assert record["params"]["thresh"] == pytest.approx(0.3)
     assert all(len(b) == 8 for b in record["boxes"]) and len(record["scores"]) == len(record["boxes"])
     # Saved under outputs/outputs_YYYYMMDDHHMMSS/{json,visualization}/
     saved = sorted(server.output_dir.glob("outputs_*/json/*.json"))

@@ -92,9 +92,9 @@ BOX_THRESHOLD_INFO = ("区域平均概率低于此值的框被丢弃；降低可
 RECOGNIZE = "识别文字 Read the text"
 RECOGNIZE_INFO = ("用 PP-OCRv4 读出每个框里的文字（离线，较慢）Read the text in each box with PP-OCRv4 "
                   "(offline; adds time per box): the JSON gets texts and text_scores")
-NO_BOXES_HINT = ("\n\n**没有找到文字 No text found.** 可尝试 Try: 检测阈值 detection threshold 0.3 "
-                 "(弱概率图上，过低的阈值会把文字连成被丢弃的大块 on weak maps a low threshold merges words "
-                 "into large regions that are then dropped), 框阈值 box threshold 0.25-0.3 "
+NO_BOXES_HINT = ("\n\n**没有找到文字 No text found.** 可尝试 Try: 检测阈值 detection threshold 0.2 或 or 0.4 "
+                 "(过低会把文字连成被丢弃的大块，过高会漏掉淡的文字 too low merges words into large regions "
+                 "that are then dropped, too high misses faint text), 框阈值 box threshold 0.25-0.3 "
                  "(保留淡的文字 keeps faint text), 尺寸上限 size limit 1600-2048 (小字 small text).")
 
 # ---------------------------------------------------------------------------- single image tab
