@@ -155,31 +155,37 @@ def _last(events: List[Dict[str, Any]], kind: str) -> Dict[str, Any] | None:
     return next((e for e in reversed(events) if e.get("type") == kind), None)
 
 
+def _plan(events: List[Dict[str, Any]]) -> Dict[str, Any]:
+    """The trainer's ``phase: train`` record (steps, batch size, log interval, validation)."""
+    return next((e for e in reversed(events) if e.get("phase") == "train"), {})
+
+
+def _next_logged_step(step: Dict[str, Any], plan: Dict[str, Any]) -> int:
+    """The step of the trainer's next step record (every ``log_every`` steps and the last)."""
+    every = int(plan.get("log_every") or 1)
+    return min(int(step.get("total_steps") or step["step"]), (step["step"] // every + 1) * every)
+
+
 def _next_update_s(events: List[Dict[str, Any]], now: float) -> int | None:
     """Seconds until the trainer's next logged step, from the last measured speed."""
-    step = _last(events, "step")
-    plan = next((e for e in reversed(events) if e.get("phase") == "train"), None)
+    step, plan = _last(events, "step"), _plan(events)
     if not step or not plan or not step.get("images_per_s"):
         return None
-    every, total = int(plan.get("log_every") or 1), int(step.get("total_steps") or step["step"])
-    target = min(total, (step["step"] // every + 1) * every)
     per_step = float(plan.get("batch_size") or 1) / float(step["images_per_s"])
-    return max(1, round((target - step["step"]) * per_step - (now - float(step.get("time", now)))))
+    left = (_next_logged_step(step, plan) - step["step"]) * per_step - (now - float(step.get("time", now)))
+    return max(1, round(left))
 
 
 def _progress(snap: JobSnapshot, now: float) -> str:
     """Where a run is: a preparation phase (from the first second), then step k of n with
     the time to the next update, or validation in progress."""
     step, phase = _last(snap.events, "step"), _last(snap.events, "phase")
+    text = "" if step is None else W.STEP_OF.format(step=step["step"], total=step.get("total_steps"),
+                                                    loss=step.get("loss", 0))
     if phase and snap.running and (step is None or phase.get("time", 0) > step.get("time", 0)) \
             and phase.get("phase") in W.PHASE:
-        text = W.PREPARING.format(phase=W.PHASE[phase["phase"]], seconds=int(now - phase.get("time", now)))
-        return (W.STEP_OF.format(step=step["step"], total=step.get("total_steps"), loss=step.get("loss", 0))
-                if step else "") + text
-    if step is None:
-        return ""
-    text = W.STEP_OF.format(step=step["step"], total=step.get("total_steps"), loss=step.get("loss", 0))
-    wait = _next_update_s(snap.events, now) if snap.running else None
+        return text + W.PREPARING.format(phase=W.PHASE[phase["phase"]], seconds=int(now - phase.get("time", now)))
+    wait = _next_update_s(snap.events, now) if step is not None and snap.running else None
     return text + (W.NEXT_UPDATE.format(seconds=wait) if wait is not None else "")
 
 
@@ -201,9 +207,7 @@ def _loss_caption(events: List[Dict[str, Any]]) -> str | None:
         return None
     last = steps[-1]
     if len(steps) == 1:
-        plan = next((e for e in reversed(events) if e.get("phase") == "train"), {})
-        every = int(plan.get("log_every") or 1)
-        nxt = min(int(last.get("total_steps") or last["step"]), (last["step"] // every + 1) * every)
+        nxt = _next_logged_step(last, _plan(events))
         return W.LOSS_ONE_POINT.format(step=last["step"], loss=last["loss"], next=f"step {nxt}")
     return W.LOSS_LATEST.format(step=last["step"], loss=last["loss"])
 
@@ -212,8 +216,8 @@ def _hmean_caption(events: List[Dict[str, Any]]) -> str | None:
     """Why the hmean plot is empty: no test split, or no validation yet (and when)."""
     if any(e.get("type") == "eval" for e in events):
         return None
-    plan = next((e for e in reversed(events) if e.get("phase") == "train"), None)
-    if plan is None:
+    plan = _plan(events)
+    if not plan:
         return None
     if not plan.get("val_images"):
         return W.NO_TEST_SPLIT
