@@ -35,8 +35,9 @@ class DetectorConfig:
     use_dilation: bool = setting(False, "2x2 dilation of the bitmap (joins broken strokes)", in_params=False)
     limit_side: int = setting(1280, "size limit in pixels (see --limit-type; 1280: small receipt text survives)",
                               min=32, max=4096, step=32, ui_min=256, ui_max=2048)
-    limit_type: str = setting("max", "size policy: 'max' = long side <= limit side, 'min' = short side >= limit side",
-                              choices=("max", "min"))
+    limit_type: str = setting("max", "size policy: 'max' = long side <= limit side, 'min' = short side >= limit "
+                              "side, 'long' = long side = limit side (small images are enlarged)",
+                              choices=("max", "min", "long"))
     max_side: int = setting(2048, "hard cap on the long side in pixels, whatever the policy", min=32, max=8192)
     max_megapixels: float = setting(40.0, "decoded images above this many megapixels are refused", gt=0.0,
                                     in_params=False)

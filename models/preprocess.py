@@ -180,6 +180,8 @@ def target_size(h: int, w: int, cfg: DetectorConfig) -> Tuple[int, int]:
     """Content size (h, w) after the size policy; aspect kept, long side capped."""
     if cfg.limit_type == "max":
         ratio = min(1.0, cfg.limit_side / max(h, w))
+    elif cfg.limit_type == "long":
+        ratio = cfg.limit_side / max(h, w)          # small images grow: small text gets pixels
     else:
         ratio = max(1.0, cfg.limit_side / min(h, w))
     ratio = min(ratio, cfg.max_side / max(h, w))

@@ -19,7 +19,7 @@ def _png_bytes(img: Image.Image, fmt: str = "PNG", **kw) -> bytes:
 
 
 @pytest.mark.parametrize("h,w", [(480, 640), (640, 480), (100, 1500), (1500, 100), (33, 33), (2000, 3000)])
-@pytest.mark.parametrize("policy", [("max", 960), ("max", 640), ("min", 736)])
+@pytest.mark.parametrize("policy", [("max", 960), ("max", 640), ("min", 736), ("long", 960)])
 def test_boxes_map_back_to_original_pixels(h, w, policy):
     """A rectangle painted on the network-input probability map comes back within 1 px."""
     cfg = DetectorConfig(limit_type=policy[0], limit_side=policy[1], box_thresh=0.3, unclip_ratio=1.5)
@@ -63,6 +63,13 @@ def test_long_side_capped_even_with_min_policy():
     cfg = DetectorConfig(limit_type="min", limit_side=960, max_side=2048)
     assert max(target_size(4961, 7016, cfg)) <= 2048
     assert max(target_size(100, 10000, cfg)) <= 2048
+
+
+def test_long_policy_enlarges_small_images_and_shrinks_large_ones():
+    cfg = DetectorConfig(limit_type="long", limit_side=960)
+    assert target_size(300, 400, cfg) == (720, 960)          # born-digital sized: enlarged
+    assert target_size(2000, 1000, cfg) == (960, 480)        # a tall receipt: shrunk
+    assert target_size(100, 10000, DetectorConfig(limit_type="long", limit_side=4096, max_side=2048)) == (20, 2048)
 
 
 def test_normalisation_is_imagenet():

@@ -6,11 +6,12 @@ the data goes in three calls: training images only (the validation holdouts of
 1280 px long side (their points scaled with them), and a seeded subset of the renders.
 
     .venv/bin/python scripts/device/stage_release2.py 1    # .dev_stage1/icdar2015   (~36 MB)
-    .venv/bin/python scripts/device/stage_release2.py 2    # .dev_stage2/{funsd,wildreceipt} (~22 MB)
+    .venv/bin/python scripts/device/stage_release2.py 2    # .dev_stage2/{funsd,wildreceipt,born_digital,tapuscorpus} (~32 MB)
     .venv/bin/python scripts/device/stage_release2.py 3    # .dev_stage3/renders (1000, ~28 MB)
 
 Each call moves its folder to /tmp/d on the machine; the third runs
-`scripts/device/train_release2_gpu.sh` (see the model card for the run it made).
+`scripts/device/train_release2_gpu.sh` (see the model card for the runs it made; the first
+GPU stage used release2_gpu.toml, four sources; the second release2_gpu2.toml, all six).
 """
 from __future__ import annotations
 
@@ -22,13 +23,17 @@ from pathlib import Path
 
 from PIL import Image, ImageOps
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+from models.data.mix import load_sources, resolve_sources
+
 DATASETS = Path(__file__).resolve().parents[3] / "shared" / "datasets"
-SPLIT = Path("workdirs/release2_b/split.json")      # the seed-2026 validation holdouts
+MIX = "scripts/mixes/release2.toml"                   # its seed fixes the validation holdouts
 
 
 def holdouts() -> dict:
-    split = json.loads(SPLIT.read_text())
-    return {s["name"]: {Path(v).name for v in s.get("val_images", [])} for s in split["sources"]}
+    """Source name -> file names of its validation holdout (the seeded split of ``MIX``)."""
+    sources, seed = resolve_sources([MIX])
+    return {ls.source.label: {s.image_path.name for s in ls.val} for ls in load_sources(sources, seed)}
 
 
 def to_webp(src: Path, dst: Path, quality: int, side: int | None = None) -> float:
@@ -80,12 +85,15 @@ def main(stage: str) -> None:
     elif stage == "2":
         icdar2015_layout(DATASETS / "funsd_train", Path(".dev_stage2/funsd"), 60, skip["funsd"])
         paddle_labels(DATASETS / "wildreceipt", Path(".dev_stage2/wildreceipt"), 70, 1280, skip["wildreceipt"])
+        # the second GPU stage added these two (the first one had left them out)
+        icdar2015_layout(DATASETS / "icdar2013_born_digital", Path(".dev_stage2/born_digital"), 70, skip["born_digital"])
+        icdar2015_layout(DATASETS / "tapuscorpus", Path(".dev_stage2/tapuscorpus"), 55, skip["tapuscorpus"])
     elif stage == "3":
         renders = Path("data_cache/synth_v2")
         names = sorted(p.stem for p in (renders / "train_images").glob("*.jpg"))
         random.Random(2026).shuffle(names)
         icdar2015_layout(renders, Path(".dev_stage3/renders"), 70, set(), set(names[:1000]))
-        shutil.copy2(Path(__file__).with_name("release2_gpu.toml"), ".dev_stage3/mix.toml")
+        shutil.copy2(Path(__file__).with_name("release2_gpu2.toml"), ".dev_stage3/mix.toml")
     else:
         raise SystemExit("stage is 1, 2 or 3")
 

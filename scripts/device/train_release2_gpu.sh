@@ -4,7 +4,7 @@
 # (carry .dev_stage3). Run there as: TRAIN_S=510 STEPS=5000 bash scripts/device/train_release2_gpu.sh
 set -u
 mkdir -p /tmp/d && rm -rf /tmp/d/renders && mv .dev_stage3/renders /tmp/d/
-for s in icdar2015 wildreceipt funsd renders; do [ -d /tmp/d/$s ] || { echo "missing /tmp/d/$s"; exit 3; }; done
+for s in $(sed -n 's|^path = "/tmp/d/\(.*\)"|\1|p' .dev_stage3/mix.toml); do [ -d /tmp/d/$s ] || { echo "missing /tmp/d/$s"; exit 3; }; done
 export PYTHONPATH=/tmp/site PYTHONUNBUFFERED=1
 nvidia-smi -L; nproc
 timeout -s TERM "${TRAIN_S:-400}" python3 -m app train --data .dev_stage3/mix.toml --init weights/db_resnet18.safetensors \
