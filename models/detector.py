@@ -101,6 +101,9 @@ class TextDetector:
         model: the ``.onnx`` file for the ONNX backend.
         build: with ``auto``, build the int8 model now when it is not cached yet (about a
             minute once per weights); ``False`` serves PyTorch until it exists.
+        threads: CPU threads for inference (default: the physical cores). Several detectors
+            in one machine (Ray actors, one per core) each take their share, never all cores.
+            PyTorch's thread count is per process, so with ``torch`` it sets that.
 
     Raises:
         WeightsNotFoundError: no trained weights; we never fall back to a random model.
@@ -108,7 +111,7 @@ class TextDetector:
 
     def __init__(self, config: DetectorConfig | None = None, weights: str | Path | None = None,
                  device: str | None = "auto", backend: str = "auto",
-                 model: str | Path | None = None, build: bool = True) -> None:
+                 model: str | Path | None = None, build: bool = True, threads: int | None = None) -> None:
         self.config = config or DetectorConfig()
         self.device = pick_device(device)
         if backend not in BACKENDS:
@@ -126,13 +129,17 @@ class TextDetector:
             self.weights_path: Path | None = path
             self.model_id = weights_id(path)
             self.metadata: Dict[str, str] = meta
+            if threads and self.device == "cpu":
+                import torch
+
+                torch.set_num_threads(int(threads))
             self.backend: Backend = TorchBackend(net, self.device)
         else:
             from .backends.onnx import OnnxBackend  # onnxruntime is loaded only when asked for
 
             if self.choice.model is None:
                 raise ValueError("the ONNX backend needs an exported model file (model=... / --model)")
-            self.backend = OnnxBackend(self.choice.model, self.device)
+            self.backend = OnnxBackend(self.choice.model, self.device, threads=threads)
             # auto: the served weights stay the safetensors file the int8 model was built from
             self.weights_path = (Path(weights) if weights else DEFAULT_WEIGHTS) if backend == "auto" else self.choice.model
             self.model_id = self.backend.model_id

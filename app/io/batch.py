@@ -132,6 +132,17 @@ def run_batch(detector: TextDetector, files: Sequence[Path], root: Path, out_dir
                            recognizer)
 
 
+def result_params(detector: TextDetector, overrides: Dict[str, Any] | None,
+                  recognizer: TextRecognizer | None = None) -> Dict[str, Any]:
+    """The ``params`` of a result record: the detector's settings with this call's overrides,
+    plus the recogniser's when it reads the text. One rule for the single tab and folder runs,
+    since resuming compares them."""
+    params = detector.config.with_overrides(**(overrides or {})).params()
+    if recognizer is not None:
+        params["recognition"] = recognizer.params()
+    return params
+
+
 def _run_locked(detector: TextDetector, files: Sequence[Path], root: Path, out_dir: Path,
                 overrides: Dict[str, Any] | None, overwrite: bool, progress: ProgressFn | None,
                 cancel: threading.Event | None, write_backlog: int,
@@ -139,9 +150,7 @@ def _run_locked(detector: TextDetector, files: Sequence[Path], root: Path, out_d
     writer = ResultWriter(out_dir)
     stale = writer.remove_stale_temp_files()   # a killed run's half-written files
     overrides = overrides or {}
-    params = detector.config.with_overrides(**overrides).params()
-    if recognizer is not None:
-        params["recognition"] = recognizer.params()
+    params = result_params(detector, overrides, recognizer)
     todo, report = plan_batch(writer, files, root, detector.model_id, params, overwrite)
     write_manifest(out_dir, root, detector.model_id, params, files, report, len(todo), stale)
     done = report.skipped

@@ -71,18 +71,9 @@ class DetectorSpec:
     threads: int
 
     def build(self) -> TextDetector:
-        det = TextDetector(self.config, weights=self.weights, device=self.device, backend=self.backend,
-                           model=self.model)
-        if det.device == "cpu":     # one actor per reserved core(s): no oversubscription
-            if det.backend.name == "onnx":
-                from models.backends.onnx import OnnxBackend
-
-                det.backend = OnnxBackend(det.choice.model, "cpu", threads=self.threads)
-            else:
-                import torch
-
-                torch.set_num_threads(self.threads)
-        return det
+        # one actor per reserved core(s) on CPU: no oversubscription
+        return TextDetector(self.config, weights=self.weights, device=self.device, backend=self.backend,
+                            model=self.model, threads=self.threads)
 
 
 def detector_spec(config: DetectorConfig, weights: str | None, device: str, backend: str, model: str | None,

@@ -20,6 +20,7 @@ import numpy as np
 from ..backends.onnx import OnnxModelError, onnx_providers, session_options
 from ..detector import DetectionResult
 from ..files import sha256_file
+from ..preprocess import load_image
 from .config import RecognizerConfig
 from .crop import rectify_crop
 from .ctc import ctc_greedy_decode
@@ -121,7 +122,7 @@ class TextRecognizer:
         Raises:
             ValueError: not an image, or boxes not of shape (N, 4, 2).
         """
-        image = _as_rgb(image)
+        image = load_image(image, name="image")   # the detector's own array rules (gray, alpha, dtype)
         quads = np.asarray(boxes, np.float32)
         if quads.size == 0:
             return []
@@ -148,18 +149,3 @@ class TextRecognizer:
         result.timings["recognition"] = seconds
         result.timings["total"] = total     # stays last, as in every record
         return result
-
-
-def _as_rgb(image: np.ndarray) -> np.ndarray:
-    img = np.asarray(image)
-    if img.dtype != np.uint8 or img.ndim not in (2, 3) or img.size == 0:
-        raise ValueError(f"expected an H x W (x 3) uint8 image, got {img.dtype} with shape {img.shape}")
-    if img.ndim == 2:
-        return cv2.cvtColor(img, cv2.COLOR_GRAY2RGB)
-    if img.shape[2] == 4:
-        return np.ascontiguousarray(img[:, :, :3])
-    if img.shape[2] == 1:
-        return np.repeat(img, 3, axis=2)
-    if img.shape[2] != 3:
-        raise ValueError(f"expected 1, 3 or 4 channels, got {img.shape[2]}")
-    return img

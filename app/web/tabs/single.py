@@ -11,6 +11,7 @@ from typing import Any, Dict, List, Tuple
 import gradio as gr
 import pandas as pd
 
+from app.io.batch import result_params
 from app.io.runs import TABLE_COLUMNS, save_single, save_table_csv, table_columns, table_rows
 from app.io.visualize import highlight_box
 from app.web import wording as W
@@ -109,9 +110,7 @@ def detect_and_save(ctx: WebContext, image: str | None, thresh: float, box_thres
         return recognizer.annotate(result) if recognizer is not None else result
 
     result = call_with_time_limit(work, ctx.settings.limits.time_limit_s, W.DETECTION)
-    params = detector.config.with_overrides(**opts).params()
-    if recognizer is not None:
-        params["recognition"] = recognizer.params()
+    params = result_params(detector, opts, recognizer)
     record = result.to_json(detector.model_id, params)
     record["image_path"] = name
     json_path, vis_path = save_single(ctx.settings.storage.output_dir, name, result, record)
