@@ -1,0 +1,198 @@
+"""Adding labelled images to a dataset folder that the trainer (and PPOCRLabel) reads.
+
+Two layouts, both read back by :mod:`models.data.icdar`:
+
+* ``icdar2015``: ``<split>_images/<name>``, ``<split>_gts/gt_<stem>.txt`` (one region per
+  line, ``x1,y1,...,x4,y4,text``) and ``<split>_list.txt`` (one image name per line);
+* ``paddle``: PPOCRLabel's own, ``images/<name>`` with ``images/Label.txt`` holding
+  ``images/<name><TAB>[{"transcription": ..., "points": [[x, y], ...]}]`` lines; open the
+  ``images`` folder in PPOCRLabel, or train on it with ``--data DIR/images``.
+
+Every file is written atomically (labels, then the image, then the list that makes the
+image part of the dataset), under a lock, so a crash or a second writer never leaves a
+half-written dataset; adding to an existing folder appends and never renames or
+overwrites what is there (a name already taken gets ``_2``, ``_3``...).
+"""
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Iterator, List, Sequence, Tuple
+
+import numpy as np
+from PIL import Image, ImageOps
+
+from ..files import atomic_write_bytes, atomic_write_text
+from ..image_types import IMAGE_EXTS
+from .icdar import format_gt
+from .regions import DatasetError
+
+try:
+    import fcntl
+except ImportError:   # not POSIX: no lock
+    fcntl = None  # type: ignore[assignment]
+
+LAYOUTS = ("icdar2015", "paddle")
+SPLITS = ("train", "test")
+PADDLE_FOLDER = "images"
+PADDLE_LABEL = "Label.txt"
+LOCK_NAME = ".dataset.lock"
+_UNSAFE = re.compile(r"[^\w.\-]+", re.UNICODE)
+
+Labels = Sequence[Tuple[np.ndarray, str]]   # (K x 2 points, transcription; "###" = don't care)
+
+
+@dataclass(frozen=True)
+class AddedImage:
+    """Where one added image went."""
+
+    image: Path
+    labels: Path
+    regions: int
+
+
+def clean_stem(name: str, fallback: str = "image") -> str:
+    """A file-system-safe stem (keeps CJK letters) from a user's or a file's name."""
+    stem = _UNSAFE.sub("_", Path(name or "").stem).strip("._")
+    return stem[:80] or fallback
+
+
+@contextlib.contextmanager
+def _locked(root: Path) -> Iterator[None]:
+    """Serialise writers of one dataset folder (an advisory lock that dies with its process)."""
+    root.mkdir(parents=True, exist_ok=True)
+    if fcntl is None:
+        yield
+        return
+    fd = os.open(root / LOCK_NAME, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)
+
+
+def _image_bytes(source: Path) -> Tuple[bytes, str]:
+    """(bytes to store, extension): the file as is, or, when EXIF asks for a rotation, the
+    upright pixels as PNG, so boxes measured on the upright image fit every reader."""
+    data = source.read_bytes()
+    ext = source.suffix.lower()
+    with Image.open(source) as im:
+        orientation = im.getexif().get(274, 1)
+        if orientation in (None, 1) and ext in IMAGE_EXTS:
+            return data, ext
+        upright = ImageOps.exif_transpose(im).convert("RGB")
+    buf = io.BytesIO()
+    upright.save(buf, format="PNG")
+    return buf.getvalue(), ".png"
+
+
+def _check_labels(labels: Labels, where: str) -> List[Tuple[np.ndarray, str]]:
+    out = []
+    for k, (pts, text) in enumerate(labels, start=1):
+        p = np.asarray(pts, np.float64).reshape(-1, 2)
+        if len(p) < 4 or not np.isfinite(p).all():
+            raise DatasetError(f"{where}, box {k}: needs at least 4 finite points (got {p.tolist()})")
+        if "\n" in str(text) or "\r" in str(text) or "\t" in str(text):
+            raise DatasetError(f"{where}, box {k}: the text may not contain line breaks or tabs")
+        out.append((np.rint(p).astype(np.int64), str(text)))
+    return out
+
+
+def _unique_name(stem: str, ext: str, taken: Callable[[str], bool]) -> str:
+    """``stem+ext``, or ``stem_2+ext``, ``stem_3+ext``... the first name ``taken`` refuses."""
+    name, n = f"{stem}{ext}", 1
+    while taken(name):
+        n += 1
+        name = f"{stem}_{n}{ext}"
+    return name
+
+
+def _append_line(path: Path, line: str) -> None:
+    """Rewrite ``path`` atomically with ``line`` added (a partial append cannot happen)."""
+    old = path.read_bytes().decode("utf-8-sig") if path.is_file() else ""
+    if old and not old.endswith("\n"):
+        old += "\n"
+    atomic_write_text(path, old + line + "\n")
+
+
+def paddle_line(rel: str, labels: Labels) -> str:
+    """One PaddleOCR label line: ``rel<TAB>[{"transcription", "points"}, ...]``."""
+    items = [{"transcription": text, "points": np.asarray(pts).reshape(-1, 2).astype(int).tolist(),
+              "difficult": text == "###"} for pts, text in labels]
+    return f"{rel}\t{json.dumps(items, ensure_ascii=False)}"
+
+
+class DatasetWriter:
+    """Appends labelled images to ``root`` in one of :data:`LAYOUTS`.
+
+    The caller decides whether ``root`` may be written (the WebUI checks the allowed
+    roots); the writer creates it when missing.
+    """
+
+    def __init__(self, root: str | Path, layout: str = "icdar2015") -> None:
+        if layout not in LAYOUTS:
+            raise ValueError(f"dataset layout must be one of {', '.join(LAYOUTS)} (got {layout!r})")
+        self.root = Path(root)
+        self.layout = layout
+        if layout == "icdar2015" and (self.root / PADDLE_FOLDER / PADDLE_LABEL).is_file():
+            raise DatasetError(f"{self.root} holds a PaddleOCR label file ({PADDLE_FOLDER}/{PADDLE_LABEL}); "
+                               "add to it with the paddle layout, or choose another folder")
+
+    def add(self, source: str | Path, labels: Labels, split: str = "train", name: str | None = None) -> AddedImage:
+        """Store the image file ``source`` with ``labels`` (points in its upright pixels).
+
+        Args:
+            name: the stored image's stem (default: ``source``'s); made safe and unique.
+            split: ``train`` or ``test`` (the PaddleOCR layout has one split, train).
+        """
+        source = Path(source)
+        if split not in SPLITS:
+            raise ValueError(f"split must be one of {', '.join(SPLITS)} (got {split!r})")
+        if self.layout == "paddle" and split != "train":
+            raise ValueError("the PaddleOCR layout holds one split (train); use icdar2015 for a test split")
+        if not source.is_file():
+            raise FileNotFoundError(f"image {source} not found")
+        checked = _check_labels(labels, str(source))
+        try:
+            data, ext = _image_bytes(source)
+        except (OSError, Image.DecompressionBombError) as exc:
+            raise DatasetError(f"{source}: not a readable image ({exc})") from None
+        stem = clean_stem(name or source.name)
+        with _locked(self.root):
+            if self.layout == "paddle":
+                return self._add_paddle(data, ext, stem, checked)
+            return self._add_icdar(data, ext, stem, checked, split)
+
+    def _add_icdar(self, data: bytes, ext: str, stem: str, labels: Labels, split: str) -> AddedImage:
+        images, gts = self.root / f"{split}_images", self.root / f"{split}_gts"
+        list_file = self.root / f"{split}_list.txt"
+        # An existing folder without a list is read by listing it: a new list would hide its images.
+        listed = list_file.is_file() or not (images.is_dir() and any(images.iterdir()))
+        # Any file of that stem (an image of another type, a stray gt) is never overwritten.
+        name = _unique_name(stem, ext, lambda n: any(images.glob(f"{Path(n).stem}.*"))
+                            or (gts / f"gt_{Path(n).stem}.txt").exists() or (gts / f"{Path(n).stem}.txt").exists())
+        image, gt = images / name, gts / f"gt_{Path(name).stem}.txt"
+        atomic_write_text(gt, format_gt(labels))   # before the image: a listless folder never shows one without
+        atomic_write_bytes(image, data)
+        if listed:
+            _append_line(list_file, name)
+        return AddedImage(image, gt, len(labels))
+
+    def _add_paddle(self, data: bytes, ext: str, stem: str, labels: Labels) -> AddedImage:
+        folder = self.root / PADDLE_FOLDER
+        name = _unique_name(stem, ext, lambda n: any(folder.glob(f"{Path(n).stem}.*")))
+        image, label_file = folder / name, folder / PADDLE_LABEL
+        atomic_write_bytes(image, data)
+        _append_line(label_file, paddle_line(f"{PADDLE_FOLDER}/{name}", labels))
+        return AddedImage(image, label_file, len(labels))
+
+
+def training_folder(root: str | Path, layout: str) -> Path:
+    """The folder to pass as ``train --data`` for a dataset written in ``layout``."""
+    return Path(root) / PADDLE_FOLDER if layout == "paddle" else Path(root)
