@@ -36,7 +36,7 @@ def build_ui(ctx: WebContext) -> gr.Blocks:
         banner = gr.Markdown(ctx.service.banner(), label=W.LABEL_BANNER, elem_id="banner")
         with gr.Tabs():
             with gr.Tab(W.TAB_SINGLE, id="single"):
-                single_ui = single.render()
+                single_ui = single.render(ctx)
             with gr.Tab(W.TAB_BATCH, id="batch"):
                 batch_ui = batch.render(ctx.settings)
             with gr.Tab(W.TAB_TRAIN, id="train"):
