@@ -290,3 +290,8 @@ DATASET_SPLIT = "{split}: {images} 张图片 images, {boxes} 个框 boxes"
 DATASET_EMPTY = "空 empty (新数据集 a new dataset)"
 DATASET_BAD = "❌ `{root}`: {error}"
 TITLE_DATASET = "数据集 Dataset"
+DATASETS_FOUND = "允许目录中的数据集 Datasets in the allowed folders"
+DATASETS_FOUND_INFO = ("包括单图页“加入数据集”建立的 Including those built with “Add to dataset”; "
+                       "选择即检查 pick one to check it")
+FINETUNE = "一键微调 Fine-tune on it (from the served weights)"
+NO_DATASET_PICKED = "请先选择一个数据集 Pick a dataset from the list first."
