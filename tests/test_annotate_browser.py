@@ -99,3 +99,34 @@ def test_detect_delete_add_and_save_to_a_new_dataset(server, tmp_path):
     assert not any(np.array_equal(gone, s) for s in saved)
     [new] = [r for r in sample.regions if r.text == "new line"]
     np.testing.assert_allclose(new.points, [[x0, y0], [x1, y0], [x1, y1], [x0, y1]], atol=2)
+
+
+def test_batch_results_fixed_image_by_image_into_a_dataset(server, tmp_path):
+    """The batch flow: a processed folder opens image by image in the same editor; each is added."""
+    images = [_text_page(tmp_path / "first.png"), _text_page(tmp_path / "second.png")]
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=ARGS)
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        page.set_default_timeout(TIMEOUT_MS)
+        page.goto(server.url)
+        page.get_by_role("tab", name="批量检测 Batch").click()
+        page.locator("#batch-files input[type=file]").set_input_files([str(i) for i in images])
+        page.locator("#batch-summary").get_by_text("all readable").wait_for()
+        page.locator("#batch-run").click()
+        page.locator("#batch-summary").get_by_text("Boxes").wait_for(timeout=120_000)
+        page.locator("#batch-correct").get_by_text("Correct and add").first.click()     # open the panel
+        page.locator("#batch-editor canvas").first.wait_for()
+        assert page.locator("#batch-pick input").input_value() == "first"
+        page.locator("#batch-dataset input").fill("batch_set")
+        page.locator("#batch-dataset input").press("Enter")
+        page.locator("#batch-add").click()
+        page.locator("#batch-dataset-summary").get_by_text("first.png").wait_for()
+        page.locator("#batch-next").click()
+        page.wait_for_function("() => document.querySelector('#batch-name input, #batch-name textarea')"
+                               ".value === 'second'")
+        page.locator("#batch-add").click()
+        page.locator("#batch-dataset-summary").get_by_text("second.png").wait_for()
+        browser.close()
+    root = server.data_dir / "batch_set"
+    assert (root / "train_list.txt").read_text().splitlines() == ["first.png", "second.png"]
+    assert [len(s.regions) for s in read_split(root, "train")] == [3, 3]

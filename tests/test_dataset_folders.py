@@ -45,3 +45,32 @@ def test_listing_finds_datasets_two_levels_down(tmp_path):
     (tmp_path / "data" / "plain").mkdir()
     data = tmp_path / "data"
     assert find_datasets([data]) == [data / "group" / "two", data / "one", data / "pp" / "images"]   # trainable folders
+
+
+def test_batch_editor_opens_only_processed_folders_of_this_server(tmp_path):
+    import json
+    from types import SimpleNamespace
+
+    import gradio as gr
+
+    from app.io.results_dataset import processed_folders, read_result, result_names
+    from app.web.tabs.batch import neighbour, processed_folder
+
+    out = tmp_path / "outputs"
+    run = out / "batch_x"
+    (run / "json").mkdir(parents=True)
+    for stem, ok in (("a", True), ("b", False), ("c", True)):
+        (run / "json" / f"{stem}.json").write_text(json.dumps({"success": ok, "image_path": str(tmp_path / "a.png"),
+                                                                "boxes": []}))
+    (tmp_path / "elsewhere" / "json").mkdir(parents=True)
+    ctx = SimpleNamespace(settings=SimpleNamespace(storage=SimpleNamespace(output_dir=out)))
+    assert processed_folders(out) == [run] and processed_folder(ctx, str(run)) == run
+    for bad in (str(tmp_path / "elsewhere"), str(out), str(run / ".." / ".." / "elsewhere"), ""):
+        with pytest.raises(gr.Error):
+            processed_folder(ctx, bad)
+    assert result_names(run) == ["a", "c"]                       # failures are not offered
+    with pytest.raises(FileNotFoundError):
+        read_result(run, "../../elsewhere/x")
+    assert read_result(run, "c")[1] is None                      # its image is gone
+    assert [neighbour(["a", "c"], "a", 1), neighbour(["a", "c"], "c", 1), neighbour(["a", "c"], "a", -1),
+            neighbour(["a", "c"], "zz", 1), neighbour([], "a", 1)] == ["c", "c", "a", "a", None]

@@ -106,3 +106,24 @@ def export_results(cfg: ResultsDatasetConfig,
         if progress is not None:
             progress(n, len(records))
     return report
+
+
+def processed_folders(out_root: Path) -> List[Path]:
+    """Folders under ``out_root`` holding per-image results (``json/``), newest first."""
+    if not Path(out_root).is_dir():
+        return []
+    found = [p for p in Path(out_root).iterdir() if p.is_dir() and (p / "json").is_dir()]
+    return sorted(found, key=lambda p: p.stat().st_mtime, reverse=True)
+
+
+def result_names(results: Path) -> List[str]:
+    """The stems of the successful results in a processed folder, in name order."""
+    return [path.stem for path, record in result_records(results) if record.get("success")]
+
+
+def read_result(results: Path, stem: str) -> Tuple[Dict[str, Any], Path | None]:
+    """(record, source image or None) of one result, by a stem :func:`result_names` gave."""
+    if stem not in result_names(results):
+        raise FileNotFoundError(f"no result {stem!r} in {results}")
+    record = json.loads((Path(results) / "json" / f"{stem}.json").read_text(encoding="utf-8"))
+    return record, source_image(record, results)

@@ -38,7 +38,7 @@ def build_ui(ctx: WebContext) -> gr.Blocks:
             with gr.Tab(W.TAB_SINGLE, id="single"):
                 single_ui = single.render(ctx)
             with gr.Tab(W.TAB_BATCH, id="batch"):
-                batch_ui = batch.render(ctx.settings)
+                batch_ui = batch.render(ctx)
             with gr.Tab(W.TAB_TRAIN, id="train") as train_tab:
                 train_ui = train.render(ctx)
             with gr.Tab(W.TAB_EXPORT, id="export"):

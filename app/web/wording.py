@@ -295,3 +295,10 @@ DATASETS_FOUND_INFO = ("包括单图页“加入数据集”建立的 Including 
                        "选择即检查 pick one to check it")
 FINETUNE = "一键微调 Fine-tune on it (from the served weights)"
 NO_DATASET_PICKED = "请先选择一个数据集 Pick a dataset from the list first."
+PROCESSED_FOLDER = "已处理的文件夹 Processed folder"
+PROCESSED_FOLDER_INFO = "批量检测的结果，逐张校正后加入数据集 A batch run's results: fix them image by image and add them"
+RESULT_IMAGE = "图片 Image"
+PREVIOUS = "◀ 上一张 Previous"
+NEXT = "下一张 Next ▶"
+NOT_A_RESULTS_FOLDER = "不是已处理的文件夹 Not a processed folder of this server: {folder}"
+NO_SUCH_RESULT = "没有这张图片的结果 No result for {name} in this folder."
