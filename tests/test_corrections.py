@@ -59,3 +59,19 @@ def test_colour_code_round_trips_and_ignores_other_colours():
 def test_bad_boxes_are_named(box, message):
     with pytest.raises(ValueError, match=f"box 1: .*{message}|box 1: needs {message}"):
         corrected_labels(RECORD, [box])
+
+
+def test_a_large_picture_shown_scaled_down_still_gives_the_exact_quads():
+    """The editor reports display pixels and its scale (0.299 for a 3203 px wide picture in
+    958 px); read back, an untouched box is its original quad."""
+    from app.web.tabs.annotate import unscaled
+
+    scale = 0.2990945988136122
+    big = {"boxes": [[21, 23, 1207, 40, 1200, 413, 25, 400]], "width": 3203, "height": 2400}
+    [box] = editor_boxes(big)
+    shown = {**box, **{k: box[k] * scale for k in ("xmin", "ymin", "xmax", "ymax")}, "scaleFactor": scale,
+             "color": "rgb(0, 80, 0)"}
+    [(quad, _)] = corrected_labels(big, [unscaled(shown)])
+    np.testing.assert_array_equal(quad.reshape(-1), big["boxes"][0])
+    with pytest.raises(ValueError, match="box 1: needs numeric"):
+        corrected_labels(big, [unscaled({**shown, "xmin": "a"})])

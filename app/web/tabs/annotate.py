@@ -83,6 +83,19 @@ def summary_text(root: Path) -> str:
     return W.DATASET_SUMMARY.format(root=root, splits=splits or W.DATASET_EMPTY)
 
 
+def unscaled(box: Dict[str, Any]) -> Dict[str, Any]:
+    """An editor box in picture pixels: the editor reports display pixels and its display
+    scale (as the component's own preprocessing reads them); a malformed box is passed on
+    unchanged, for :func:`corrected_labels` to name it."""
+    try:
+        scale = float(box.get("scaleFactor") or 1)
+        if scale <= 0:
+            return box
+        return {**box, **{k: float(box[k]) / scale for k in ("xmin", "ymin", "xmax", "ymax")}}
+    except (KeyError, TypeError, ValueError):
+        return box
+
+
 def add_to_dataset(ctx: WebContext, editor: Any, source: Dict[str, Any] | None, dataset: str, split: str,
                    name: str) -> Tuple[Path, str]:
     """Write the edited boxes with the source picture into ``dataset``; (dataset, message)."""
@@ -94,10 +107,7 @@ def add_to_dataset(ctx: WebContext, editor: Any, source: Dict[str, Any] | None, 
     path = Path(source["path"])
     if not path.is_file():
         raise user_error(W.UPLOAD_GONE, W.TITLE_DATASET)
-    boxes = [b for b in editor.get("boxes") or [] if isinstance(b, dict)]
-    scale = [float(b.get("scaleFactor") or 1) for b in boxes]
-    boxes = [{**b, **{k: float(b[k]) / s for k in ("xmin", "ymin", "xmax", "ymax") if k in b}}
-             for b, s in zip(boxes, scale)]
+    boxes = [unscaled(b) for b in editor.get("boxes") or [] if isinstance(b, dict)]
     labels = corrected_labels(source["record"], boxes)
     added = DatasetWriter(root).add(path, labels, split or "train", name=(name or "").strip() or source["name"])
     return root, W.ADDED_TO_DATASET.format(image=added.image.relative_to(root), boxes=added.regions, split=split,
