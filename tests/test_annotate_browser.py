@@ -85,6 +85,12 @@ def test_detect_delete_add_and_save_to_a_new_dataset(server, tmp_path):
         page.locator("#single-dataset-summary").get_by_text("Added").wait_for()
         summary = page.locator("#single-dataset-summary").inner_text()
         page.screenshot(path=str(tmp_path / "annotate.png"), full_page=True)
+
+        page.get_by_role("tab", name="训练微调 Train").click()       # the train tab lists it, and checks it
+        page.locator("#train-datasets input").click()
+        page.get_by_role("option", name=str(server.data_dir / "fixed_set")).click()
+        page.locator("#train-status").get_by_text("Dataset OK").wait_for()
+        assert "train: 1 images, 3 regions" in page.locator("#train-status").inner_text()
         browser.close()
 
     root = server.data_dir / "fixed_set"
