@@ -35,7 +35,9 @@ def test_fine_tune_from_a_saved_dataset_runs_and_offers_its_weights(tmp_path, ra
                            ([[12, 50], [140, 52], [140, 64], [12, 62]], "tilted")])
     listed = train.dataset_choices(ctx)
     assert listed == [str(tmp_path / "data" / "fixed")]
-    message = train.start_training(ctx, listed[0], batch_size=2, epochs=1, lr=0.007, from_current=True)
+    batch = train.finetune_batch(ctx, listed[0], 8)       # one click with the default 8: fitted to 2 images
+    assert batch == 2
+    message = train.start_training(ctx, listed[0], batch_size=batch, epochs=1, lr=0.007, from_current=True)
     assert "train: 2 images, 4 regions" in message
     deadline = time.time() + 540
     while ctx.jobs.snapshot().state == RUNNING and time.time() < deadline:

@@ -260,6 +260,13 @@ def check_dataset(ctx: WebContext, folder: str) -> Tuple[Path, Any]:
     return root, validate_dataset(root)
 
 
+def finetune_batch(ctx: WebContext, folder: str, batch_size: float) -> int:
+    """The batch size for a one-click fine-tune: the tab's, but never more than the training
+    images (a dataset of a few corrected pictures must train, not fail)."""
+    _, summary = check_dataset(ctx, folder)
+    return max(1, min(int(batch_size), int(summary.splits.get("train", 1))))
+
+
 def start_training(ctx: WebContext, folder: str, batch_size: float, epochs: float, lr: float,
                    from_current: bool) -> str:
     root, summary = check_dataset(ctx, folder)
@@ -308,7 +315,7 @@ def listen(ctx: WebContext, ui: TrainTab, banner: gr.Markdown, demo: gr.Blocks) 
         """One click: train the listed dataset from the served weights with the settings above."""
         if not folder:
             raise user_error(W.NO_DATASET_PICKED)
-        return (folder, *on_start(folder, batch_size, epochs, lr, True))
+        return (folder, *on_start(folder, finetune_batch(ctx, folder, batch_size), epochs, lr, True))
 
     def on_cancel():
         if ctx.jobs.cancel():
