@@ -79,6 +79,9 @@ def test_paddle_layout_reads_back_and_appends(tmp_path):
     assert len(read_split(training_folder(root, "paddle"), "train")) == 2     # what `train --data` reads
     with pytest.raises(ValueError, match="one split"):
         w.add(_image(tmp_path / "c.png"), [(RECT, "c")], split="test")
+    for folder in (root, root / "images"):      # ICDAR folders beside its labels would hide them
+        with pytest.raises(DatasetError, match="PaddleOCR label file"):
+            DatasetWriter(folder)
 
 
 def test_bad_labels_are_refused_before_anything_is_written(tmp_path):

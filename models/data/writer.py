@@ -30,6 +30,7 @@ from PIL import Image, ImageOps
 from ..files import atomic_write_bytes, atomic_write_text
 from ..image_types import IMAGE_EXTS
 from .icdar import format_gt
+from .paddle_label import find_label_file
 from .regions import DatasetError
 
 try:
@@ -140,9 +141,12 @@ class DatasetWriter:
             raise ValueError(f"dataset layout must be one of {', '.join(LAYOUTS)} (got {layout!r})")
         self.root = Path(root)
         self.layout = layout
-        if layout == "icdar2015" and (self.root / PADDLE_FOLDER / PADDLE_LABEL).is_file():
-            raise DatasetError(f"{self.root} holds a PaddleOCR label file ({PADDLE_FOLDER}/{PADDLE_LABEL}); "
-                               "add to it with the paddle layout, or choose another folder")
+        if layout == "icdar2015":
+            label = self.root / PADDLE_FOLDER / PADDLE_LABEL
+            label = label if label.is_file() else find_label_file(self.root, "train")
+            if label is not None:   # ICDAR folders beside it would hide its labels from the reader
+                raise DatasetError(f"{self.root} holds a PaddleOCR label file ({label.name}); add to it with "
+                                   "the paddle layout, or choose another folder")
 
     def add(self, source: str | Path, labels: Labels, split: str = "train", name: str | None = None) -> AddedImage:
         """Store the image file ``source`` with ``labels`` (points in its upright pixels).
