@@ -127,6 +127,11 @@ def test_batch_results_fixed_image_by_image_into_a_dataset(server, tmp_path):
         page.locator("#batch-dataset input").press("Enter")
         page.locator("#batch-add").click()
         page.locator("#batch-dataset-summary").get_by_text("first.png").wait_for()
+        page.wait_for_function(                                  # added: on to the next picture by itself
+            "() => document.querySelector('#batch-pick input').value === 'second'")
+        page.locator("#batch-previous").click()                  # and back and forth
+        page.wait_for_function("() => document.querySelector('#batch-name input, #batch-name textarea')"
+                               ".value === 'first'")
         page.locator("#batch-next").click()
         page.wait_for_function("() => document.querySelector('#batch-name input, #batch-name textarea')"
                                ".value === 'second'")

@@ -114,7 +114,8 @@ def add_to_dataset(ctx: WebContext, editor: Any, source: Dict[str, Any] | None, 
                                            summary=summary_text(root))
 
 
-def listen(ctx: WebContext, panel: AnnotatePanel) -> None:
+def listen(ctx: WebContext, panel: AnnotatePanel) -> Any:
+    """Wire the panel; returns the "Add to dataset" event (a tab may chain a step after it)."""
     @friendly_errors
     def on_add(editor, source, dataset, split, name):
         root, message = add_to_dataset(ctx, editor, source, dataset, split, name)
@@ -133,6 +134,7 @@ def listen(ctx: WebContext, panel: AnnotatePanel) -> None:
 
     private = dict(api_visibility="private", show_progress="hidden")
     # preprocess=False: the boxes are read as sent (the picture is the source file, never a re-encoded copy)
-    panel.add.click(on_add, [panel.editor, panel.source, panel.dataset, panel.split, panel.name],
-                    [panel.summary, panel.dataset], preprocess=False, concurrency_id="dataset", **private)
+    added = panel.add.click(on_add, [panel.editor, panel.source, panel.dataset, panel.split, panel.name],
+                            [panel.summary, panel.dataset], preprocess=False, concurrency_id="dataset", **private)
     panel.dataset.change(on_dataset, [panel.dataset], [panel.summary], queue=False, **private)
+    return added

@@ -281,4 +281,6 @@ def listen_correct(ctx: WebContext, ui: BatchTab) -> None:
     ui.pick.change(on_pick, [ui.results, ui.pick], editing, **private)
     ui.previous.click(lambda f, n: on_step(f, n, -1), [ui.results, ui.pick], [ui.pick], **private)
     ui.next.click(lambda f, n: on_step(f, n, 1), [ui.results, ui.pick], [ui.pick], **private)
-    annotate.listen(ctx, ui.correct)
+    # added: on to the next picture of the folder (the last one stays)
+    annotate.listen(ctx, ui.correct).success(lambda f, n: on_step(f, n, 1), [ui.results, ui.pick], [ui.pick],
+                                              **private)
