@@ -130,3 +130,31 @@ def test_exif_rotated_photo_is_stored_upright(tmp_path):
     assert added.image.suffix == ".png"
     with Image.open(added.image) as im:
         assert im.size == (120, 160) and im.getexif().get(274, 1) == 1
+
+
+def test_add_many_skips_bad_items_and_lists_what_was_written_before_a_write_error(tmp_path, monkeypatch):
+    from models.data.writer import NewImage
+
+    root = tmp_path / "set"
+    good = [NewImage(_image(tmp_path / f"{n}.png", i), [(RECT, n)]) for i, n in enumerate("abc")]
+    refused = []
+    added = DatasetWriter(root).add_many([good[0], NewImage(tmp_path / "missing.png", [(RECT, "x")]), good[1]],
+                                         on_error=lambda item, exc: refused.append(item.source.name))
+    assert [a.image.name for a in added] == ["a.png", "b.png"] and refused == ["missing.png"]
+    assert (root / "train_list.txt").read_text().splitlines() == ["a.png", "b.png"]   # one list update
+
+    real = writer_module.atomic_write_bytes
+    calls = []
+
+    def full_after_one(path, data):
+        calls.append(path)
+        if len(calls) > 1:
+            raise OSError("No space left on device")
+        real(path, data)
+
+    monkeypatch.setattr(writer_module, "atomic_write_bytes", full_after_one)
+    more = [NewImage(_image(tmp_path / f"{n}.png", 7), [(RECT, n)]) for n in ("d", "e")]
+    with pytest.raises(OSError):
+        DatasetWriter(root).add_many(more)
+    assert (root / "train_list.txt").read_text().splitlines() == ["a.png", "b.png", "d.png"]
+    assert [s.image_path.name for s in read_split(root, "train")] == ["a.png", "b.png", "d.png"]

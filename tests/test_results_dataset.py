@@ -37,15 +37,20 @@ def _results(tmp_path: Path) -> Path:
     }
     for stem, record in records.items():
         (out / "json" / f"{stem}.json").write_text(json.dumps(record, ensure_ascii=False), encoding="utf-8")
+    (out / "json" / "d.json").write_text(json.dumps(dict(image_path=str(src / "a.png"), success=True,
+                                                         boxes=[[1, 2, 3]], scores=[0.9])))   # a broken box
     (out / "manifest.json").write_text(json.dumps({"root": str(src)}))
     return out
 
 
 def test_results_become_an_icdar_dataset_with_quads_texts_and_score_filter(tmp_path):
     out = _results(tmp_path)
-    report = export_results(ResultsDatasetConfig(results=out, output=tmp_path / "set", min_score=0.5))
+    report = export_results(ResultsDatasetConfig(results=out, output=tmp_path / "set", min_score=0.5), chunk=2)
     assert [a.image.name for a in report.added] == ["a.png", "b.png"]
-    assert len(report.skipped) == 2 and "detection failed" in report.skipped[0] and "not found" in report.skipped[1]
+    c, gone, d = report.skipped
+    assert c.startswith("c.json: detection failed") and gone.startswith("gone.json") and "not found" in gone
+    assert d.startswith("d.json") and "box 1: needs at least 4" in d
+    assert (tmp_path / "set" / "train_list.txt").read_text().splitlines() == ["a.png", "b.png"]
     a, b = read_split(tmp_path / "set", "train")
     np.testing.assert_array_equal(a.regions[0].points.reshape(-1), QUAD)    # the low-scored box left out
     assert len(a.regions) == 1 and a.regions[0].text == ""

@@ -11,11 +11,9 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Dict, Iterator, List, Tuple
+from typing import Any, Dict, Iterator, List, Tuple
 
-import numpy as np
-
-from models.data.writer import LAYOUTS, SPLITS, AddedImage, DatasetWriter, Labels
+from models.data.writer import LAYOUTS, SPLITS, AddedImage, DatasetWriter, Labels, NewImage
 from models.settings import check_settings, setting
 
 
@@ -84,27 +82,29 @@ def record_labels(record: Dict[str, Any], min_score: float = 0.0) -> Labels:
     boxes = record.get("boxes") or []
     scores = record.get("scores") or [1.0] * len(boxes)
     texts = record.get("texts") or [""] * len(boxes)
-    return [(np.asarray(b, np.float64).reshape(-1, 2), str(t))
-            for b, s, t in zip(boxes, scores, texts) if float(s) >= min_score]
+    return [(b, str(t)) for b, s, t in zip(boxes, scores, texts) if float(s) >= min_score]   # the writer checks b
 
 
-def export_results(cfg: ResultsDatasetConfig,
-                   progress: Callable[[int, int], None] | None = None) -> ResultsDatasetReport:
-    """Add every successful result of ``cfg.results`` to the dataset ``cfg.output``."""
-    records = list(result_records(cfg.results))
+def export_results(cfg: ResultsDatasetConfig, chunk: int = 200) -> ResultsDatasetReport:
+    """Add every successful result of ``cfg.results`` to the dataset ``cfg.output``, ``chunk``
+    images per lock and list update (the list is rewritten whole each time: atomic)."""
     writer = DatasetWriter(cfg.output, cfg.layout)
     report = ResultsDatasetReport()
-    for n, (path, record) in enumerate(records, start=1):
+    todo: List[NewImage] = []
+    for path, record in result_records(cfg.results):
         image = source_image(record, cfg.results) if record.get("success") else None
         if not record.get("success"):
             report.skipped.append(f"{path.name}: detection failed ({record.get('error', 'no error message')})")
         elif image is None:
             report.skipped.append(f"{path.name}: image {record.get('image_path')} not found")
         else:
-            report.added.append(writer.add(image, record_labels(record, cfg.min_score), cfg.split,
-                                           name=path.stem))
-        if progress is not None:
-            progress(n, len(records))
+            todo.append(NewImage(image, record_labels(record, cfg.min_score), name=path.stem))
+
+    def refused(item: NewImage, exc: Exception) -> None:
+        report.skipped.append(f"{item.name}.json: {exc}")
+
+    for start in range(0, len(todo), chunk):
+        report.added += writer.add_many(todo[start:start + chunk], cfg.split, on_error=refused)
     return report
 
 

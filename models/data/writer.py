@@ -22,7 +22,7 @@ import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Iterator, List, Sequence, Tuple
+from typing import Callable, Iterable, Iterator, List, Sequence, Tuple
 
 import numpy as np
 from PIL import Image, ImageOps
@@ -46,6 +46,15 @@ LOCK_NAME = ".dataset.lock"
 _UNSAFE = re.compile(r"[^\w.\-]+", re.UNICODE)
 
 Labels = Sequence[Tuple[np.ndarray, str]]   # (K x 2 points, transcription; "###" = don't care)
+
+
+@dataclass(frozen=True)
+class NewImage:
+    """One image to add: its file, its labels, and optionally the name it gets."""
+
+    source: Path
+    labels: Labels
+    name: str | None = None
 
 
 @dataclass(frozen=True)
@@ -96,9 +105,12 @@ def _image_bytes(source: Path) -> Tuple[bytes, str]:
 def _check_labels(labels: Labels, where: str) -> List[Tuple[np.ndarray, str]]:
     out = []
     for k, (pts, text) in enumerate(labels, start=1):
-        p = np.asarray(pts, np.float64).reshape(-1, 2)
+        try:
+            p = np.asarray(pts, np.float64).reshape(-1, 2)
+        except (TypeError, ValueError):
+            p = np.zeros((0, 2))
         if len(p) < 4 or not np.isfinite(p).all():
-            raise DatasetError(f"{where}, box {k}: needs at least 4 finite points (got {p.tolist()})")
+            raise DatasetError(f"{where}, box {k}: needs at least 4 finite points x, y (got {pts!r:.200})")
         if "\n" in str(text) or "\r" in str(text) or "\t" in str(text):
             raise DatasetError(f"{where}, box {k}: the text may not contain line breaks or tabs")
         out.append((np.rint(p).astype(np.int64), str(text)))
@@ -114,12 +126,24 @@ def _unique_name(stem: str, ext: str, taken: Callable[[str], bool]) -> str:
     return name
 
 
-def _append_line(path: Path, line: str) -> None:
-    """Rewrite ``path`` atomically with ``line`` added (a partial append cannot happen)."""
+def _append_lines(path: Path, lines: Sequence[str]) -> None:
+    """Rewrite ``path`` atomically with ``lines`` added (a partial append cannot happen)."""
     old = path.read_bytes().decode("utf-8-sig") if path.is_file() else ""
     if old and not old.endswith("\n"):
         old += "\n"
-    atomic_write_text(path, old + line + "\n")
+    atomic_write_text(path, old + "".join(f"{line}\n" for line in lines))
+
+
+def _prepared(item: NewImage) -> Tuple[bytes, str, Labels]:
+    """(bytes to store, extension, checked labels) of an item, or the reason it cannot be added."""
+    if not item.source.is_file():
+        raise FileNotFoundError(f"image {item.source} not found")
+    labels = _check_labels(item.labels, str(item.source))
+    try:
+        data, ext = _image_bytes(item.source)
+    except (OSError, Image.DecompressionBombError) as exc:
+        raise DatasetError(f"{item.source}: not a readable image ({exc})") from None
+    return data, ext, labels
 
 
 def paddle_line(rel: str, labels: Labels) -> str:
@@ -155,46 +179,67 @@ class DatasetWriter:
             name: the stored image's stem (default: ``source``'s); made safe and unique.
             split: ``train`` or ``test`` (the PaddleOCR layout has one split, train).
         """
-        source = Path(source)
+        return self.add_many([NewImage(Path(source), labels, name)], split)[0]
+
+    def add_many(self, items: Iterable[NewImage], split: str = "train",
+                 on_error: Callable[[NewImage, Exception], None] | None = None) -> List[AddedImage]:
+        """Store several images under one lock and one update of the list (or label) file.
+
+        An item that cannot be added (missing or unreadable image, bad labels) raises, or,
+        with ``on_error``, is reported to it and skipped. A write error (disk full) raises.
+        Either way every image written before is listed: the dataset stays whole.
+        """
         if split not in SPLITS:
             raise ValueError(f"split must be one of {', '.join(SPLITS)} (got {split!r})")
         if self.layout == "paddle" and split != "train":
             raise ValueError("the PaddleOCR layout holds one split (train); use icdar2015 for a test split")
-        if not source.is_file():
-            raise FileNotFoundError(f"image {source} not found")
-        checked = _check_labels(labels, str(source))
-        try:
-            data, ext = _image_bytes(source)
-        except (OSError, Image.DecompressionBombError) as exc:
-            raise DatasetError(f"{source}: not a readable image ({exc})") from None
-        stem = clean_stem(name or source.name)
+        if self.layout == "paddle":
+            folder = self.root / PADDLE_FOLDER
+            label_file = folder / PADDLE_LABEL
+        else:
+            folder, label_file = self.root / f"{split}_images", self.root / f"{split}_list.txt"
+        added: List[AddedImage] = []
+        lines: List[str] = []
         with _locked(self.root):
-            if self.layout == "paddle":
-                return self._add_paddle(data, ext, stem, checked)
-            return self._add_icdar(data, ext, stem, checked, split)
+            # An ICDAR folder without a list is read by listing it: a new list would hide its images.
+            listed = self.layout == "paddle" or label_file.is_file() or not (folder.is_dir() and any(folder.iterdir()))
+            try:
+                for item in items:
+                    try:
+                        data, ext, labels = _prepared(item)
+                    except (OSError, ValueError) as exc:
+                        if on_error is None:
+                            raise
+                        on_error(item, exc)
+                        continue
+                    stem = clean_stem(item.name or item.source.name)
+                    if self.layout == "paddle":
+                        done, line = self._write_paddle(data, ext, stem, labels)
+                    else:
+                        done, line = self._write_icdar(data, ext, stem, labels, split)
+                    added.append(done)
+                    lines.append(line)
+            finally:
+                if lines and listed:
+                    _append_lines(label_file, lines)
+        return added
 
-    def _add_icdar(self, data: bytes, ext: str, stem: str, labels: Labels, split: str) -> AddedImage:
+    def _write_icdar(self, data: bytes, ext: str, stem: str, labels: Labels, split: str) -> Tuple[AddedImage, str]:
         images, gts = self.root / f"{split}_images", self.root / f"{split}_gts"
-        list_file = self.root / f"{split}_list.txt"
-        # An existing folder without a list is read by listing it: a new list would hide its images.
-        listed = list_file.is_file() or not (images.is_dir() and any(images.iterdir()))
         # Any file of that stem (an image of another type, a stray gt) is never overwritten.
         name = _unique_name(stem, ext, lambda n: any(images.glob(f"{Path(n).stem}.*"))
                             or (gts / f"gt_{Path(n).stem}.txt").exists() or (gts / f"{Path(n).stem}.txt").exists())
         image, gt = images / name, gts / f"gt_{Path(name).stem}.txt"
         atomic_write_text(gt, format_gt(labels))   # before the image: a listless folder never shows one without
         atomic_write_bytes(image, data)
-        if listed:
-            _append_line(list_file, name)
-        return AddedImage(image, gt, len(labels))
+        return AddedImage(image, gt, len(labels)), name
 
-    def _add_paddle(self, data: bytes, ext: str, stem: str, labels: Labels) -> AddedImage:
+    def _write_paddle(self, data: bytes, ext: str, stem: str, labels: Labels) -> Tuple[AddedImage, str]:
         folder = self.root / PADDLE_FOLDER
         name = _unique_name(stem, ext, lambda n: any(folder.glob(f"{Path(n).stem}.*")))
-        image, label_file = folder / name, folder / PADDLE_LABEL
-        atomic_write_bytes(image, data)
-        _append_line(label_file, paddle_line(f"{PADDLE_FOLDER}/{name}", labels))
-        return AddedImage(image, label_file, len(labels))
+        atomic_write_bytes(folder / name, data)
+        return AddedImage(folder / name, folder / PADDLE_LABEL, len(labels)), paddle_line(f"{PADDLE_FOLDER}/{name}",
+                                                                                          labels)
 
 
 def training_folder(root: str | Path, layout: str) -> Path:
