@@ -1,4 +1,4 @@
-"""`python -m app <command>`: serve, detect, train, export, evaluate, bench, synth."""
+"""`python -m app <command>`: serve, detect, train, export, evaluate, dataset, bench, synth."""
 import sys
 
 from .cli import main

@@ -12,7 +12,7 @@ from typing import List, Sequence
 
 # Sub-command name -> module of this package. Each module imports its heavy dependencies
 # (Gradio, the trainer, the exporter) inside run(), so `python -m app detect` does not pay for them.
-COMMANDS = ("serve", "detect", "train", "synth", "evaluate", "export", "bench")
+COMMANDS = ("serve", "detect", "train", "synth", "evaluate", "export", "dataset", "bench")
 
 
 def build_parser(names: Sequence[str]) -> argparse.ArgumentParser:

@@ -117,3 +117,24 @@ def is_within(path: Path, root: Path) -> bool:
     """True when resolved ``path`` is ``root`` or below it."""
     root = root.resolve()
     return path == root or root in path.parents
+
+
+def resolve_new_folder(text: str, roots: Sequence[Path], what: str = "dataset folder") -> Path:
+    """A folder to create or add to inside one of ``roots``: a bare name goes under the first
+    root, a path must resolve (symlinks, '..') inside a root, and never be a root itself."""
+    text = (text or "").strip()
+    if not text:
+        raise ValueError(W.ENTER_FOLDER.format(what=what))
+    if not roots:
+        raise PermissionError(W.FOLDERS_DISABLED)
+    bare = "/" not in text and "\\" not in text and not text.startswith("~")
+    try:
+        path = (roots[0] / text if bare else Path(text).expanduser()).resolve()
+    except (OSError, RuntimeError):
+        raise FileNotFoundError(W.CANNOT_RESOLVE.format(path=text)) from None
+    if not any(is_within(path, root) for root in roots) or any(path == root.resolve() for root in roots):
+        allowed = ", ".join(str(r) for r in roots)
+        raise PermissionError(W.NOT_ALLOWED.format(path=text, allowed=allowed))
+    if path.exists() and not path.is_dir():
+        raise NotADirectoryError(W.NOT_A_FOLDER.format(path=text))
+    return path

@@ -81,13 +81,14 @@ class LimitSettings:
 
 @dataclass(frozen=True)
 class StorageSettings:
-    """Where results go, and which server folders users may read."""
+    """Where results go, which server folders users may read, and where they may add datasets."""
 
     output_dir: Path = setting(REPO_ROOT / "outputs", "where results are written (outputs_*/, batch_*/, export_*/)",
                                env="OCR_OUTPUT_DIR")
     workdir_root: Path = setting(REPO_ROOT / "workdirs", "where training runs are written", env="OCR_WORKDIR_ROOT")
     allowed_roots: Tuple[Path, ...] = setting(
-        (REPO_ROOT / "data",), "server folders users may read in the batch and training tabs ('' = none)",
+        (REPO_ROOT / "data",), "server folders users may read in the batch and training tabs, and add labelled "
+                                  "pictures to ('' = none)",
         env="OCR_ALLOWED_ROOTS", cli_parse=parse_roots, metavar="DIR[:DIR...]")
 
 

@@ -36,16 +36,18 @@ def build_ui(ctx: WebContext) -> gr.Blocks:
         banner = gr.Markdown(ctx.service.banner(), label=W.LABEL_BANNER, elem_id="banner")
         with gr.Tabs():
             with gr.Tab(W.TAB_SINGLE, id="single"):
-                single_ui = single.render()
+                single_ui = single.render(ctx)
             with gr.Tab(W.TAB_BATCH, id="batch"):
-                batch_ui = batch.render(ctx.settings)
-            with gr.Tab(W.TAB_TRAIN, id="train"):
+                batch_ui = batch.render(ctx)
+            with gr.Tab(W.TAB_TRAIN, id="train") as train_tab:
                 train_ui = train.render(ctx)
             with gr.Tab(W.TAB_EXPORT, id="export"):
                 export_ui = export.render()
         single.listen(ctx, single_ui)
         batch.listen(ctx, batch_ui)
         train.listen(ctx, train_ui, banner, demo)
+        train_tab.select(lambda: train.listed_datasets(ctx), None, train_ui.datasets, api_visibility="private",
+                         queue=False)
         export.listen(ctx, export_ui)
         demo.load(ctx.service.banner, None, banner, api_visibility="private", queue=False)
     return demo

@@ -263,3 +263,42 @@ x[:img.shape[0], :img.shape[1]] = (img / 255.0 - mean) / std
 prob = sess.run(["prob"], {{"images": x.transpose(2, 0, 1)[None].astype(np.float32)}})[0][0, 0]
 print(prob.shape, float(prob.max()))   # pixels > thresh are text; boxes: models/postprocess.py
 '''
+
+# ---------------------------------------------------------------------------- correct and add to a dataset (#14.2)
+CORRECT = "校正并加入数据集 Correct and add to a dataset"
+EDITOR = "校正框 Correct the boxes"
+EDITOR_HINT = ("拖动或缩放框；选中后按 Del 删除；按 C（或方框按钮）后拖出新框并输入文字；双击框可改文字；"
+               "“###” 表示训练时忽略。未改动的倾斜框保持原形状。  \n"
+               "Drag or resize a box; select one and press Del to delete it; press C (or the box button) and "
+               "drag to add one, then type its text; double-click a box to edit its text; `###` = ignore in "
+               "training. Boxes you do not touch keep their exact (tilted) shape.")
+DATASET_TARGET = "数据集 Dataset"
+DATASET_TARGET_INFO = ("选择已有的，或输入新名称（建在 {root} 下）或允许目录内的路径 Pick one, or type a new "
+                       "name (created under {root}) or a folder inside the allowed ones")
+SPLIT = "划分 Split"
+SPLIT_CHOICES = [("训练 train", "train"), ("测试 test", "test")]
+IMAGE_NAME = "图片名称 Image name"
+IMAGE_NAME_INFO = "数据集中的文件名（默认：上传的文件名）Its name in the dataset (default: the upload's)"
+ADD_TO_DATASET = "加入数据集 Add to dataset"
+NOTHING_TO_ADD = "请先检测一张图片 Detect an image first: the editor then shows its boxes."
+EDITOR_ROTATED = ("请先把图片转回原方向 Turn the picture back to its original orientation before adding: "
+                  "the boxes are measured on it.")
+UPLOAD_GONE = "图片已不在服务器上 The picture is no longer on the server: upload and detect it again."
+ADDED_TO_DATASET = "✅ 已加入 Added `{image}` ({boxes} box(es), {split}).  \n{summary}"
+DATASET_SUMMARY = "**`{root}`** — {splits}"
+DATASET_SPLIT = "{split}: {images} 张图片 images, {boxes} 个框 boxes"
+DATASET_EMPTY = "空 empty (新数据集 a new dataset)"
+DATASET_BAD = "❌ `{root}`: {error}"
+TITLE_DATASET = "数据集 Dataset"
+DATASETS_FOUND = "允许目录中的数据集 Datasets in the allowed folders"
+DATASETS_FOUND_INFO = ("包括单图页“加入数据集”建立的 Including those built with “Add to dataset”; "
+                       "选择即检查 pick one to check it")
+FINETUNE = "一键微调 Fine-tune on it (from the served weights)"
+NO_DATASET_PICKED = "请先选择一个数据集 Pick a dataset from the list first."
+PROCESSED_FOLDER = "已处理的文件夹 Processed folder"
+PROCESSED_FOLDER_INFO = "批量检测的结果，逐张校正后加入数据集 A batch run's results: fix them image by image and add them"
+RESULT_IMAGE = "图片 Image"
+PREVIOUS = "◀ 上一张 Previous"
+NEXT = "下一张 Next ▶"
+NOT_A_RESULTS_FOLDER = "不是已处理的文件夹 Not a processed folder of this server: {folder}"
+NO_SUCH_RESULT = "没有这张图片的结果 No result for {name} in this folder."

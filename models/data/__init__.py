@@ -1,1 +1,2 @@
-"""Training data: dataset readers (ICDAR 2015/2013, PaddleOCR labels, mixes), DB target maps, augmentation."""
+"""Training data: dataset readers (ICDAR 2015/2013, PaddleOCR labels, mixes), the dataset writer, DB target
+maps, augmentation."""

@@ -15,14 +15,16 @@ import gradio as gr
 
 from app.io.batch import BatchReport, run_batch
 from app.io.outputs import ResultWriter, collect_images, output_stems
+from app.io.results_dataset import processed_folders, read_result, result_names
 from app.io.runs import folder_run_dir, stage_uploads, upload_run_dir, zip_results
 from app.web import wording as W
 from app.web.context import WebContext
-from app.web.guards import friendly_errors, resolve_allowed
-from app.web.settings import AppSettings
+from app.web.guards import friendly_errors, is_within, resolve_allowed, user_error
 from models import ImageDecodeError, load_image
 from models.image_types import IMAGE_EXTS
 
+from . import annotate
+from .annotate import AnnotatePanel
 from .common import api_example, box_threshold_slider, overrides, threshold_slider
 
 
@@ -38,9 +40,16 @@ class BatchTab:
     summary: gr.Markdown
     gallery: gr.Gallery
     archive: gr.DownloadButton
+    correct_panel: gr.Accordion
+    results: gr.Dropdown
+    pick: gr.Dropdown
+    previous: gr.Button
+    next: gr.Button
+    correct: AnnotatePanel
 
 
-def render(settings: AppSettings) -> BatchTab:
+def render(ctx: WebContext) -> BatchTab:
+    settings = ctx.settings
     roots = ", ".join(f"`{r}`" for r in settings.storage.allowed_roots) or W.NO_ALLOWED_ROOTS
     cap = settings.limits.batch_cap
     with gr.Row():
@@ -60,7 +69,39 @@ def render(settings: AppSettings) -> BatchTab:
             summary = gr.Markdown(W.BATCH_SUMMARY_EMPTY, label=W.LABEL_SUMMARY, elem_id="batch-summary")
             archive = gr.DownloadButton(W.DOWNLOAD_RESULTS, interactive=False, elem_id="batch-archive")
     gallery = gr.Gallery(label=W.RESULTS, columns=4, height=420, elem_id="batch-gallery")
-    return BatchTab(files, folder, thresh, box_thresh, recognize, run, cancel, summary, gallery, archive)
+    with gr.Accordion(W.CORRECT, open=False, elem_id="batch-correct") as correct_panel:
+        with gr.Row():
+            results = gr.Dropdown(_folder_choices(ctx), value=None, label=W.PROCESSED_FOLDER,
+                                  info=W.PROCESSED_FOLDER_INFO, elem_id="batch-results", scale=3)
+            pick = gr.Dropdown([], value=None, label=W.RESULT_IMAGE, elem_id="batch-pick", scale=2)
+            previous = gr.Button(W.PREVIOUS, size="sm", elem_id="batch-previous", scale=0, min_width=120)
+            nxt = gr.Button(W.NEXT, size="sm", elem_id="batch-next", scale=0, min_width=120)
+        correct = annotate.render(ctx, "batch")
+    return BatchTab(files, folder, thresh, box_thresh, recognize, run, cancel, summary, gallery, archive,
+                    correct_panel, results, pick, previous, nxt, correct)
+
+
+# ---------------------------------------------------------------------- correcting a processed folder
+def _folder_choices(ctx: WebContext) -> List[str]:
+    return [str(p) for p in processed_folders(ctx.settings.storage.output_dir)]
+
+
+def processed_folder(ctx: WebContext, folder: str) -> Path:
+    """A processed folder the browser named, accepted only inside this server's outputs folder."""
+    out_root = ctx.settings.storage.output_dir.resolve()
+    path = Path(folder or "").resolve()
+    if not folder or path == out_root or not is_within(path, out_root) or not (path / "json").is_dir():
+        raise user_error(W.NOT_A_RESULTS_FOLDER.format(folder=folder))
+    return path
+
+
+def neighbour(names: Sequence[str], current: str | None, step: int) -> str | None:
+    """The name ``step`` places from ``current`` (clamped at the ends)."""
+    if not names:
+        return None
+    if current not in names:
+        return names[0]
+    return names[min(max(names.index(current) + step, 0), len(names) - 1)]
 
 
 def _inputs(ctx: WebContext, files: Sequence[str] | None, folder: str | None) -> Tuple[List[Path], Path, Path]:
@@ -178,6 +219,13 @@ def listen(ctx: WebContext, ui: BatchTab) -> None:
         return (_summary(report, run_dir, stopped), gallery,
                 gr.DownloadButton(value=str(archive), interactive=True))
 
+    def offer_run():
+        """The run just made, first in the processed-folder list, picked, with its images."""
+        choices = _folder_choices(ctx)
+        names = result_names(Path(choices[0])) if choices else []
+        return (gr.Dropdown(choices=choices, value=choices[0] if choices else None),
+                gr.Dropdown(choices=names, value=names[0] if names else None))
+
     def cancel(request: gr.Request):
         session = request.session_hash if request is not None else "api"
         if ctx.batch_cancels.cancel(session):
@@ -192,5 +240,47 @@ def listen(ctx: WebContext, ui: BatchTab) -> None:
     ui.folder.change(lambda: cleared(), None, outputs, queue=False, **private)
     ui.run.click(lambda: cleared(W.STARTING), None, outputs, queue=False, **private).then(
         run, [ui.files, ui.folder, ui.thresh, ui.box_thresh, ui.recognize], outputs, api_name="detect_batch",
-        concurrency_id="detect", show_progress_on=[ui.summary])
+        concurrency_id="detect", show_progress_on=[ui.summary]).success(
+        offer_run, None, [ui.results, ui.pick], api_visibility="private", queue=False)
     ui.cancel.click(cancel, None, None, api_name="cancel_batch", concurrency_limit=None)
+    listen_correct(ctx, ui)
+
+
+def listen_correct(ctx: WebContext, ui: BatchTab) -> None:
+    """A processed folder's results, image by image, into the box editor."""
+    editing = [ui.correct.editor, ui.correct.source, ui.correct.name]
+
+    @friendly_errors
+    def on_folder(folder):
+        if not folder:
+            return gr.Dropdown(choices=[], value=None)
+        names = result_names(processed_folder(ctx, folder))
+        return gr.Dropdown(choices=names, value=names[0] if names else None)
+
+    @friendly_errors
+    def on_pick(folder, name):
+        if not folder or not name:
+            return annotate.cleared()
+        try:
+            record, image = read_result(processed_folder(ctx, folder), name)
+        except FileNotFoundError:
+            raise user_error(W.NO_SUCH_RESULT.format(name=name)) from None
+        if image is None:
+            raise user_error(W.UPLOAD_GONE, W.TITLE_DATASET)
+        return annotate.loaded(image, record, name)
+
+    @friendly_errors
+    def on_step(folder, name, step):
+        names = result_names(processed_folder(ctx, folder)) if folder else []
+        return gr.Dropdown(value=neighbour(names, name, step))
+
+    private = dict(api_visibility="private", show_progress="hidden")
+    ui.correct_panel.expand(lambda: gr.Dropdown(choices=_folder_choices(ctx)), None, [ui.results], queue=False,
+                            **private)
+    ui.results.change(on_folder, [ui.results], [ui.pick], **private)
+    ui.pick.change(on_pick, [ui.results, ui.pick], editing, **private)
+    ui.previous.click(lambda f, n: on_step(f, n, -1), [ui.results, ui.pick], [ui.pick], **private)
+    ui.next.click(lambda f, n: on_step(f, n, 1), [ui.results, ui.pick], [ui.pick], **private)
+    # added: on to the next picture of the folder (the last one stays)
+    annotate.listen(ctx, ui.correct).success(lambda f, n: on_step(f, n, 1), [ui.results, ui.pick], [ui.pick],
+                                              **private)

@@ -19,6 +19,8 @@ from app.web.context import WebContext
 from app.web.guards import call_with_time_limit, friendly_errors, user_error
 from models import DetectorConfig, ImageDecodeError, load_image
 
+from . import annotate
+from .annotate import AnnotatePanel
 from .common import box_threshold_slider, overrides, read_image_upload, slider, threshold_slider
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -48,6 +50,7 @@ class SingleTab:
     examples: gr.Examples | None
     api_trigger: gr.Button
     api_json: gr.JSON
+    correct: AnnotatePanel
 
     @property
     def inputs(self) -> List[gr.components.Component]:
@@ -56,7 +59,7 @@ class SingleTab:
                 self.recognize]
 
 
-def render() -> SingleTab:
+def render(ctx: WebContext) -> SingleTab:
     with gr.Row():
         with gr.Column(scale=1):
             image = gr.Image(type="filepath", image_mode=None, sources=["upload", "clipboard"],
@@ -85,12 +88,15 @@ def render() -> SingleTab:
     with gr.Row():
         table = gr.Dataframe(headers=TABLE_COLUMNS, label=f"{W.BOXES} · {W.TABLE_HINT}", interactive=False,
                              wrap=True, max_height=420, elem_id="single-table")
+    with gr.Accordion(W.CORRECT, open=True, elem_id="single-correct"):
+        correct = annotate.render(ctx, "single")
     with gr.Row():
         json_out = gr.JSON(label="JSON", elem_id="single-json")
     api_trigger = gr.Button(visible=False)
     api_json = gr.JSON(label=W.LABEL_RESULT_JSON, visible=False)
     return SingleTab(image, thresh, box_thresh, unclip, limit, backend, recognize, run, annotated, table, json_out,
-                     timing, json_file, image_file, csv_file, gr.State(None), examples, api_trigger, api_json)
+                     timing, json_file, image_file, csv_file, gr.State(None), examples, api_trigger, api_json,
+                     correct)
 
 
 def detect_and_save(ctx: WebContext, image: str | None, thresh: float, box_thresh: float,
@@ -195,14 +201,27 @@ def listen(ctx: WebContext, ui: SingleTab) -> None:
         picture = highlighted(record, shown, row)
         return gr.skip() if picture is None else picture
 
+    def to_editor(image, record):
+        """The result into the box editor (the upright picture and its boxes)."""
+        if not image or not record:
+            return annotate.cleared()
+        path = read_image_upload(ui.image, image)
+        name = (image.get("orig_name") if isinstance(image, dict) else None) or Path(path).name
+        return annotate.loaded(path, record, name)
+
     outputs = [ui.annotated, ui.table, ui.json, ui.timing, ui.json_file, ui.image_file, ui.csv_file]
+    editing = [ui.correct.editor, ui.correct.source, ui.correct.name]
     private = dict(api_visibility="private", queue=False, show_progress="hidden")
     ui.image.input(on_new_image, [ui.image], [ui.image, *outputs], preprocess=False, **private)
+    ui.image.input(annotate.cleared, None, editing, **private)
     if ui.examples is not None and getattr(ui.examples, "load_input_event", None) is not None:
-        ui.examples.load_input_event.then(cleared, None, outputs, **private)
-    ui.run.click(cleared, None, outputs, **private).then(
+        ui.examples.load_input_event.then(cleared, None, outputs, **private).then(
+            annotate.cleared, None, editing, **private)
+    ui.run.click(cleared, None, outputs, **private).then(annotate.cleared, None, editing, **private).then(
         detect_visual, ui.inputs, [*outputs, ui.shown], api_name="detect_visual", concurrency_id="detect",
-        preprocess=False)
+        preprocess=False).success(friendly_errors(to_editor), [ui.image, ui.json], editing, preprocess=False,
+                                  api_visibility="private", show_progress="hidden")
     ui.table.select(on_row, [ui.json, ui.shown], [ui.annotated], **private)
+    annotate.listen(ctx, ui.correct)
     ui.api_trigger.click(detect, ui.inputs, [ui.api_json], api_name="detect", concurrency_id="detect",
                          preprocess=False)

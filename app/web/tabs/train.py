@@ -18,6 +18,7 @@ from typing import Any, Dict, List, Tuple
 import gradio as gr
 import pandas as pd
 
+from app.io.dataset_folders import find_datasets
 from app.web import wording as W
 from app.web.context import WebContext
 from app.web.guards import friendly_errors, resolve_allowed, user_error
@@ -39,6 +40,8 @@ SHOWN_SETTINGS = ("batch_size", "epochs", "lr", "optimizer", "input_size", "init
 class TrainTab:
     dataset: gr.Textbox
     check: gr.Button
+    datasets: gr.Dropdown
+    finetune: gr.Button
     batch_size: gr.Slider
     epochs: gr.Slider
     lr: gr.Number
@@ -65,6 +68,10 @@ def render(ctx: WebContext) -> TrainTab:
                                              info=W.DATASET_INFO.format(roots=roots),
                                              elem_id="train-dataset"), "/data/icdar2015")
             check = gr.Button(W.CHECK_DATASET, size="sm")
+            with gr.Group():
+                datasets = gr.Dropdown(dataset_choices(ctx), value=None, label=W.DATASETS_FOUND,
+                                       info=W.DATASETS_FOUND_INFO, elem_id="train-datasets")
+                finetune = gr.Button(W.FINETUNE, size="sm", elem_id="train-finetune")
             batch_size = slider(TrainConfig, "batch_size", W.BATCH_SIZE, elem_id="train-batch")
             epochs = slider(TrainConfig, "epochs", W.EPOCHS, elem_id="train-epochs")
             lr = number(TrainConfig, "lr", W.LEARNING_RATE)
@@ -87,8 +94,18 @@ def render(ctx: WebContext) -> TrainTab:
                                          y_lim=[0, 1], height=260)
             log = gr.Textbox(label=W.LOG, lines=10, max_lines=10, autoscroll=True, interactive=False)
     timer = gr.Timer(POLL_S, active=False)
-    return TrainTab(dataset, check, batch_size, epochs, lr, from_current, start, cancel, use_new, confirm, revert,
+    return TrainTab(dataset, check, datasets, finetune, batch_size, epochs, lr, from_current, start, cancel, use_new, confirm, revert,
                     swap_info, pending, status, loss_plot, hmean_plot, log, timer)
+
+
+def dataset_choices(ctx: WebContext) -> List[str]:
+    """The dataset folders in the allowed roots (those made with "Add to dataset" included)."""
+    return [str(p) for p in find_datasets(ctx.settings.storage.allowed_roots)]
+
+
+def listed_datasets(ctx: WebContext) -> gr.Dropdown:
+    """The list again (on page load and each time the tab is opened: datasets grow meanwhile)."""
+    return gr.Dropdown(choices=dataset_choices(ctx))
 
 
 # ---------------------------------------------------------------------- rendering events
@@ -243,6 +260,13 @@ def check_dataset(ctx: WebContext, folder: str) -> Tuple[Path, Any]:
     return root, validate_dataset(root)
 
 
+def finetune_batch(ctx: WebContext, folder: str, batch_size: float) -> int:
+    """The batch size for a one-click fine-tune: the tab's, but never more than the training
+    images (a dataset of a few corrected pictures must train, not fail)."""
+    _, summary = check_dataset(ctx, folder)
+    return max(1, min(int(batch_size), int(summary.splits.get("train", 1))))
+
+
 def start_training(ctx: WebContext, folder: str, batch_size: float, epochs: float, lr: float,
                    from_current: bool) -> str:
     root, summary = check_dataset(ctx, folder)
@@ -280,6 +304,18 @@ def listen(ctx: WebContext, ui: TrainTab, banner: gr.Markdown, demo: gr.Blocks) 
     def on_start(folder, batch_size, epochs, lr, from_current):
         gr.Info(start_training(ctx, folder, batch_size, epochs, lr, from_current))
         return refresh(ctx, timer=False)
+
+    @friendly_errors
+    def on_pick(folder):
+        """A listed dataset goes into the folder box and is checked at once."""
+        return (folder, on_check(folder)) if folder else (gr.skip(), gr.skip())
+
+    @friendly_errors
+    def on_finetune(folder, batch_size, epochs, lr):
+        """One click: train the listed dataset from the served weights with the settings above."""
+        if not folder:
+            raise user_error(W.NO_DATASET_PICKED)
+        return (folder, *on_start(folder, finetune_batch(ctx, folder, batch_size), epochs, lr, True))
 
     def on_cancel():
         if ctx.jobs.cancel():
@@ -341,6 +377,11 @@ def listen(ctx: WebContext, ui: TrainTab, banner: gr.Markdown, demo: gr.Blocks) 
     ui.start.click(on_start, [ui.dataset, ui.batch_size, ui.epochs, ui.lr, ui.from_current],
                    [w for w in watch if w is not ui.timer], api_name="train_start", concurrency_limit=None).success(
         lambda: gr.Timer(active=True), None, ui.timer, api_visibility="private", queue=False)
+    ui.datasets.input(on_pick, [ui.datasets], [ui.dataset, ui.status], api_visibility="private", **cheap)
+    ui.finetune.click(on_finetune, [ui.datasets, ui.batch_size, ui.epochs, ui.lr],
+                      [ui.dataset, *[w for w in watch if w is not ui.timer]], api_visibility="private",
+                      concurrency_limit=None).success(
+        lambda: gr.Timer(active=True), None, ui.timer, api_visibility="private", queue=False)
     ui.cancel.click(on_cancel, None, None, api_name="train_cancel", **cheap)
     ui.timer.tick(lambda: refresh(ctx), None, watch, api_visibility="private", **cheap)
     swap = [banner, ui.swap_info, ui.confirm, ui.pending, ui.revert]
@@ -351,4 +392,5 @@ def listen(ctx: WebContext, ui: TrainTab, banner: gr.Markdown, demo: gr.Blocks) 
     demo.load(lambda: refresh(ctx), None, watch, api_visibility="private", **cheap)
     demo.load(lambda: gr.Button(interactive=ctx.service.can_revert), None, [ui.revert],
               api_visibility="private", **cheap)
+    demo.load(lambda: listed_datasets(ctx), None, [ui.datasets], api_visibility="private", **cheap)
 
