@@ -25,6 +25,7 @@ network body runs in half precision (what the CUDA PyTorch backend does too).
 from __future__ import annotations
 
 import contextlib
+import copy
 import io
 import json
 import logging
@@ -43,7 +44,6 @@ from ..weights import load_model, weights_id
 from .check import Check, CheckInput, int8_checks, max_abs_diff, run_all
 from .config import INT8_MIN_HMEAN, INT8_MIN_LOGIT_CORR, TOLERANCE, ExportConfig
 from .metadata import INPUT_NAME, OUTPUT_NAME, SCOPE_KEY, VERIFICATION_FAILED, VERIFICATION_PASSED, build_metadata
-from .rewrite import for_export
 from .samples import render_pages
 
 log = logging.getLogger(__name__)
@@ -105,14 +105,12 @@ class ProbabilityMap(torch.nn.Module):
     """The exported module: DBNet body -> logits -> float32 sigmoid (``prob``).
 
     ``half`` runs the body in float16 behind an input cast; the sigmoid stays float32 so
-    small probabilities keep their precision for the threshold comparison. The head's
-    upsampling is exported as a 1x1 convolution and a pixel shuffle (:mod:`.rewrite`: the
-    same outputs, int8 kernels on CPU).
+    small probabilities keep their precision for the threshold comparison.
     """
 
     def __init__(self, net: torch.nn.Module, half: bool = False) -> None:
         super().__init__()
-        body = for_export(net)
+        body = copy.deepcopy(net).eval()
         self.body = body.half() if half else body
         self.half = half
 
