@@ -59,6 +59,8 @@ def test_detect_delete_add_and_save_to_a_new_dataset(server, tmp_path):
         record = json.loads(result.read_text(encoding="utf-8"))
         quads = [np.reshape(b, (4, 2)) for b in record["boxes"]]
         assert len(quads) >= 3, record
+        shown = page.locator("#single-json").inner_text()             # the page's JSON: one box per line (#13.7)
+        assert any(line.strip().rstrip(",") == json.dumps(record["boxes"][0]) for line in shown.splitlines()), shown
         editor = page.locator("#single-editor")
         editor.locator("canvas").first.wait_for()
         editor.scroll_into_view_if_needed()

@@ -154,8 +154,10 @@ def test_results_stay_aligned_with_boxes_whatever_the_batching(recognizer):
 
 def test_bad_input_is_a_clear_error(recognizer):
     image, quad = _word_image()
-    with pytest.raises(ValueError, match="uint8 image"):
-        recognizer.recognize(image.astype(np.float32), quad[None])
+    with pytest.raises(ValueError, match="expected an HxW"):          # the detector's own image rules
+        recognizer.recognize(np.zeros((40, 60, 5), np.uint8), quad[None])
+    # ...which also read a float picture in [0, 1] as the detector does
+    assert recognizer.recognize(image.astype(np.float32) / 255, quad[None])[0][0] == "INVOICE 2026"
     with pytest.raises(ValueError, match=r"\(N, 4, 2\)"):
         recognizer.recognize(image, np.zeros((2, 3)))
     gray = cv2.cvtColor(image, cv2.COLOR_RGB2GRAY)

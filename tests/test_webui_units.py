@@ -263,3 +263,21 @@ def test_box_numbers_sit_beside_the_text_not_on_it():
     assert (out[50:62, 80:99] != 255).any()             # the tag, left of the box
     edge = draw_boxes(white, np.array([[[0, 50], [100, 50], [100, 80], [0, 80]]]))
     assert (edge[53:78, 3:98] == 255).all() and (edge[35:50, 0:20] != 255).any()   # above at the left edge
+
+
+def test_result_json_on_the_page_is_one_box_per_line_and_reads_back():
+    import json
+
+    from app.io.runs import compact_json
+
+    record = {"image_path": "收据.png", "boxes": [[1, 2, 30, 2, 30, 12, 1, 12], [5, 20, 40, 20, 40, 31, 5, 31]],
+              "scores": [0.91, 0.8], "success": True, "params": {"thresh": 0.3}, "texts": ["合计", "TOTAL"],
+              "polygons": [[1, 2, 3, 4, 5, 6]]}
+    text = compact_json(record)
+    assert json.loads(text) == record
+    lines = text.splitlines()
+    assert "    [1, 2, 30, 2, 30, 12, 1, 12]," in lines and "    [5, 20, 40, 20, 40, 31, 5, 31]" in lines
+    assert '  "image_path": "收据.png",' in lines                       # readable, not \u escapes
+    # braces, one line per key, then per box and polygon, and the closing line of each of the two lists
+    assert len(lines) == 2 + len(record) + (2 + 1) + (1 + 1)
+    assert compact_json(None) == "" and compact_json({}) == ""

@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+import json
 import re
 import shutil
 import time
@@ -70,6 +71,24 @@ def table_rows(record: Dict[str, Any]) -> List[List[Any]]:
         rows = [[row[0], text, round(float(ts), 4), *row[1:]]
                 for row, text, ts in zip(rows, record["texts"], record["text_scores"])]
     return rows
+
+
+def compact_json(record: Dict[str, Any] | None) -> str:
+    """``record`` as JSON text a person reads: one key per line, and one box (or polygon) per
+    line inside lists of lists, instead of one number per line. ``json.loads`` gives the
+    record back unchanged."""
+    if not record:
+        return ""
+    lines = []
+    for i, (key, value) in enumerate(record.items()):
+        comma = "," if i < len(record) - 1 else ""
+        head = f"  {json.dumps(key, ensure_ascii=False)}: "
+        if isinstance(value, list) and value and all(isinstance(v, (list, dict)) for v in value):
+            items = [f"    {json.dumps(v, ensure_ascii=False)}" for v in value]
+            lines.append(head + "[\n" + ",\n".join(items) + "\n  ]" + comma)
+        else:
+            lines.append(head + json.dumps(value, ensure_ascii=False) + comma)
+    return "{\n" + "\n".join(lines) + "\n}"
 
 
 def save_table_csv(json_path: Path, record: Dict[str, Any]) -> Path:

@@ -99,6 +99,7 @@ NO_BOXES_HINT = ("\n\n**没有找到文字 No text found.** 可尝试 Try: 检�
 
 # ---------------------------------------------------------------------------- single image tab
 SINGLE_IMAGE = "上传图片 Image (upload / drag / paste)"
+IMAGE_PLACEHOLDER = "拖放图片到这里、点击上传或粘贴 (Ctrl+V)  \nDrop a picture here, click to upload, or paste it (Ctrl+V)"
 ADVANCED = "高级设置 Advanced"
 UNCLIP = "扩张比例 Unclip ratio"
 UNCLIP_INFO = "框向外扩张的程度 How far boxes grow around the text"

@@ -12,7 +12,7 @@ import gradio as gr
 import pandas as pd
 
 from app.io.batch import result_params
-from app.io.runs import TABLE_COLUMNS, save_single, save_table_csv, table_columns, table_rows
+from app.io.runs import TABLE_COLUMNS, compact_json, save_single, save_table_csv, table_columns, table_rows
 from app.io.visualize import highlight_box
 from app.web import wording as W
 from app.web.context import WebContext
@@ -51,6 +51,7 @@ class SingleTab:
     api_trigger: gr.Button
     api_json: gr.JSON
     correct: AnnotatePanel
+    json_view: gr.Code        # what people read: the record, one box per line
 
     @property
     def inputs(self) -> List[gr.components.Component]:
@@ -63,7 +64,8 @@ def render(ctx: WebContext) -> SingleTab:
     with gr.Row():
         with gr.Column(scale=1):
             image = gr.Image(type="filepath", image_mode=None, sources=["upload", "clipboard"],
-                                 label=W.SINGLE_IMAGE, height=360, elem_id="single-image")
+                                 label=W.SINGLE_IMAGE, height=360, elem_id="single-image",
+                                 placeholder=W.IMAGE_PLACEHOLDER)
             thresh = threshold_slider(elem_id="single-thresh")
             recognize = gr.Checkbox(False, label=W.RECOGNIZE, info=W.RECOGNIZE_INFO, elem_id="single-recognize")
             with gr.Accordion(W.ADVANCED, open=False):
@@ -91,12 +93,16 @@ def render(ctx: WebContext) -> SingleTab:
     with gr.Accordion(W.CORRECT, open=True, elem_id="single-correct"):
         correct = annotate.render(ctx, "single")
     with gr.Row():
-        json_out = gr.JSON(label="JSON", elem_id="single-json")
+        # The record itself stays a (hidden) JSON value: /detect_visual returns it and the
+        # table and the editor read it; people read the compact text view.
+        json_out = gr.JSON(label="JSON", visible=False, elem_id="single-record")
+        json_view = gr.Code(None, language="json", label="JSON", interactive=False, wrap_lines=True,
+                            max_lines=24, buttons=["copy"], elem_id="single-json")
     api_trigger = gr.Button(visible=False)
     api_json = gr.JSON(label=W.LABEL_RESULT_JSON, visible=False)
     return SingleTab(image, thresh, box_thresh, unclip, limit, backend, recognize, run, annotated, table, json_out,
                      timing, json_file, image_file, csv_file, gr.State(None), examples, api_trigger, api_json,
-                     correct)
+                     correct, json_view)
 
 
 def detect_and_save(ctx: WebContext, image: str | None, thresh: float, box_thresh: float,
@@ -136,7 +142,7 @@ def cleared(message: str = "") -> Tuple[Any, ...]:
     """Empty result widgets (picture, table, JSON, timing, downloads), so a new upload, a new
     submission or an error never leaves the previous image's result on screen."""
     off = gr.DownloadButton(value=None, interactive=False)
-    return None, pd.DataFrame(columns=TABLE_COLUMNS), None, message, off, off, off
+    return None, pd.DataFrame(columns=TABLE_COLUMNS), None, message, off, off, off, ""
 
 
 def check_upload(ctx: WebContext, component: gr.Image, payload: Any) -> str | None:
@@ -210,17 +216,21 @@ def listen(ctx: WebContext, ui: SingleTab) -> None:
         return annotate.loaded(path, record, name)
 
     outputs = [ui.annotated, ui.table, ui.json, ui.timing, ui.json_file, ui.image_file, ui.csv_file]
+    shown = [*outputs, ui.json_view]          # what a clear empties
     editing = [ui.correct.editor, ui.correct.source, ui.correct.name]
     private = dict(api_visibility="private", queue=False, show_progress="hidden")
-    ui.image.input(on_new_image, [ui.image], [ui.image, *outputs], preprocess=False, **private)
+    ui.image.input(on_new_image, [ui.image], [ui.image, *shown], preprocess=False, **private)
     ui.image.input(annotate.cleared, None, editing, **private)
     if ui.examples is not None and getattr(ui.examples, "load_input_event", None) is not None:
-        ui.examples.load_input_event.then(cleared, None, outputs, **private).then(
+        ui.examples.load_input_event.then(cleared, None, shown, **private).then(
             annotate.cleared, None, editing, **private)
-    ui.run.click(cleared, None, outputs, **private).then(annotate.cleared, None, editing, **private).then(
+    detected = ui.run.click(cleared, None, shown, **private).then(annotate.cleared, None, editing, **private).then(
         detect_visual, ui.inputs, [*outputs, ui.shown], api_name="detect_visual", concurrency_id="detect",
-        preprocess=False).success(friendly_errors(to_editor), [ui.image, ui.json], editing, preprocess=False,
-                                  api_visibility="private", show_progress="hidden")
+        preprocess=False)
+    detected.success(compact_json, [ui.json], [ui.json_view], api_visibility="private", queue=False,
+                     show_progress="hidden")
+    detected.success(friendly_errors(to_editor), [ui.image, ui.json], editing, preprocess=False,
+                     api_visibility="private", show_progress="hidden")
     ui.table.select(on_row, [ui.json, ui.shown], [ui.annotated], **private)
     annotate.listen(ctx, ui.correct)
     ui.api_trigger.click(detect, ui.inputs, [ui.api_json], api_name="detect", concurrency_id="detect",
