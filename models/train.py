@@ -29,7 +29,7 @@ from torch.utils.data import DataLoader
 from .config import DetectorConfig
 from .cpu_features import CpuFeatures, cpu_features
 from .data.augment import AugmentConfig
-from .data.dataset import DetectionDataset
+from .data.dataset import DetectionDataset, to_device
 from .data.icdar import Sample
 from .data.mix import LoadedSource, load_sources, resolve_sources, sample_weights, split_record
 from .dbnet import DBNet, DBNetConfig
@@ -357,7 +357,8 @@ class Trainer:
             loader = DataLoader(self.dataset, batch_size=cfg.batch_size, sampler=order[skip * cfg.batch_size:],
                                 drop_last=True, num_workers=cfg.workers, collate_fn=_collate,
                                 worker_init_fn=_ignore_stop_signals if cfg.workers else None,
-                                persistent_workers=False, prefetch_factor=4 if cfg.workers else None)
+                                persistent_workers=False, prefetch_factor=4 if cfg.workers else None,
+                                pin_memory=self.device.startswith("cuda"))
             for batch in loader:
                 if self.cancel.is_set():
                     self._emit({"type": "log", "message": f"cancelled at step {self.step}"})
@@ -394,7 +395,7 @@ class Trainer:
     def _train_step(self, batch: Dict[str, torch.Tensor]) -> Dict[str, float]:
         for g in self.optimizer.param_groups:
             g["lr"] = self.lr_at(self.step)
-        batch = {k: v.to(self.device, non_blocking=True) for k, v in batch.items()}
+        batch = to_device(batch, self.device)
         images = batch["image"].contiguous(memory_format=torch.channels_last)
         dev_type = "cuda" if self.device.startswith("cuda") else "cpu"
         with torch.autocast(dev_type, dtype=self.amp_dtype or torch.float32, enabled=self.amp_dtype is not None):

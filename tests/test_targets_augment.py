@@ -62,3 +62,80 @@ def test_augment_keeps_boxes_on_their_text():
             assert min(np.abs(inside - c).max() for c in colours) < 40, inside
             checked += 1
     assert checked >= 10
+
+
+def _edge_distance_reference(x: float, y: float, poly: np.ndarray) -> float:
+    """Point-to-polygon-outline distance, one edge at a time in plain Python."""
+    best = float("inf")
+    for i in range(len(poly)):
+        (ax, ay), (bx, by) = poly[i], poly[(i + 1) % len(poly)]
+        abx, aby = bx - ax, by - ay
+        t = min(max(((x - ax) * abx + (y - ay) * aby) / max(abx * abx + aby * aby, 1e-6), 0.0), 1.0)
+        best = min(best, float(np.hypot(x - (ax + t * abx), y - (ay + t * aby))))
+    return best
+
+
+def test_border_map_is_the_normalised_distance_to_the_outline():
+    """The all-edges-at-once distance gives DB's threshold target, pixel by pixel."""
+    from models.data.targets import _area_perimeter
+
+    poly = np.array([[30, 20], [120, 12], [140, 60], [70, 80], [20, 55]], np.float32)   # a tilted pentagon
+    tmap, tmask = make_border_map((100, 160), [poly], [False])
+    area, length = _area_perimeter(poly)
+    distance = area * (1 - 0.4 ** 2) / length
+    for y, x in [(20, 30), (20, 80), (40, 80), (15, 100), (70, 70), (50, 25), (5, 60), (90, 150)]:
+        if tmask[y, x] == 0:
+            continue
+        want = 0.3 + 0.4 * (1 - min(_edge_distance_reference(x, y, poly) / distance, 1.0))
+        assert abs(tmap[y, x] - want) < 1e-4, (x, y, tmap[y, x], want)
+    assert tmask[20, 80] == 1 and tmap[20, 80] > 0.5               # inside, 4 px from the top edge
+
+
+def test_colour_jitter_matrix_equals_the_step_by_step_jitter():
+    """One cv2.transform pass = contrast/brightness, saturation, white balance, inversion in float."""
+    from models.data.augment import colour_matrix
+
+    img = np.random.default_rng(5).integers(0, 256, (24, 32, 3)).astype(np.uint8)
+    inverted = 0
+    for seed in range(60):
+        rng = np.random.default_rng(seed)
+        f = img.astype(np.float32)
+        f = (f - 128) * rng.uniform(0.6, 1.4) + 128 + rng.uniform(-40, 40)
+        gray = f.mean(axis=2, keepdims=True)
+        f = gray + (f - gray) * rng.uniform(0.3, 1.5)
+        f *= rng.uniform(0.85, 1.15, 3)
+        if rng.random() < 0.1:
+            f, inverted = 255 - f, inverted + 1
+        want = np.clip(np.round(f), 0, 255)
+        got = cv2.transform(img, colour_matrix(np.random.default_rng(seed)))
+        assert np.abs(got.astype(int) - want).max() <= 1, seed
+    assert inverted > 0                                             # the dark-mode branch was covered
+
+
+def test_samples_leave_the_loader_compact_and_are_normalised_on_the_device(tmp_path):
+    import torch
+
+    from models.config import IMAGENET_MEAN, IMAGENET_STD
+    from models.data.dataset import DetectionDataset, to_device
+    from models.data.icdar import read_split
+    from models.synth.types import SynthConfig
+    from models.synth.writer import write_dataset
+
+    write_dataset(tmp_path, 2, SynthConfig(seed=3, long_side=(320, 400)), "train")
+    ds = DetectionDataset(read_split(tmp_path, "train"), AugmentConfig(size=128), seed=0)
+    sample = ds[0]
+    assert {k: v.dtype for k, v in sample.items()} == {
+        "image": torch.uint8, "shrink_map": torch.uint8, "shrink_mask": torch.uint8,
+        "thresh_map": torch.float16, "thresh_mask": torch.uint8}
+    assert sample["image"].shape == (3, 128, 128) and sample["shrink_map"].shape == (128, 128)
+    batch = to_device({k: v[None] for k, v in sample.items()}, "cpu")
+    mean = np.asarray(IMAGENET_MEAN, np.float32)[:, None, None] * 255
+    std = np.asarray(IMAGENET_STD, np.float32)[:, None, None] * 255
+    want = (sample["image"].numpy().astype(np.float32) - mean) / std
+    np.testing.assert_allclose(batch["image"][0].numpy(), want, atol=1e-5)
+    assert all(batch[k].dtype == torch.float32 for k in batch)
+    assert set(np.unique(batch["shrink_map"].numpy())) <= {0.0, 1.0}
+    assert 0.29 <= float(batch["thresh_map"].min()) and float(batch["thresh_map"].max()) <= 0.71
+    # a float batch (already normalised) is passed through as it is
+    ready = torch.randn(1, 3, 8, 8)
+    assert torch.equal(to_device({"image": ready}, "cpu")["image"], ready)

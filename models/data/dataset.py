@@ -1,4 +1,10 @@
-"""Torch dataset: an ICDAR-2015 split -> augmented crops with DB target maps."""
+"""Torch dataset: an ICDAR-2015 split -> augmented crops with DB target maps.
+
+Samples leave the loader workers compact: the crop as uint8 (C, H, W), the binary maps as
+uint8 and the threshold map as float16, 3.3 MB per 640 px sample instead of 11.5 MB in
+float32. Every byte crosses the worker queue and the main process's collate, which bound a
+GPU run (137 img/s on 14 workers); :func:`to_device` normalises on the training device.
+"""
 from __future__ import annotations
 
 from typing import Dict, List
@@ -22,8 +28,6 @@ class DetectionDataset(Dataset):
         self.aug = aug
         self.seed = seed
         self.epoch = 0
-        self._mean = np.asarray(IMAGENET_MEAN, np.float32) * 255
-        self._inv_std = 1.0 / (np.asarray(IMAGENET_STD, np.float32) * 255)
 
     def __len__(self) -> int:
         return len(self.samples)
@@ -42,11 +46,27 @@ class DetectionDataset(Dataset):
         shape = crop.shape[:2]
         shrink, shrink_mask = make_shrink_map(shape, polys, ignore)
         thresh, thresh_mask = make_border_map(shape, polys, ignore)
-        x = ((crop.astype(np.float32) - self._mean) * self._inv_std).transpose(2, 0, 1)
         return {
-            "image": torch.from_numpy(np.ascontiguousarray(x)),
-            "shrink_map": torch.from_numpy(shrink),
-            "shrink_mask": torch.from_numpy(shrink_mask),
-            "thresh_map": torch.from_numpy(thresh),
-            "thresh_mask": torch.from_numpy(thresh_mask),
+            "image": torch.from_numpy(np.ascontiguousarray(crop.transpose(2, 0, 1))),
+            "shrink_map": torch.from_numpy(shrink.astype(np.uint8)),
+            "shrink_mask": torch.from_numpy(shrink_mask.astype(np.uint8)),
+            "thresh_map": torch.from_numpy(thresh.astype(np.float16)),
+            "thresh_mask": torch.from_numpy(thresh_mask.astype(np.uint8)),
         }
+
+
+def to_device(batch: Dict[str, torch.Tensor], device: str | torch.device) -> Dict[str, torch.Tensor]:
+    """A collated batch of :class:`DetectionDataset` samples as the network and the loss take
+    it, on ``device``: the image normalised (ImageNet mean and std) in float32, the maps in float32.
+
+    A float image (already normalised, e.g. a benchmark's random batch) passes unchanged."""
+    out = {k: v.to(device, non_blocking=True) for k, v in batch.items()}
+    image = out["image"]
+    if image.dtype == torch.uint8:
+        mean = torch.tensor(IMAGENET_MEAN, dtype=torch.float32, device=image.device).view(1, 3, 1, 1) * 255
+        inv_std = 1.0 / (torch.tensor(IMAGENET_STD, dtype=torch.float32, device=image.device).view(1, 3, 1, 1) * 255)
+        out["image"] = (image.float() - mean) * inv_std
+    for key in ("shrink_map", "shrink_mask", "thresh_map", "thresh_mask"):
+        if key in out:
+            out[key] = out[key].float()
+    return out
