@@ -75,6 +75,9 @@ def test_single_tab_clears_old_results_and_refuses_a_bad_upload_at_once(page, tm
 
     upload.set_input_files(str(bad))                      # refused on upload, before Detect
     page.locator("#single-timing").get_by_text("Not a readable image").wait_for()
+    # ...and in a toast (it showed none before: Gradio shows toasts only from queued events).
+    # Gradio 6.31 titles a toast by its level ("Warning"), whatever title the code sets.
+    page.locator("[data-testid='toast-body']").get_by_text("无法读取图片 Not a readable image").wait_for()
     assert "notes.png" in page.locator("#single-timing").inner_text()
     page.wait_for_function("() => !document.querySelector('#single-image img')")
 
@@ -85,7 +88,7 @@ def test_single_tab_clears_old_results_and_refuses_a_bad_upload_at_once(page, tm
     page.get_by_text("高级设置").first.click()
     page.locator("#single-backend").get_by_text("ONNX").first.click()
     page.locator("#single-run").click()
-    page.get_by_text("has no model yet").first.wait_for()  # the error toast
+    page.locator("[data-testid='toast-body']").get_by_text("has no model yet").first.wait_for()  # the error toast
     page.wait_for_function("() => !document.querySelector('#single-annotated img')")
     assert not _single_result_shown(page)
     _enabled(page, "#single-json-file", False)

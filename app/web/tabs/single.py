@@ -219,7 +219,9 @@ def listen(ctx: WebContext, ui: SingleTab) -> None:
     shown = [*outputs, ui.json_view]          # what a clear empties
     editing = [ui.correct.editor, ui.correct.source, ui.correct.name]
     private = dict(api_visibility="private", queue=False, show_progress="hidden")
-    ui.image.input(on_new_image, [ui.image], [ui.image, *shown], preprocess=False, **private)
+    # queued (not queue=False): Gradio shows gr.Warning toasts only from queued events
+    ui.image.input(on_new_image, [ui.image], [ui.image, *shown], preprocess=False, api_visibility="private",
+                   show_progress="hidden", concurrency_limit=None)
     ui.image.input(annotate.cleared, None, editing, **private)
     if ui.examples is not None and getattr(ui.examples, "load_input_event", None) is not None:
         ui.examples.load_input_event.then(cleared, None, shown, **private).then(
