@@ -1,16 +1,27 @@
 #!/usr/bin/env bash
-# Release-2 GPU stage on a lent machine (the device tool), data staged in /tmp/d by
-# scripts/device/stage_release2.py 1 and 2 in the two calls before; this is the third call
-# (carry .dev_stage3). Run there as: TRAIN_S=510 STEPS=5000 bash scripts/device/train_release2_gpu.sh
+# Release-2 GPU stage on a lent machine (the device tool). The data is staged in /tmp/d by
+# the calls before (scripts/device/stage_release2.py 1 and 2, each call moving its folder
+# there); the call that carries .dev_stage3 moves the renders and trains:
+#
+#   TRAIN_S=560 STEPS=4200 bash scripts/device/train_release2_gpu.sh              # first training call
+#   RUN=run2 INIT=/tmp/run/last.safetensors LR=1e-4 WARMUP=50 TRAIN_S=285 STEPS=2200 \
+#       bash scripts/device/train_release2_gpu.sh                                  # next call, still warm
+#
+# TRAIN_S: seconds of training (SIGTERM saves a checkpoint); STEPS: the schedule's length
+# (poly decay to 0 at STEPS: pick it so that it ends inside TRAIN_S). The weights come back
+# in 15 MiB parts under $OUT: cat them together.
 set -u
-mkdir -p /tmp/d && rm -rf /tmp/d/renders && mv .dev_stage3/renders /tmp/d/
+run="${RUN:-run}"
+mkdir -p /tmp/d
+if [ -d .dev_stage3/renders ]; then rm -rf /tmp/d/renders && mv .dev_stage3/renders /tmp/d/; fi
 for s in $(sed -n 's|^path = "/tmp/d/\(.*\)"|\1|p' .dev_stage3/mix.toml); do [ -d /tmp/d/$s ] || { echo "missing /tmp/d/$s"; exit 3; }; done
 export PYTHONPATH=/tmp/site PYTHONUNBUFFERED=1
 nvidia-smi -L; nproc
-timeout -s TERM "${TRAIN_S:-400}" python3 -m app train --data .dev_stage3/mix.toml --init weights/db_resnet18.safetensors \
-  --optimizer adam --lr 2e-4 --warmup-steps 100 --max-steps "${STEPS:-4000}" --input-size 640 --batch-size 16 \
-  --workers 14 --checkpoint-every 500 --eval-every 0 --log-every 50 --workdir /tmp/run > "$OUT/train.log" 2>&1
-echo "train exit $?"; tail -5 "$OUT/train.log"
-ls -la /tmp/run
-cp /tmp/run/log.jsonl "$OUT/" 2>/dev/null
-cd /tmp/run && split -b 15M last.safetensors "$OUT/last.safetensors.part_" && ls -la "$OUT"
+timeout -s TERM "${TRAIN_S:-400}" python3 -m app train --data .dev_stage3/mix.toml --init "${INIT:-weights/db_resnet18.safetensors}" \
+  --optimizer adam --lr "${LR:-2e-4}" --warmup-steps "${WARMUP:-100}" --max-steps "${STEPS:-4000}" --input-size 640 \
+  --batch-size 16 --workers 14 --checkpoint-every 500 --eval-every 0 --log-every 50 --workdir "/tmp/$run" \
+  > "$OUT/$run.log" 2>&1
+echo "train exit $?"; tail -5 "$OUT/$run.log"
+ls -la "/tmp/$run"
+cp "/tmp/$run/log.jsonl" "$OUT/$run.jsonl" 2>/dev/null
+cd "/tmp/$run" && split -b 15M last.safetensors "$OUT/$run.safetensors.part_" && ls -la "$OUT"
