@@ -75,9 +75,11 @@ def test_single_tab_clears_old_results_and_refuses_a_bad_upload_at_once(page, tm
 
     upload.set_input_files(str(bad))                      # refused on upload, before Detect
     page.locator("#single-timing").get_by_text("Not a readable image").wait_for()
-    # ...and in a toast (it showed none before: Gradio shows toasts only from queued events).
-    # Gradio 6.31 titles a toast by its level ("Warning"), whatever title the code sets.
-    page.locator("[data-testid='toast-body']").get_by_text("无法读取图片 Not a readable image").wait_for()
+    # ...and in a toast (it showed none before: Gradio shows toasts only from queued events),
+    # titled bilingual too (Gradio 6.31 titles a toast by its level: app/web/bilingual.py)
+    toast = page.locator("[data-testid='toast-body']").filter(has_text="Not a readable image")
+    toast.get_by_text("无法读取图片 Not a readable image").wait_for()
+    toast.get_by_text("警告 Warning").wait_for()
     assert "notes.png" in page.locator("#single-timing").inner_text()
     page.wait_for_function("() => !document.querySelector('#single-image img')")
 
@@ -88,7 +90,8 @@ def test_single_tab_clears_old_results_and_refuses_a_bad_upload_at_once(page, tm
     page.get_by_text("高级设置").first.click()
     page.locator("#single-backend").get_by_text("ONNX").first.click()
     page.locator("#single-run").click()
-    page.locator("[data-testid='toast-body']").get_by_text("has no model yet").first.wait_for()  # the error toast
+    error = page.locator("[data-testid='toast-body']").filter(has_text="has no model yet")   # the error toast
+    error.get_by_text("出错了 Error").first.wait_for()
     page.wait_for_function("() => !document.querySelector('#single-annotated img')")
     assert not _single_result_shown(page)
     _enabled(page, "#single-json-file", False)
@@ -102,6 +105,7 @@ def test_batch_tab_checks_uploads_and_clears_old_results(page, tmp_path):
     bad = tmp_path / "broken.jpg"
     bad.write_bytes(b"\xff\xd8\xff not really a jpeg")
     page.get_by_role("tab", name="批量检测 Batch").click()
+    page.locator("#batch-files").get_by_text("拖放文件到这里 Drop File Here").wait_for()   # Gradio's own hint, bilingual
     files = page.locator("#batch-files input[type=file]")
     files.set_input_files([str(good), str(bad)])
     summary = page.locator("#batch-summary")

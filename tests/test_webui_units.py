@@ -281,3 +281,16 @@ def test_result_json_on_the_page_is_one_box_per_line_and_reads_back():
     # braces, one line per key, then per box and polygon, and the closing line of each of the two lists
     assert len(lines) == 2 + len(record) + (2 + 1) + (1 + 1)
     assert compact_json(None) == "" and compact_json({}) == ""
+
+
+def test_page_script_swaps_only_whole_gradio_texts():
+    import json
+
+    from app.web import wording as W
+    from app.web.bilingual import page_script
+
+    script = page_script()
+    embedded = json.loads(script[script.index("const texts = ") + len("const texts = "):script.index(";\n")])
+    assert embedded == W.GRADIO_TEXTS
+    assert all(english in bilingual for english, bilingual in W.GRADIO_TEXTS.items())   # English kept
+    assert script.strip().startswith("() =>")                        # the function Gradio's launch(js=) runs

@@ -14,6 +14,7 @@ import gradio as gr
 from gradio.themes.utils import fonts
 
 from . import wording as W
+from .bilingual import page_script
 from .context import WebContext
 from .guards import is_within
 from .tabs import batch, export, single, train
@@ -73,6 +74,6 @@ def launch(ctx: WebContext, demo: gr.Blocks) -> Tuple[object, str]:
     app, local_url, _ = demo.launch(
         server_name=s.host, server_port=s.port, auth=s.auth, prevent_thread_lock=True, quiet=True,
         show_error=False, max_file_size=limits.max_file_size, ssr_mode=False, share=False,
-        allowed_paths=allowed, blocked_paths=[str(storage.workdir_root)], theme=theme(), css=CSS,
+        allowed_paths=allowed, blocked_paths=[str(storage.workdir_root)], theme=theme(), css=CSS, js=page_script(),
         auth_message=W.AUTH_MESSAGE, footer_links=["api"])
     return app, local_url

@@ -303,3 +303,17 @@ PREVIOUS = "◀ 上一张 Previous"
 NEXT = "下一张 Next ▶"
 NOT_A_RESULTS_FOLDER = "不是已处理的文件夹 Not a processed folder of this server: {folder}"
 NO_SUCH_RESULT = "没有这张图片的结果 No result for {name} in this folder."
+
+# Gradio's own English texts, shown bilingual like ours: Gradio 6.31 titles every toast with
+# its level ("Warning", "Error") whatever title the code sets, and gr.I18n does not override
+# its built-in strings. app/web/bilingual.py swaps these exact texts in the page.
+GRADIO_TEXTS = {
+    "Error": "出错了 Error",
+    "Warning": "警告 Warning",
+    "Info": "提示 Info",
+    "Success": "成功 Success",
+    "Drop File Here": "拖放文件到这里 Drop File Here",
+    "Click to Upload": "点击上传 Click to Upload",
+    "- or -": "或 - or -",
+    "Use via API": "通过 API 调用 Use via API",
+}
