@@ -16,6 +16,29 @@ from typing import BinaryIO, Iterator
 
 TEMP_SUFFIX = ".tmp"   # atomic writes go to ``.<name>.<random>.tmp`` beside the target
 
+try:
+    import fcntl
+except ImportError:   # not POSIX: no cross-process locks
+    fcntl = None  # type: ignore[assignment]
+
+
+@contextlib.contextmanager
+def exclusive_lock(lock_file: str | os.PathLike) -> Iterator[None]:
+    """Hold an exclusive advisory lock on ``lock_file`` (created with its folder) for the block,
+    waiting for another process that holds it. ``flock`` locks die with their process, so a
+    killed writer never leaves it locked; the file itself stays (removing it would race)."""
+    path = Path(lock_file)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if fcntl is None:
+        yield
+        return
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)
+
 
 @contextlib.contextmanager
 def atomic_writer(path: str | os.PathLike) -> Iterator[BinaryIO]:

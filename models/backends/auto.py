@@ -18,17 +18,15 @@ or ``"onnx"`` (with an exported file) still override it.
 """
 from __future__ import annotations
 
-import contextlib
 import json
 import logging
 import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
 
 from ..cpu_features import cpu_features
-from ..files import atomic_write_bytes
+from ..files import atomic_write_bytes, exclusive_lock
 from ..weights import require_weights_file, weights_id
 
 log = logging.getLogger(__name__)
@@ -69,20 +67,6 @@ def _onnxruntime_missing() -> str | None:
     except ImportError as exc:
         return f"ONNX Runtime is not installed ({exc})"
     return None
-
-
-@contextlib.contextmanager
-def _build_lock(path: Path) -> Iterator[None]:
-    """One builder per model file across processes (the server and a CLI run may start together)."""
-    import fcntl
-
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path.with_suffix(".lock"), "w") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def build_int8(weights: Path, output: Path) -> float:
@@ -129,7 +113,7 @@ def choose_backend(device: str, weights: str | Path | None = None, build: bool =
         if not build:
             return BackendChoice("torch", "fp32", None, f"{cpu}: PyTorch until the int8 model is built",
                                  int8_pending=True)
-        with _build_lock(model):
+        with exclusive_lock(model.with_suffix(".lock")):   # one builder per model file across processes
             if not model.is_file() and not marker.is_file():
                 _build_or_mark(path, model, marker)
         return choose_backend(device, path, build=False)

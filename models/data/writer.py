@@ -15,28 +15,21 @@ overwrites what is there (a name already taken gets ``_2``, ``_3``...).
 """
 from __future__ import annotations
 
-import contextlib
 import io
 import json
-import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Iterable, Iterator, List, Sequence, Tuple
+from typing import Callable, Iterable, List, Sequence, Tuple
 
 import numpy as np
 from PIL import Image, ImageOps
 
-from ..files import atomic_write_bytes, atomic_write_text
+from ..files import atomic_write_bytes, atomic_write_text, exclusive_lock
 from ..image_types import IMAGE_EXTS
 from .icdar import format_gt
 from .paddle_label import find_label_file
 from .regions import DatasetError
-
-try:
-    import fcntl
-except ImportError:   # not POSIX: no lock
-    fcntl = None  # type: ignore[assignment]
 
 LAYOUTS = ("icdar2015", "paddle")
 SPLITS = ("train", "test")
@@ -70,21 +63,6 @@ def clean_stem(name: str, fallback: str = "image") -> str:
     """A file-system-safe stem (keeps CJK letters) from a user's or a file's name."""
     stem = _UNSAFE.sub("_", Path(name or "").stem).strip("._")
     return stem[:80] or fallback
-
-
-@contextlib.contextmanager
-def _locked(root: Path) -> Iterator[None]:
-    """Serialise writers of one dataset folder (an advisory lock that dies with its process)."""
-    root.mkdir(parents=True, exist_ok=True)
-    if fcntl is None:
-        yield
-        return
-    fd = os.open(root / LOCK_NAME, os.O_RDWR | os.O_CREAT, 0o644)
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX)
-        yield
-    finally:
-        os.close(fd)
 
 
 def _image_bytes(source: Path) -> Tuple[bytes, str]:
@@ -200,7 +178,7 @@ class DatasetWriter:
             folder, label_file = self.root / f"{split}_images", self.root / f"{split}_list.txt"
         added: List[AddedImage] = []
         lines: List[str] = []
-        with _locked(self.root):
+        with exclusive_lock(self.root / LOCK_NAME):   # one writer per dataset folder
             # An ICDAR folder without a list is read by listing it: a new list would hide its images.
             listed = self.layout == "paddle" or label_file.is_file() or not (folder.is_dir() and any(folder.iterdir()))
             try:
