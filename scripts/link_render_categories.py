@@ -12,6 +12,8 @@ import json
 import sys
 from pathlib import Path
 
+IMAGE_SUFFIXES = (".jpg", ".webp", ".png")     # renders are JPEG; the GPU staging re-encodes them as WebP
+
 
 def link(source: str, output: str, categories: list[str], split: str = "train") -> int:
     root, out = Path(source).resolve(), Path(output)
@@ -20,8 +22,9 @@ def link(source: str, output: str, categories: list[str], split: str = "train") 
     (out / f"{split}_gts").mkdir(exist_ok=True)
     names = []
     for stem in sorted(n for n, c in cats.items() if c in categories):
-        image = root / f"{split}_images" / f"{stem}.jpg"
-        if not image.exists():
+        found = [root / f"{split}_images" / f"{stem}{ext}" for ext in IMAGE_SUFFIXES]
+        image = next((f for f in found if f.exists()), None)
+        if image is None:
             continue
         for src, dst in ((image, out / f"{split}_images" / image.name),
                          (root / f"{split}_gts" / f"gt_{stem}.txt", out / f"{split}_gts" / f"gt_{stem}.txt")):

@@ -11,7 +11,8 @@ the data goes in three calls: training images only (the validation holdouts of
 
 Each call moves its folder to /tmp/d on the machine; the third runs
 `scripts/device/train_release2_gpu.sh` (see the model card for the runs it made; the first
-GPU stage used release2_gpu.toml, four sources; the second release2_gpu2.toml, all six).
+GPU stage used release2_gpu.toml, four sources; the second release2_gpu2.toml, all six; the
+third release2_gpu3.toml, which adds the ID-card and scene renders as a seventh).
 """
 from __future__ import annotations
 
@@ -92,8 +93,14 @@ def main(stage: str) -> None:
         renders = Path("data_cache/synth_v2")
         names = sorted(p.stem for p in (renders / "train_images").glob("*.jpg"))
         random.Random(2026).shuffle(names)
-        icdar2015_layout(renders, Path(".dev_stage3/renders"), 70, set(), set(names[:1000]))
-        shutil.copy2(Path(__file__).with_name("release2_gpu2.toml"), ".dev_stage3/mix.toml")
+        keep = set(names[:1000])
+        icdar2015_layout(renders, Path(".dev_stage3/renders"), 70, set(), keep)
+        # the categories of the subset, so that scripts/link_render_categories.py can link the
+        # ID-card and scene renders as a source of their own on the machine (release2_gpu3.toml)
+        cats = json.loads((renders / "train_categories.json").read_text(encoding="utf-8"))
+        (Path(".dev_stage3/renders") / "train_categories.json").write_text(
+            json.dumps({k: v for k, v in cats.items() if k in keep}), encoding="utf-8")
+        shutil.copy2(Path(__file__).with_name("release2_gpu3.toml"), ".dev_stage3/mix.toml")
     else:
         raise SystemExit("stage is 1, 2 or 3")
 

@@ -1,0 +1,136 @@
+"""GPU throughput and memory of the served DBNet-R18 (issue #12.6). Needs CUDA; never a test.
+
+    python -m bench.gpu_throughput [--weights W] [--height 736 --width 1280] \\
+        [--batches 1,8,16,32,64] [--images DIR --limit 512]
+
+Three tables, each printed as markdown:
+
+* ``forward``: the network alone on a prepared fp16 batch already on the GPU (channels-last),
+  eager and replayed from a CUDA graph, images/s as the median over ``--runs`` timed runs
+  after warm-up, and the peak GPU memory allocated by that batch size (``torch.cuda``'s own
+  counter, reset before each size). 736 x 1280 is the padded size of a 1280 x 720 photo
+  at the default size policy.
+* ``forward + copy``: the same with the probability map copied back to the host as float32,
+  which is what the detector needs for DB post-processing.
+* ``end to end``: ``TextDetector(device="cuda").detect_many`` over the files of ``--images``
+  (decode, resize, batching of equal shapes, forward, DB post-processing on CPU threads),
+  with the backend's batch size set per row: what a user's folder run gets.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import time
+from pathlib import Path
+from typing import Callable, List, Sequence
+
+import torch
+
+from models.detector import TextDetector
+from models.weights import load_model
+
+IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp", ".bmp"}
+
+
+def _timed(fn: Callable[[], None], runs: int, warmup: int) -> List[float]:
+    for _ in range(warmup):
+        fn()
+    torch.cuda.synchronize()
+    times = []
+    for _ in range(runs):
+        t0 = time.perf_counter()
+        fn()
+        torch.cuda.synchronize()
+        times.append(time.perf_counter() - t0)
+    return times
+
+
+def forward_rows(weights: str | None, batches: Sequence[int], height: int, width: int,
+                 runs: int, warmup: int) -> List[List[str]]:
+    """Eager vs CUDA-graph forward throughput and peak memory per batch size."""
+    net, _ = load_model(weights)
+    net = net.cuda().eval().half().to(memory_format=torch.channels_last)
+    rows = []
+    for b in batches:
+        torch.cuda.empty_cache()
+        torch.cuda.reset_peak_memory_stats()
+        x = torch.randn(b, 3, height, width, device="cuda").half().contiguous(memory_format=torch.channels_last)
+        with torch.inference_mode():
+            eager = _timed(lambda x=x: net(x), runs, warmup)
+            peak_mb = torch.cuda.max_memory_allocated() / 2**20
+            copy = _timed(lambda x=x: net(x)[:, 0].float().cpu(), runs, warmup)
+        graph_ips = "n/a"
+        try:
+            static_x = x.clone()
+            stream = torch.cuda.Stream()
+            stream.wait_stream(torch.cuda.current_stream())
+            with torch.cuda.stream(stream), torch.inference_mode():
+                for _ in range(3):
+                    net(static_x)
+            torch.cuda.current_stream().wait_stream(stream)
+            graph = torch.cuda.CUDAGraph()
+            with torch.cuda.graph(graph), torch.inference_mode():
+                net(static_x)
+            graph_ips = f"{b / statistics.median(_timed(graph.replay, runs, warmup)):.0f}"
+            del graph
+        except RuntimeError as exc:  # a graph that cannot be captured is a finding, not a crash
+            graph_ips = f"failed: {exc}"[:40]
+        rows.append([str(b), f"{b / statistics.median(eager):.0f}", graph_ips,
+                     f"{b / statistics.median(copy):.0f}", f"{peak_mb:.0f}"])
+        print(f"batch {b}: {rows[-1]}", flush=True)
+    return rows
+
+
+def end_to_end_rows(weights: str | None, folder: Path, limit: int, batches: Sequence[int]) -> List[List[str]]:
+    """Folder throughput of the detector's own pipeline on CUDA, per backend batch size."""
+    files = sorted(p for p in folder.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES)[:limit]
+    if not files:
+        raise SystemExit(f"no images under {folder}")
+    det = TextDetector(weights=weights, device="cuda", backend="torch")
+    rows = []
+    for b in batches:
+        det.backend.max_batch = b
+        list(det.detect_many(files[: 2 * b]))       # warm-up: cuDNN picks its kernels per shape
+        t0 = time.perf_counter()
+        results = list(det.detect_many(files))
+        dt = time.perf_counter() - t0
+        boxes = sum(len(r.boxes) for r in results if r.success)
+        rows.append([str(b), str(len(files)), f"{len(files) / dt:.1f}", str(boxes)])
+        print(f"end to end batch {b}: {rows[-1]}", flush=True)
+    return rows
+
+
+def markdown(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
+    lines = ["| " + " | ".join(headers) + " |", "|" + "---:|" * len(headers)]
+    return "\n".join(lines + ["| " + " | ".join(r) + " |" for r in rows])
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--weights", default=None, help="safetensors file (default: the released weights)")
+    ap.add_argument("--height", type=int, default=736)
+    ap.add_argument("--width", type=int, default=1280)
+    ap.add_argument("--batches", default="1,8,16,32,64")
+    ap.add_argument("--runs", type=int, default=20)
+    ap.add_argument("--warmup", type=int, default=5)
+    ap.add_argument("--images", type=Path, default=None, help="folder for the end-to-end table")
+    ap.add_argument("--limit", type=int, default=512)
+    ap.add_argument("--e2e-batches", default="8,32")
+    args = ap.parse_args(argv)
+    if not torch.cuda.is_available():
+        raise SystemExit("bench.gpu_throughput needs a CUDA GPU")
+    torch.backends.cudnn.benchmark = True
+    print(f"{torch.cuda.get_device_name()} | torch {torch.__version__} | {os.cpu_count()} CPU threads | "
+          f"input {args.height}x{args.width} fp16 channels-last", flush=True)
+    batches = [int(b) for b in args.batches.split(",")]
+    print(markdown(("batch", "eager img/s", "CUDA graph img/s", "eager + copy to host img/s", "peak GPU MB"),
+                   forward_rows(args.weights, batches, args.height, args.width, args.runs, args.warmup)))
+    if args.images:
+        e2e = [int(b) for b in args.e2e_batches.split(",")]
+        print(markdown(("batch", "images", "end-to-end img/s", "boxes"),
+                       end_to_end_rows(args.weights, args.images, args.limit, e2e)))
+
+
+if __name__ == "__main__":
+    main()
