@@ -34,4 +34,6 @@ class TorchBackend:
         x = x.contiguous(memory_format=torch.channels_last)
         with self._lock:
             prob = self.model(x)
-        return prob[:, 0].float().cpu().numpy()
+        # float16 on CUDA: half the bytes over the bus (the copy, not the network, bounds large
+        # batches); DBPostProcess widens each map in TextDetector's worker threads
+        return prob[:, 0].cpu().numpy()
