@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any, Callable, Dict, List, Tuple
 
 import torch
+import torch.nn.functional as F
 from torch.utils.data import DataLoader
 
 from .config import DetectorConfig
@@ -36,7 +37,7 @@ from .dbnet import DBNet, DBNetConfig
 from .loss import DBLoss, LossConfig
 from .settings import changed, check_settings, from_dict, setting
 from .validation import evaluate_sources
-from .weights import load_model, save_weights
+from .weights import load_model, save_weights, transplant
 
 log = logging.getLogger(__name__)
 ProgressFn = Callable[[Dict[str, Any]], None]
@@ -67,6 +68,13 @@ class TrainConfig:
     max_steps: int = setting(0, "stop after this many steps (0 = epochs)", min=0)
     input_size: int = setting(512, "square training crop in pixels", min=128, max=2048, multiple_of=32)
     init_weights: str | None = setting(None, "start from these weights (fine-tune)", cli_name="init")
+    fpn_channels: int = setting(0, "FPN width of the network: 0 = that of --init (256 for a new network); 64 or "
+                                   "96 train a lighter, faster one whose backbone still comes from --init "
+                                   "(README: speed)", min=0, max=1024, multiple_of=4)
+    teacher: str | None = setting(None, "distil from these weights: the network also learns their probability "
+                                        "maps (e.g. the release, when training a lighter network)")
+    teacher_weight: float = setting(1.0, "weight of the distillation loss (BCE to the teacher's probability map)",
+                                    min=0.0)
     resume: bool = setting(False, "continue WORKDIR/checkpoint.pt exactly")
     device: str = setting("auto", "auto (CUDA when available), cpu or cuda")
     precision: str = setting("auto", "auto: bf16 only on CPUs with native bf16 (else fp32), fp16 AMP on CUDA",
@@ -179,7 +187,9 @@ class Trainer:
                     f"{len(self.test_samples)} validation images; building the model"})
         self.amp_dtype = autocast_dtype(cfg.precision, self.device, cpu_features())
         torch.manual_seed(cfg.seed)
+        self.notes: List[str] = []                      # said in the log when fit() starts
         self.model = self._build_model().to(self.device).to(memory_format=torch.channels_last)
+        self.teacher = self._build_teacher()
         self._freeze()
         self.loss_fn = DBLoss(cfg.loss)
         self.optimizer = self._build_optimizer()
@@ -193,18 +203,35 @@ class Trainer:
         self.step = 0
         self.epoch = 0
         self.best_hmean: float | None = None
-        self.notes: List[str] = []                      # said in the log when fit() starts
         self.resumed_from: TrainConfig | None = None
         if cfg.resume:
             self._load_checkpoint()
 
     # ------------------------------------------------------------------ setup
     def _build_model(self) -> DBNet:
-        if self.cfg.init_weights:
-            model, _ = load_model(self.cfg.init_weights)
+        width = self.cfg.fpn_channels
+        if not self.cfg.init_weights:
+            return DBNet(DBNetConfig(inner_channels=width or DBNetConfig.inner_channels)).train()
+        model, _ = load_model(self.cfg.init_weights)
+        if width in (0, model.config.inner_channels):
             log.info("initialised from %s", self.cfg.init_weights)
             return model.train()
-        return DBNet(DBNetConfig()).train()
+        lighter = DBNet(replace(model.config, inner_channels=width))
+        kept = transplant(model, lighter)
+        self.notes.append(f"FPN {width} instead of {model.config.inner_channels}: backbone from "
+                          f"{self.cfg.init_weights} ({kept} tensors), neck and heads start new")
+        return lighter.train()
+
+    def _build_teacher(self) -> DBNet | None:
+        """The frozen network whose probability maps the student also learns (``--teacher``)."""
+        if not self.cfg.teacher:
+            return None
+        teacher, _ = load_model(self.cfg.teacher)
+        teacher = teacher.to(self.device).to(memory_format=torch.channels_last).eval()
+        for param in teacher.parameters():
+            param.requires_grad_(False)
+        self.notes.append(f"distilling from {self.cfg.teacher} (weight {self.cfg.teacher_weight:g})")
+        return teacher
 
     def _frozen_modules(self) -> List[torch.nn.Module]:
         bb = self.model.backbone
@@ -400,9 +427,18 @@ class Trainer:
         dev_type = "cuda" if self.device.startswith("cuda") else "cpu"
         with torch.autocast(dev_type, dtype=self.amp_dtype or torch.float32, enabled=self.amp_dtype is not None):
             out = self.model(images)
+            target = None
+            if self.teacher is not None:
+                with torch.no_grad():
+                    target = self.teacher(images).float()      # eval mode: probabilities
         if self.cancel.is_set():   # before the backward pass, the slower half of a step
             raise TrainingCancelled
         losses = self.loss_fn(out, batch)
+        if target is not None:
+            # soft targets over every pixel: the teacher's confidence on text and background alike
+            distill = F.binary_cross_entropy_with_logits(out["prob_logits"], target)
+            losses["distill"] = distill
+            losses["loss"] = losses["loss"] + self.cfg.teacher_weight * distill
         self.optimizer.zero_grad(set_to_none=True)
         if self.scaler is not None:
             self.scaler.scale(losses["loss"]).backward()

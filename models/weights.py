@@ -11,6 +11,7 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Dict, Tuple
 
+import torch
 from safetensors import safe_open
 from safetensors.torch import save
 
@@ -45,6 +46,18 @@ def save_weights(model: DBNet, path: str | Path, meta: Dict[str, object] | None 
         metadata[k] = v if isinstance(v, str) else json.dumps(v)
     atomic_write_bytes(path, save(state, metadata=metadata))
     return path
+
+
+def transplant(source: torch.nn.Module, target: torch.nn.Module) -> int:
+    """Copy every tensor of ``source`` whose name and shape ``target`` shares; returns how many.
+
+    A lighter network (a narrower FPN) keeps the trained backbone of a release this way; the
+    layers whose shapes changed keep their fresh initialisation.
+    """
+    own = target.state_dict()
+    shared = {k: v for k, v in source.state_dict().items() if k in own and own[k].shape == v.shape}
+    target.load_state_dict(shared, strict=False)
+    return len(shared)
 
 
 def read_metadata(path: str | Path) -> Dict[str, str]:

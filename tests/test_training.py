@@ -250,3 +250,37 @@ def test_cancel_stops_inside_a_validation_pass(tiny_set, tmp_path):
     assert result.cancelled and result.step == 1 and scored == [1]
     assert not any(e["type"] == "eval" for e in result.history)
     assert (tmp_path / "run" / "checkpoint.pt").is_file()
+
+
+def test_a_lighter_network_keeps_the_backbone_of_its_init_and_learns_from_a_teacher(tiny_set, tmp_path, random_weights):
+    """--fpn-channels 64 from a 256-wide file: the backbone is copied, the narrower neck and heads
+    start new; --teacher adds a distillation term; the saved file describes the lighter network."""
+    from models import TextDetector
+    from models.weights import load_model
+
+    init, _ = load_model(random_weights)
+    t = _trainer(tiny_set, tmp_path / "run", max_steps=2, init_weights=str(random_weights), fpn_channels=64,
+                 teacher=str(random_weights), teacher_weight=0.5, eval_every=100)
+    assert t.model.config.inner_channels == 64 and t.model.neck.lateral[0].out_channels == 64
+    own = t.model.state_dict()
+    for name, tensor in init.state_dict().items():
+        if name.startswith("backbone."):
+            assert torch.equal(own[name].cpu(), tensor), name
+    assert any("FPN 64" in n for n in t.notes) and any("distilling" in n for n in t.notes)
+    assert all(not p.requires_grad for p in t.teacher.parameters())
+    t.fit()
+    steps = [json.loads(line) for line in (tmp_path / "run" / "log.jsonl").read_text().splitlines()]
+    steps = [e for e in steps if e.get("type") == "step"]
+    assert steps and all(e["distill"] > 0 for e in steps)
+    light, meta = load_model(tmp_path / "run" / "last.safetensors")
+    assert json.loads(meta["arch"])["inner_channels"] == 64
+    res = TextDetector(weights=tmp_path / "run" / "last.safetensors", device="cpu", backend="torch").detect(
+        np.full((96, 128, 3), 200, np.uint8))
+    assert res.success
+
+
+def test_fpn_channels_must_split_into_four_levels(tiny_set, tmp_path):
+    from models.train import TrainConfig
+
+    with pytest.raises(ValueError, match="fpn_channels"):
+        TrainConfig(data=str(tiny_set), workdir=str(tmp_path / "r"), fpn_channels=66)
