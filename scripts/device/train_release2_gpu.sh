@@ -7,6 +7,10 @@
 #   RUN=run2 INIT=/tmp/run/last.safetensors LR=1e-4 WARMUP=50 TRAIN_S=285 STEPS=2200 \
 #       bash scripts/device/train_release2_gpu.sh                                  # next call, still warm
 #
+# A lighter network (README: "How light is light enough"), distilled from the release:
+#   RUN=lite EXTRA="--fpn-channels 64 --teacher weights/db_resnet18.safetensors" LR=5e-4 TRAIN_S=500 STEPS=7000 \
+#       bash scripts/device/train_release2_gpu.sh
+#
 # TRAIN_S: seconds of training (SIGTERM saves a checkpoint); STEPS: the schedule's length
 # (poly decay to 0 at STEPS: pick it so that it ends inside TRAIN_S). The weights come back
 # in 15 MiB parts under $OUT: cat them together.
@@ -22,7 +26,7 @@ export PYTHONPATH=/tmp/site PYTHONUNBUFFERED=1
 nvidia-smi -L; nproc
 timeout -s TERM "${TRAIN_S:-400}" python3 -m app train --data .dev_stage3/mix.toml --init "${INIT:-weights/db_resnet18.safetensors}" \
   --optimizer adam --lr "${LR:-2e-4}" --warmup-steps "${WARMUP:-100}" --max-steps "${STEPS:-4000}" --input-size 640 \
-  --batch-size 16 --workers 14 --checkpoint-every 500 --eval-every 0 --log-every 50 --workdir "/tmp/$run" \
+  --batch-size 16 --workers 14 --checkpoint-every 500 --eval-every 0 --log-every 50 --workdir "/tmp/$run" ${EXTRA:-} \
   > "$OUT/$run.log" 2>&1
 echo "train exit $?"; tail -5 "$OUT/$run.log"
 ls -la "/tmp/$run"
