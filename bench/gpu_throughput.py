@@ -27,6 +27,7 @@ from typing import Callable, List, Sequence
 
 import torch
 
+from app.measure.tables import markdown_table
 from models.detector import TextDetector
 from models.weights import load_model
 
@@ -101,11 +102,6 @@ def end_to_end_rows(weights: str | None, folder: Path, limit: int, batches: Sequ
     return rows
 
 
-def markdown(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
-    lines = ["| " + " | ".join(headers) + " |", "|" + "---:|" * len(headers)]
-    return "\n".join(lines + ["| " + " | ".join(r) + " |" for r in rows])
-
-
 def main(argv: Sequence[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--weights", default=None, help="safetensors file (default: the released weights)")
@@ -124,11 +120,11 @@ def main(argv: Sequence[str] | None = None) -> None:
     print(f"{torch.cuda.get_device_name()} | torch {torch.__version__} | {os.cpu_count()} CPU threads | "
           f"input {args.height}x{args.width} fp16 channels-last", flush=True)
     batches = [int(b) for b in args.batches.split(",")]
-    print(markdown(("batch", "eager img/s", "CUDA graph img/s", "eager + copy to host img/s", "peak GPU MB"),
+    print(markdown_table(("batch", "eager img/s", "CUDA graph img/s", "eager + copy to host img/s", "peak GPU MB"),
                    forward_rows(args.weights, batches, args.height, args.width, args.runs, args.warmup)))
     if args.images:
         e2e = [int(b) for b in args.e2e_batches.split(",")]
-        print(markdown(("batch", "images", "end-to-end img/s", "boxes"),
+        print(markdown_table(("batch", "images", "end-to-end img/s", "boxes"),
                        end_to_end_rows(args.weights, args.images, args.limit, e2e)))
 
 
