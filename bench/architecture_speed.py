@@ -21,12 +21,13 @@ import statistics
 import tempfile
 import time
 from pathlib import Path
-from typing import Dict, List, Sequence
+from typing import Dict, List, Sequence, Tuple
 
 import numpy as np
 import torch
 
 from app.measure.hardware import describe, hardware_info
+from app.measure.tables import markdown_table
 from models.backends.device import cpu_threads
 from models.dbnet import DBNet, DBNetConfig
 from models.export.config import ExportConfig
@@ -87,18 +88,18 @@ def main(argv: Sequence[str] | None = None) -> None:
     opts.inter_op_num_threads = 1
     x = np.random.default_rng(0).standard_normal((1, 3, height, width)).astype(np.float32)
     sessions: Dict[str, ort.InferenceSession] = {}
-    info: Dict[str, str] = {}
+    info: Dict[str, Tuple[str, str]] = {}
     with tempfile.TemporaryDirectory(prefix="arch-speed-") as tmp:
         for inner in (int(v) for v in args.inner.split(",")):
             path, params, gmacs = build_int8(inner, Path(tmp), height, width)
             name = f"DBNet-R18 int8, FPN {inner}" + (" (release)" if inner == 256 else "")
             sessions[name] = ort.InferenceSession(str(path), opts, providers=["CPUExecutionProvider"])
-            info[name] = f"{params:.1f} | {gmacs:.1f}"
+            info[name] = (f"{params:.1f}", f"{gmacs:.1f}")
             print(f"built {name}: {params:.1f} M parameters, {gmacs:.1f} GMACs", flush=True)
         if args.peer:
             sessions["PP-OCRv4 mobile det (fp32, as shipped)"] = ort.InferenceSession(
                 str(args.peer), opts, providers=["CPUExecutionProvider"])
-            info["PP-OCRv4 mobile det (fp32, as shipped)"] = "- | -"
+            info["PP-OCRv4 mobile det (fp32, as shipped)"] = ("-", "-")
         times: Dict[str, List[float]] = {k: [] for k in sessions}
         for s in sessions.values():                      # warm-up: allocations, kernel choice
             s.run(None, {s.get_inputs()[0].name: x})
@@ -111,12 +112,12 @@ def main(argv: Sequence[str] | None = None) -> None:
                     times[name].append(time.perf_counter() - t0)
             print(f"round {r + 1}/{args.rounds} done", flush=True)
     peer = next((k for k in times if k.startswith("PP-OCRv4")), None)
-    print("\n| network | params M | GMACs | median s | p90 s | vs peer |\n|---|---:|---:|---:|---:|---:|")
+    rows = []
     for name, ts in times.items():
         med = statistics.median(ts)
-        p90 = float(np.percentile(ts, 90))
         ratio = f"{statistics.median(times[peer]) / med:.2f}x" if peer else "-"
-        print(f"| {name} | {info[name]} | {med:.3f} | {p90:.3f} | {ratio} |")
+        rows.append([name, *info[name], f"{med:.3f}", f"{float(np.percentile(ts, 90)):.3f}", ratio])
+    print("\n" + markdown_table(("network", "params M", "GMACs", "median s", "p90 s", "vs peer"), rows))
 
 
 if __name__ == "__main__":

@@ -29,9 +29,8 @@ import torch
 
 from app.measure.tables import markdown_table
 from models.detector import TextDetector
+from models.image_types import collect_images
 from models.weights import load_model
-
-IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp", ".bmp"}
 
 
 def _timed(fn: Callable[[], None], runs: int, warmup: int) -> List[float]:
@@ -85,7 +84,7 @@ def forward_rows(weights: str | None, batches: Sequence[int], height: int, width
 
 def end_to_end_rows(weights: str | None, folder: Path, limit: int, batches: Sequence[int]) -> List[List[str]]:
     """Folder throughput of the detector's own pipeline on CUDA, per backend batch size."""
-    files = sorted(p for p in folder.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES)[:limit]
+    files = collect_images(folder)[:limit]
     if not files:
         raise SystemExit(f"no images under {folder}")
     det = TextDetector(weights=weights, device="cuda", backend="torch")
@@ -121,11 +120,11 @@ def main(argv: Sequence[str] | None = None) -> None:
           f"input {args.height}x{args.width} fp16 channels-last", flush=True)
     batches = [int(b) for b in args.batches.split(",")]
     print(markdown_table(("batch", "eager img/s", "CUDA graph img/s", "eager + copy to host img/s", "peak GPU MB"),
-                   forward_rows(args.weights, batches, args.height, args.width, args.runs, args.warmup)))
+                         forward_rows(args.weights, batches, args.height, args.width, args.runs, args.warmup)))
     if args.images:
         e2e = [int(b) for b in args.e2e_batches.split(",")]
         print(markdown_table(("batch", "images", "end-to-end img/s", "boxes"),
-                       end_to_end_rows(args.weights, args.images, args.limit, e2e)))
+                             end_to_end_rows(args.weights, args.images, args.limit, e2e)))
 
 
 if __name__ == "__main__":

@@ -12,7 +12,8 @@ import json
 import sys
 from pathlib import Path
 
-IMAGE_SUFFIXES = (".jpg", ".webp", ".png")     # renders are JPEG; the GPU staging re-encodes them as WebP
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from models.image_types import IMAGE_EXTS
 
 
 def link(source: str, output: str, categories: list[str], split: str = "train") -> int:
@@ -22,7 +23,7 @@ def link(source: str, output: str, categories: list[str], split: str = "train") 
     (out / f"{split}_gts").mkdir(exist_ok=True)
     names = []
     for stem in sorted(n for n, c in cats.items() if c in categories):
-        found = [root / f"{split}_images" / f"{stem}{ext}" for ext in IMAGE_SUFFIXES]
+        found = [root / f"{split}_images" / f"{stem}{ext}" for ext in IMAGE_EXTS]
         image = next((f for f in found if f.exists()), None)
         if image is None:
             continue
