@@ -1,12 +1,13 @@
 """How light must the network be to run as fast as PP-OCRv4 mobile's detector? (issue #12)
 
-    .venv/bin/python -m bench.architecture_speed [--inner 256,128,96,64] [--size 736x1280] \\
-        [--peer PATH/ch_PP-OCRv4_det_infer.onnx] [--rounds 5]
+    .venv/bin/python -m bench.architecture_speed [--networks 256:2222,64:2222,64:1122] \\
+        [--size 736x1280] [--peer PATH/ch_PP-OCRv4_det_infer.onnx] [--rounds 5]
 
 Speed does not depend on the weight values, so no training is needed to answer it: for each
-FPN width (``DBNetConfig.inner_channels``; the neck's 3x3 convolutions and the head scale with
-it, the ResNet-18 stays) a random-weight DBNet is exported and quantized to int8 exactly as the
-served model is (``models.export``: dynamic shape, static QDQ, logit layer in float), then run
+network, given as ``FPN width:blocks per backbone stage`` (``DBNetConfig.inner_channels``, whose
+neck convolutions and head scale with it, and ``DBNetConfig.depths``: ``2222`` is ResNet-18,
+``1122`` drops the second block of the two high-resolution stages), a random-weight DBNet is
+exported and quantized to int8 exactly as the served model is (``models.export``: dynamic shape, static QDQ, logit layer in float), then run
 by ONNX Runtime on one prepared input of ``--size``. The PP-OCRv4 mobile detector's own ONNX
 file (from the rapidocr-onnxruntime wheel, float32 as it ships) runs the same input when
 ``--peer`` is given. Configurations are timed in interleaved rounds (this box is shared, so
@@ -56,14 +57,24 @@ def conv_macs(net: torch.nn.Module, height: int, width: int) -> float:
     return total / 1e9
 
 
-def build_int8(inner: int, folder: Path, height: int, width: int) -> tuple[Path, float, float]:
-    """Export and quantize a random-weight DBNet of this FPN width; (model, params M, GMACs)."""
+def parse_network(spec: str) -> DBNetConfig:
+    """``"64:1122"`` -> FPN 64 on a ResNet with 1, 1, 2 and 2 blocks per stage."""
+    try:
+        inner, depths = spec.split(":") if ":" in spec else (spec, "2222")
+        return DBNetConfig(inner_channels=int(inner), depths=tuple(int(d) for d in depths))
+    except ValueError as exc:
+        raise SystemExit(f"--networks: {spec!r} is not FPN_WIDTH:DEPTHS like 64:1122 ({exc})") from exc
+
+
+def build_int8(config: DBNetConfig, folder: Path, height: int, width: int) -> tuple[Path, float, float]:
+    """Export and quantize a random-weight DBNet of this shape; (model, params M, GMACs)."""
     torch.manual_seed(0)
-    net = DBNet(DBNetConfig(inner_channels=inner)).eval()
+    net = DBNet(config).eval()
     cfg = ExportConfig(height=height, width=width, dynamic=True, precision="int8", calibration_images=4)
-    fp32 = folder / f"inner{inner}_fp32.onnx"
+    tag = config.name.replace("[", "_").replace("]", "_").replace(",", "")
+    fp32 = folder / f"{tag}_fp32.onnx"
     _save(to_onnx(net, cfg), fp32)
-    int8 = folder / f"inner{inner}_int8.onnx"
+    int8 = folder / f"{tag}_int8.onnx"
     quantize_int8(fp32, int8, calibration_tensors(cfg))
     params = sum(p.numel() for n, p in net.named_parameters() if not n.startswith("thresh_head")) / 1e6
     return int8, params, conv_macs(net, height, width)
@@ -73,7 +84,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     import onnxruntime as ort
 
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--inner", default="256,128,96,64", help="FPN widths to measure (256 = the release)")
+    ap.add_argument("--networks", default="256:2222,128:2222,64:2222,64:1122,64:1112,64:1111",
+                    help="FPN_WIDTH:BLOCKS_PER_STAGE, comma-separated (256:2222 = the release)")
     ap.add_argument("--size", default="736x1280", help="input HxW (multiples of 32)")
     ap.add_argument("--peer", type=Path, default=None, help="PP-OCRv4 mobile det ONNX file")
     ap.add_argument("--rounds", type=int, default=5)
@@ -90,9 +102,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     sessions: Dict[str, ort.InferenceSession] = {}
     info: Dict[str, Tuple[str, str]] = {}
     with tempfile.TemporaryDirectory(prefix="arch-speed-") as tmp:
-        for inner in (int(v) for v in args.inner.split(",")):
-            path, params, gmacs = build_int8(inner, Path(tmp), height, width)
-            name = f"DBNet-R18 int8, FPN {inner}" + (" (release)" if inner == 256 else "")
+        for config in (parse_network(v) for v in args.networks.split(",")):
+            path, params, gmacs = build_int8(config, Path(tmp), height, width)
+            name = f"{config.name} int8" + (" (release)" if config == DBNetConfig() else "")
             sessions[name] = ort.InferenceSession(str(path), opts, providers=["CPUExecutionProvider"])
             info[name] = (f"{params:.1f}", f"{gmacs:.1f}")
             print(f"built {name}: {params:.1f} M parameters, {gmacs:.1f} GMACs", flush=True)

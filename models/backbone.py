@@ -1,8 +1,13 @@
-"""ResNet-18 in plain ``torch.nn``.
+"""ResNet-18 (and its shallower cuts) in plain ``torch.nn``.
 
 torchvision does not import with the CPU torch build our machines use, so the
 backbone is written out here. It returns the four stage outputs (strides 4, 8,
 16, 32) that the FPN neck consumes.
+
+``depths`` sets the residual blocks per stage: ``(2, 2, 2, 2)`` is ResNet-18; fewer
+blocks (e.g. ``(1, 1, 2, 2)``) make a lighter network for CPUs whose first block of
+every stage has the same shape as ResNet-18's, so a trained ResNet-18 can seed it
+(``models.weights.transplant``).
 
 Two stems are offered:
 
@@ -16,7 +21,7 @@ cheaper of the two on CPU; ``"vd"`` stays available for experiments.
 """
 from __future__ import annotations
 
-from typing import List
+from typing import List, Sequence
 
 import torch
 from torch import nn
@@ -57,16 +62,38 @@ class BasicBlock(nn.Module):
         return self.relu(out + identity)
 
 
+RESNET18_DEPTHS = (2, 2, 2, 2)
+
+
+def parse_depths(text: str) -> tuple[int, ...]:
+    """``"1,1,1,2"`` or ``"1112"`` -> (1, 1, 1, 2): blocks per stage, each 1 to 4.
+
+    Raises:
+        ValueError: anything else, with the expected form in the message.
+    """
+    digits = [d for d in str(text).replace(",", " ").split()]
+    if len(digits) == 1 and len(digits[0]) == 4:
+        digits = list(digits[0])
+    if len(digits) != 4 or not all(d.isdigit() and 1 <= int(d) <= 4 for d in digits):
+        raise ValueError(f"blocks per stage must be four numbers from 1 to 4 like 1,1,1,2 (got {text!r})")
+    return tuple(int(d) for d in digits)
+
+
 class ResNet18(nn.Module):
-    """ResNet-18 feature extractor returning [C2, C3, C4, C5] (64/128/256/512 ch)."""
+    """ResNet-18 feature extractor returning [C2, C3, C4, C5] (64/128/256/512 ch);
+    ``depths`` other than (2, 2, 2, 2) give its shallower cuts."""
 
     out_channels = (64, 128, 256, 512)
 
-    def __init__(self, variant: str = "standard") -> None:
+    def __init__(self, variant: str = "standard", depths: Sequence[int] = RESNET18_DEPTHS) -> None:
         super().__init__()
         if variant not in ("standard", "vd"):
             raise ValueError(f"unknown ResNet variant {variant!r}; use 'standard' or 'vd'")
+        depths = tuple(int(d) for d in depths)
+        if len(depths) != 4 or not all(1 <= d <= 4 for d in depths):
+            raise ValueError(f"depths must be 4 blocks-per-stage counts from 1 to 4, got {depths}")
         self.variant = variant
+        self.depths = depths
         if variant == "vd":
             self.stem = nn.Sequential(
                 conv3x3(3, 32, 2), nn.BatchNorm2d(32), nn.ReLU(inplace=True),
@@ -82,9 +109,11 @@ class ResNet18(nn.Module):
             )
         stages = []
         in_ch = 64
-        for i, ch in enumerate(self.out_channels):
+        for i, (ch, depth) in enumerate(zip(self.out_channels, depths)):
             stride = 1 if i == 0 else 2
-            stages.append(nn.Sequential(BasicBlock(in_ch, ch, stride, variant), BasicBlock(ch, ch, 1, variant)))
+            blocks = [BasicBlock(in_ch, ch, stride, variant)]
+            blocks += [BasicBlock(ch, ch, 1, variant) for _ in range(depth - 1)]
+            stages.append(nn.Sequential(*blocks))
             in_ch = ch
         self.layer1, self.layer2, self.layer3, self.layer4 = stages
         self._init_weights()

@@ -8,13 +8,13 @@ which is all that inference and the ONNX export need.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Dict, List, Sequence
+from typing import Dict, List, Sequence, Tuple
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .backbone import ResNet18
+from .backbone import RESNET18_DEPTHS, ResNet18
 
 
 @dataclass(frozen=True)
@@ -25,6 +25,21 @@ class DBNetConfig:
     variant: str = "standard"       # ResNet stem: "standard" or "vd"
     inner_channels: int = 256       # FPN lateral width
     k: float = 50.0                 # amplifying factor of the approximate binarization
+    depths: Tuple[int, ...] = RESNET18_DEPTHS  # residual blocks per backbone stage
+
+    def __post_init__(self) -> None:
+        # JSON metadata gives a list; a tuple keeps the config hashable and comparable.
+        object.__setattr__(self, "depths", tuple(int(d) for d in self.depths))
+
+    @property
+    def name(self) -> str:
+        """``DBNet-R18`` for the release's shape, else e.g. ``DBNet-R18[1,1,2,2]-FPN64``."""
+        name = "DBNet-R18"
+        if self.depths != RESNET18_DEPTHS:
+            name += "[" + ",".join(map(str, self.depths)) + "]"
+        if self.inner_channels != 256:
+            name += f"-FPN{self.inner_channels}"
+        return name
 
 
 def conv_bn_relu(in_ch: int, out_ch: int, kernel: int) -> nn.Sequential:
@@ -89,7 +104,7 @@ class DBNet(nn.Module):
         self.config = config or DBNetConfig()
         if self.config.backbone != "resnet18":
             raise ValueError(f"unsupported backbone {self.config.backbone!r}")
-        self.backbone = ResNet18(self.config.variant)
+        self.backbone = ResNet18(self.config.variant, self.config.depths)
         self.neck = FPNNeck(self.backbone.out_channels, self.config.inner_channels)
         # Text is rare: start the probability map near 0.01 so early training is not
         # dominated by a flood of false positives (focal-loss style prior).

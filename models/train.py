@@ -33,6 +33,7 @@ from .data.augment import AugmentConfig
 from .data.dataset import DetectionDataset, to_device
 from .data.icdar import Sample
 from .data.mix import LoadedSource, load_sources, resolve_sources, sample_weights, split_record
+from .backbone import parse_depths
 from .dbnet import DBNet, DBNetConfig
 from .loss import DBLoss, LossConfig
 from .settings import changed, check_settings, from_dict, setting
@@ -41,6 +42,15 @@ from .weights import load_model, save_weights, transplant
 
 log = logging.getLogger(__name__)
 ProgressFn = Callable[[Dict[str, Any]], None]
+
+
+def _check_depths(name: str, value: str) -> None:
+    """Empty (keep --init's), or four blocks-per-stage counts (ValueError otherwise)."""
+    if value:
+        try:
+            parse_depths(value)
+        except ValueError as exc:
+            raise ValueError(f"{name}: {exc}") from None
 
 
 @dataclass
@@ -71,6 +81,10 @@ class TrainConfig:
     fpn_channels: int = setting(0, "FPN width of the network: 0 = that of --init (256 for a new network); 64 or "
                                    "96 train a lighter, faster one whose backbone still comes from --init "
                                    "(README: speed)", min=0, max=1024, multiple_of=4)
+    depths: str = setting("", "residual blocks per backbone stage: empty = those of --init (2,2,2,2, ResNet-18, "
+                              "for a new network); 1,1,1,2 is the lighter CPU network, seeded by the blocks "
+                              "of --init that it keeps (README: speed)", check=_check_depths,
+                          metavar="N,N,N,N")
     teacher: str | None = setting(None, "distil from these weights: the network also learns their probability "
                                         "maps (e.g. the release, when training a lighter network)")
     teacher_weight: float = setting(1.0, "weight of the distillation loss (BCE to the teacher's probability map)",
@@ -209,17 +223,24 @@ class Trainer:
 
     # ------------------------------------------------------------------ setup
     def _build_model(self) -> DBNet:
+        """A new network, the one of ``--init``, or a lighter one (``--fpn-channels``,
+        ``--depths``) that takes every tensor of ``--init`` whose name and shape it shares."""
         width = self.cfg.fpn_channels
+        depths = parse_depths(self.cfg.depths) if self.cfg.depths else None
         if not self.cfg.init_weights:
-            return DBNet(DBNetConfig(inner_channels=width or DBNetConfig.inner_channels)).train()
+            return DBNet(DBNetConfig(inner_channels=width or DBNetConfig.inner_channels,
+                                     depths=depths or DBNetConfig.depths)).train()
         model, _ = load_model(self.cfg.init_weights)
-        if width in (0, model.config.inner_channels):
+        wanted = replace(model.config, inner_channels=width or model.config.inner_channels,
+                         depths=depths or model.config.depths)
+        if wanted == model.config:
             log.info("initialised from %s", self.cfg.init_weights)
             return model.train()
-        lighter = DBNet(replace(model.config, inner_channels=width))
+        lighter = DBNet(wanted)
         kept = transplant(model, lighter)
-        self.notes.append(f"FPN {width} instead of {model.config.inner_channels}: backbone from "
-                          f"{self.cfg.init_weights} ({kept} tensors), neck and heads start new")
+        total = len(lighter.state_dict())
+        self.notes.append(f"{wanted.name} instead of {model.config.name}: {kept} of {total} tensors from "
+                          f"{self.cfg.init_weights}, the rest start new")
         return lighter.train()
 
     def _build_teacher(self) -> DBNet | None:

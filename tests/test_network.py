@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from models.backbone import ResNet18
+from models.backbone import ResNet18, parse_depths
 from models.dbnet import DBNet, DBNetConfig
 from models.loss import DBLoss
 
@@ -60,11 +60,45 @@ def test_backbone_strides_and_channels(variant):
     assert [tuple(f.shape[1:]) for f in feats] == [(64, 24, 32), (128, 12, 16), (256, 6, 8), (512, 3, 4)]
 
 
+def test_shallower_backbone_keeps_strides_and_channels_with_fewer_blocks():
+    """depths (1, 1, 1, 2): the lighter CPU network; same four outputs, one block in the first three stages."""
+    bb = ResNet18(depths=(1, 1, 1, 2)).eval()
+    assert [len(s) for s in (bb.layer1, bb.layer2, bb.layer3, bb.layer4)] == [1, 1, 1, 2]
+    feats = bb(torch.randn(1, 3, 96, 128))
+    assert [tuple(f.shape[1:]) for f in feats] == [(64, 24, 32), (128, 12, 16), (256, 6, 8), (512, 3, 4)]
+    full = sum(p.numel() for p in ResNet18().parameters())
+    assert sum(p.numel() for p in bb.parameters()) < full
+
+
+@pytest.mark.parametrize("text, depths", [("1,1,1,2", (1, 1, 1, 2)), ("1112", (1, 1, 1, 2)),
+                                          (" 2, 2, 2, 2 ", (2, 2, 2, 2)), ("1 2 3 4", (1, 2, 3, 4))])
+def test_depths_are_read_from_the_forms_users_type(text, depths):
+    assert parse_depths(text) == depths
+
+
+@pytest.mark.parametrize("text", ["", "1,1,2", "1,1,1,1,1", "0,1,1,1", "1,1,1,5", "a,b,c,d", "11112"])
+def test_bad_depths_are_refused_with_the_expected_form(text):
+    with pytest.raises(ValueError, match="like 1,1,1,2"):
+        parse_depths(text)
+
+
+def test_config_names_the_network_and_survives_json():
+    """Weights files store the config as JSON: depths come back as a list and must compare equal."""
+    import json
+    from dataclasses import asdict
+
+    light = DBNetConfig(inner_channels=64, depths=(1, 1, 1, 2))
+    assert DBNetConfig().name == "DBNet-R18" and light.name == "DBNet-R18[1,1,1,2]-FPN64"
+    assert DBNetConfig(**json.loads(json.dumps(asdict(light)))) == light
+
+
 def test_unknown_architecture_is_refused():
     with pytest.raises(ValueError):
         DBNet(DBNetConfig(backbone="resnet50"))
     with pytest.raises(ValueError):
         ResNet18("wide")
+    with pytest.raises(ValueError, match="depths"):
+        DBNet(DBNetConfig(depths=(2, 2, 2)))
 
 
 def test_gradients_reach_the_first_layer(net):

@@ -266,7 +266,7 @@ def test_a_lighter_network_keeps_the_backbone_of_its_init_and_learns_from_a_teac
     for name, tensor in init.state_dict().items():
         if name.startswith("backbone."):
             assert torch.equal(own[name].cpu(), tensor), name
-    assert any("FPN 64" in n for n in t.notes) and any("distilling" in n for n in t.notes)
+    assert any("DBNet-R18-FPN64 instead of DBNet-R18" in n for n in t.notes) and any("distilling" in n for n in t.notes)
     assert all(not p.requires_grad for p in t.teacher.parameters())
     t.fit()
     steps = [json.loads(line) for line in (tmp_path / "run" / "log.jsonl").read_text().splitlines()]
@@ -277,6 +277,38 @@ def test_a_lighter_network_keeps_the_backbone_of_its_init_and_learns_from_a_teac
     res = TextDetector(weights=tmp_path / "run" / "last.safetensors", device="cpu", backend="torch").detect(
         np.full((96, 128, 3), 200, np.uint8))
     assert res.success
+
+
+def test_a_shallower_network_keeps_the_blocks_of_its_init_that_it_shares(tiny_set, tmp_path, random_weights):
+    """--depths 1,1,1,2 --fpn-channels 64 (the lighter CPU network): the stem and the first block
+    of every stage (and layer4's second) are copied from --init; the result loads and detects."""
+    from models import TextDetector
+    from models.weights import load_model
+
+    init, _ = load_model(random_weights)
+    t = _trainer(tiny_set, tmp_path / "run", max_steps=1, init_weights=str(random_weights), fpn_channels=64,
+                 depths="1,1,1,2", eval_every=100)
+    cfg = t.model.config
+    assert cfg.depths == (1, 1, 1, 2) and cfg.inner_channels == 64
+    assert any("DBNet-R18[1,1,1,2]-FPN64 instead of DBNet-R18" in n for n in t.notes)
+    own, src = t.model.state_dict(), init.state_dict()
+    for name in ("backbone.stem.0.weight", "backbone.layer1.0.conv1.weight", "backbone.layer3.0.conv2.weight",
+                 "backbone.layer4.1.conv2.weight"):
+        assert torch.equal(own[name].cpu(), src[name]), name
+    assert "backbone.layer1.1.conv1.weight" not in own and "backbone.layer1.1.conv1.weight" in src
+    t.fit()
+    light, meta = load_model(tmp_path / "run" / "last.safetensors")
+    assert light.config == cfg and json.loads(meta["arch"])["depths"] == [1, 1, 1, 2]
+    res = TextDetector(weights=tmp_path / "run" / "last.safetensors", device="cpu", backend="torch").detect(
+        np.full((96, 128, 3), 200, np.uint8))
+    assert res.success
+
+
+def test_bad_depths_are_a_settings_error(tiny_set, tmp_path):
+    from models.train import TrainConfig
+
+    with pytest.raises(ValueError, match="depths: blocks per stage must be four numbers"):
+        TrainConfig(data=str(tiny_set), workdir=str(tmp_path / "r"), depths="1,1,2")
 
 
 def test_fpn_channels_must_split_into_four_levels(tiny_set, tmp_path):
