@@ -27,13 +27,13 @@ import torch
 import torch.nn.functional as F
 from torch.utils.data import DataLoader
 
+from .backbone import parse_depths
 from .config import DetectorConfig
 from .cpu_features import CpuFeatures, cpu_features
 from .data.augment import AugmentConfig
 from .data.dataset import DetectionDataset, to_device
 from .data.icdar import Sample
 from .data.mix import LoadedSource, load_sources, resolve_sources, sample_weights, split_record
-from .backbone import parse_depths
 from .dbnet import DBNet, DBNetConfig
 from .loss import DBLoss, LossConfig
 from .settings import changed, check_settings, from_dict, setting
