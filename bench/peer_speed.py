@@ -1,6 +1,7 @@
 """Speed next to the PP-OCRv4 mobile detector, on the same real images and the same CPU.
 
-    .venv/bin/python -m bench.peer_speed [--images DIR ...] [--per-folder 20] [--systems default,torch,peer]
+    .venv/bin/python -m bench.peer_speed [--images DIR ...] [--per-folder 20] [--systems default,torch,peer] \
+        [--weights W]
 
 Each system runs in its own fresh process (so peak RSS is its own) over the same files:
 ``median`` / ``p90`` seconds per image from file to boxes (one ``detect`` call per file,
@@ -40,11 +41,11 @@ PEER_PYTHON = ROOT / ".venv-peer" / "bin" / "python"
 SYSTEMS = ("default", "torch", "int8", "peer")
 
 
-def _ours(system: str, files: List[str]) -> Dict[str, object]:
+def _ours(system: str, files: List[str], weights: str | None = None) -> Dict[str, object]:
     from models import TextDetector
 
     backend = {"default": "auto", "torch": "torch", "int8": "auto"}[system]
-    det = TextDetector(device="cpu", backend=backend)
+    det = TextDetector(weights=weights, device="cpu", backend=backend)
     if system == "int8" and det.choice.precision != "int8":
         raise SystemExit(f"no int8 model here: {det.choice.reason}")
     import tempfile
@@ -62,7 +63,8 @@ def _ours(system: str, files: List[str]) -> Dict[str, object]:
         t0 = time.perf_counter()
         report = run_batch(det, paths, Path(os.path.commonpath(files)), Path(out))
         folder = len(report.records) / (time.perf_counter() - t0)
-    return {"label": det.backend_summary, "times": per_image, "folder_ips": folder,
+    label = det.backend_summary + (f" ({Path(weights).name})" if weights else "")
+    return {"label": label, "times": per_image, "folder_ips": folder,
             "raw_ips": len(files) / sum(inference), "rss_mb": peak_rss_mb()}
 
 
@@ -84,9 +86,9 @@ def _peer(files: List[str]) -> Dict[str, object]:
             "folder_ips": len(files) / sum(per_image), "rss_mb": peak_rss_mb()}
 
 
-def _worker(system: str, list_file: str) -> int:
+def _worker(system: str, list_file: str, weights: str = "") -> int:
     files = Path(list_file).read_text().split("\n")
-    result = _peer(files) if system == "peer" else _ours(system, files)
+    result = _peer(files) if system == "peer" else _ours(system, files, weights or None)
     print("RESULT " + json.dumps(result))
     return 0
 
@@ -106,11 +108,11 @@ def _collect(folders: List[str], per_folder: int) -> List[str]:
     return files
 
 
-def _run_system(system: str, list_file: Path) -> Dict[str, object] | str:
+def _run_system(system: str, list_file: Path, weights: str = "") -> Dict[str, object] | str:
     python = str(PEER_PYTHON) if system == "peer" else sys.executable
     if system == "peer" and not PEER_PYTHON.is_file():
         return "skipped: .venv-peer is missing (see bench/peer_detect.py)"
-    proc = subprocess.run([python, "-m", "bench.peer_speed", "--worker", system, str(list_file)],
+    proc = subprocess.run([python, "-m", "bench.peer_speed", "--worker", system, str(list_file), weights],
                           cwd=ROOT, capture_output=True, text=True, env=dict(os.environ, PYTHONPATH=str(ROOT)))
     line = next((x for x in proc.stdout.splitlines() if x.startswith("RESULT ")), None)
     if proc.returncode or line is None:
@@ -124,7 +126,9 @@ def main(argv: List[str] | None = None) -> int:
     ap.add_argument("--per-folder", type=int, default=20, help="files taken from each folder (sorted)")
     ap.add_argument("--systems", default="default,torch,peer",
                     help=f"comma-separated, from {', '.join(SYSTEMS)}")
-    ap.add_argument("--worker", nargs=2, metavar=("SYSTEM", "LIST"), help=argparse.SUPPRESS)
+    ap.add_argument("--weights", type=Path, default=None,
+                    help="our weights file (default: the release), e.g. a lighter network's")
+    ap.add_argument("--worker", nargs="+", metavar="SYSTEM LIST [WEIGHTS]", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     if args.worker:
         return _worker(*args.worker)
@@ -143,7 +147,10 @@ def main(argv: List[str] | None = None) -> int:
     list_file.write_text("\n".join(files))
     print(f"{len(files)} images from {', '.join(args.images)}")
     print(f"CPU: {cpu_model()}, {usable_cores()} usable cores; {cpu_features().describe()}")
-    results = {s: _run_system(s, list_file) for s in systems}
+    if args.weights and not args.weights.is_file():
+        ap.error(f"--weights {args.weights}: no such file")
+    weights = str(args.weights.resolve()) if args.weights else ""
+    results = {s: _run_system(s, list_file, weights) for s in systems}
     peer = results.get("peer")
     peer_median = percentile(peer["times"], 0.5) if isinstance(peer, dict) else None
     rows = []
