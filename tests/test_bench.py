@@ -83,3 +83,39 @@ def test_latency_microbenchmark_map_holds_200_boxes():
 
     result = latency.bench_postprocess(repeats=1)
     assert result.boxes_drawn == result.boxes_found == 200
+
+
+def _rect(x0, y0, x1, y1):
+    import numpy as np
+
+    return np.array([[x0, y0], [x1, y0], [x1, y1], [x0, y1]], dtype=float)
+
+
+def test_error_analysis_sorts_each_miss_and_false_alarm_into_its_kind():
+    """bench.error_analysis: one word found, two words merged into one line box (a miss each,
+    both 'found at IoU 0.1-0.5', the line box 'on text'), one box on background, one in a
+    don't-care region; heights are the short sides."""
+    from bench.error_analysis import analyse_image
+
+    gts = [_rect(0, 0, 100, 20), _rect(200, 0, 260, 30), _rect(270, 0, 330, 30), _rect(0, 100, 50, 140)]
+    ignore = [False, False, False, True]
+    preds = [_rect(2, 1, 101, 21), _rect(198, -2, 332, 32), _rect(500, 500, 560, 520), _rect(0, 100, 50, 139)]
+    out = analyse_image(preds, gts, ignore)
+    assert out.gt_matched == [True, False, False]
+    assert out.gt_partial == [False, True, True]
+    assert [round(h) for h in out.gt_heights] == [20, 30, 30]
+    assert out.fp_kinds == {"inside don't-care": 1, "background": 1, "on text, IoU <= 0.5": 1}
+
+
+def test_error_analysis_prints_recall_by_height(tmp_path, capsys):
+    from bench.error_analysis import main as analyse
+
+    gts, preds = tmp_path / "val" / "test_gts", tmp_path / "res"
+    gts.mkdir(parents=True)
+    preds.mkdir()
+    (gts / "gt_a.txt").write_text("0,0,100,0,100,20,0,20,hello\n200,0,260,0,260,40,200,40,###\n")
+    (preds / "res_a.txt").write_text("1,0,100,0,100,20,1,20\n")
+    analyse(["--data", str(tmp_path / "val"), "--predictions", str(preds)])
+    out = capsys.readouterr().out
+    assert "1 text regions that count" in out
+    assert "| 16-24 px | 1 | 100% | 1.00 | 0.00 |" in out and "precision 1.000" in out
