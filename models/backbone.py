@@ -5,8 +5,8 @@ backbone is written out here. It returns the four stage outputs (strides 4, 8,
 16, 32) that the FPN neck consumes.
 
 ``depths`` sets the residual blocks per stage: ``(2, 2, 2, 2)`` is ResNet-18; fewer
-blocks (e.g. ``(1, 1, 2, 2)``) make a lighter network for CPUs whose first block of
-every stage has the same shape as ResNet-18's, so a trained ResNet-18 can seed it
+blocks (e.g. ``(1, 1, 1, 2)``) make a lighter network for CPUs. The blocks such a cut
+keeps have ResNet-18's names and shapes, so a trained ResNet-18 seeds it
 (``models.weights.transplant``).
 
 Two stems are offered:

@@ -294,7 +294,7 @@ def export_onnx(cfg: ExportConfig) -> ExportReport:
                                                   for c in checks})
         _set_metadata(model, meta)
         model.producer_name = "cv_resnet18_ocr-detection"
-        model.doc_string = ("DBNet-ResNet18 text detection: images [N,3,H,W] -> prob [N,1,H,W]; "
+        model.doc_string = (f"{net.config.name} text detection: images [N,3,H,W] -> prob [N,1,H,W]; "
                             "see metadata_props for preprocessing, size policy and thresholds")
         if report.passed:
             _save(model, out)
