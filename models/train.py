@@ -240,7 +240,7 @@ class Trainer:
         kept = transplant(model, lighter)
         total = len(lighter.state_dict())
         self.notes.append(f"{wanted.name} instead of {model.config.name}: {kept} of {total} tensors from "
-                          f"{self.cfg.init_weights}, the rest start new")
+                          f"{self.cfg.init_weights}" + (", the rest start new" if kept < total else ""))
         return lighter.train()
 
     def _build_teacher(self) -> DBNet | None:
