@@ -65,18 +65,32 @@ class BasicBlock(nn.Module):
 RESNET18_DEPTHS = (2, 2, 2, 2)
 
 
+DEPTHS_FORM = "four numbers from 1 to 4 like 1,1,1,2"
+
+
+def check_depths(depths: Sequence[int]) -> tuple[int, ...]:
+    """Blocks per stage as a tuple, each 1 to 4 (ValueError otherwise)."""
+    depths = tuple(depths)
+    if len(depths) != 4 or not all(isinstance(d, int) and 1 <= d <= 4 for d in depths):
+        raise ValueError(f"blocks per stage (depths) must be {DEPTHS_FORM} (got {depths})")
+    return depths
+
+
 def parse_depths(text: str) -> tuple[int, ...]:
     """``"1,1,1,2"`` or ``"1112"`` -> (1, 1, 1, 2): blocks per stage, each 1 to 4.
 
     Raises:
         ValueError: anything else, with the expected form in the message.
     """
-    digits = [d for d in str(text).replace(",", " ").split()]
+    digits = str(text).replace(",", " ").split()
     if len(digits) == 1 and len(digits[0]) == 4:
         digits = list(digits[0])
-    if len(digits) != 4 or not all(d.isdigit() and 1 <= int(d) <= 4 for d in digits):
-        raise ValueError(f"blocks per stage must be four numbers from 1 to 4 like 1,1,1,2 (got {text!r})")
-    return tuple(int(d) for d in digits)
+    if not all(d.isdigit() for d in digits):
+        raise ValueError(f"blocks per stage must be {DEPTHS_FORM} (got {text!r})")
+    try:
+        return check_depths([int(d) for d in digits])
+    except ValueError:
+        raise ValueError(f"blocks per stage must be {DEPTHS_FORM} (got {text!r})") from None
 
 
 class ResNet18(nn.Module):
@@ -89,9 +103,7 @@ class ResNet18(nn.Module):
         super().__init__()
         if variant not in ("standard", "vd"):
             raise ValueError(f"unknown ResNet variant {variant!r}; use 'standard' or 'vd'")
-        depths = tuple(int(d) for d in depths)
-        if len(depths) != 4 or not all(1 <= d <= 4 for d in depths):
-            raise ValueError(f"depths must be 4 blocks-per-stage counts from 1 to 4, got {depths}")
+        depths = check_depths(tuple(int(d) for d in depths))
         self.variant = variant
         self.depths = depths
         if variant == "vd":

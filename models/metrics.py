@@ -35,41 +35,67 @@ class ImageCounts:
     num_gt: int     # ground truth that counts (not ###)
 
 
-def match_image(preds: Sequence[Sequence], gts: Sequence[Sequence], ignore: Sequence[bool] | None = None,
-                iou_thresh: float = IOU_THRESH, ignore_overlap: float = 0.5) -> ImageCounts:
-    """Count matches for one image. ``preds`` and ``gts`` are point lists (quads or polygons)."""
+def polygon_iou(a: Polygon | None, b: Polygon | None) -> float:
+    """Intersection over union of two polygons (0 when either is missing or they are apart)."""
+    if a is None or b is None or not a.intersects(b):
+        return 0.0
+    inter = a.intersection(b).area
+    union = a.area + b.area - inter
+    return inter / union if union > 0 else 0.0
+
+
+@dataclass
+class ImageMatch:
+    """The protocol's matching of one image, for callers that need more than the counts
+    (``bench.error_analysis``): which detections counted, which ground truth, which pairs."""
+
+    preds: List[Polygon]                    # detections that count (not inside don't-care regions)
+    care: List[Polygon]                     # ground truth that counts (valid, not ###)
+    dont_care: List[Polygon]
+    pairs: List[Tuple[int, int]]            # (index in preds, index in care), one-to-one
+    num_gt: int                             # ground truth that counts, invalid polygons included
+    in_dont_care: int                       # detections dropped inside don't-care regions
+
+
+def match_polygons(preds: Sequence[Sequence], gts: Sequence[Sequence], ignore: Sequence[bool] | None = None,
+                   iou_thresh: float = IOU_THRESH, ignore_overlap: float = 0.5) -> ImageMatch:
+    """Match one image's detections to its ground truth: greedy, largest IoU first, one-to-one."""
     ignore = list(ignore) if ignore is not None else [False] * len(gts)
     gt_polys = [_poly(g) for g in gts]
-    care = [(p, i) for i, (p, ig) in enumerate(zip(gt_polys, ignore)) if not ig and p is not None]
+    care = [p for p, ig in zip(gt_polys, ignore) if not ig and p is not None]
     dont_care = [p for p, ig in zip(gt_polys, ignore) if ig and p is not None]
     num_gt = sum(1 for ig in ignore if not ig)
-    pred_polys = []
+    pred_polys, dropped = [], 0
     for pr in preds:
         p = _poly(pr)
         if p is None:
             continue
         if dont_care and any(p.intersection(d).area / p.area > ignore_overlap for d in dont_care):
+            dropped += 1
             continue
         pred_polys.append(p)
-    pairs = []
+    candidates = []
     for pi, p in enumerate(pred_polys):
-        for gi, (g, _) in enumerate(care):
-            if not p.intersects(g):
-                continue
-            inter = p.intersection(g).area
-            union = p.area + g.area - inter
-            iou = inter / union if union > 0 else 0.0
+        for gi, g in enumerate(care):
+            iou = polygon_iou(p, g)
             if iou > iou_thresh:
-                pairs.append((iou, pi, gi))
-    pairs.sort(reverse=True)
-    used_p, used_g, matched = set(), set(), 0
-    for _, pi, gi in pairs:
+                candidates.append((iou, pi, gi))
+    candidates.sort(reverse=True)
+    used_p, used_g, pairs = set(), set(), []
+    for _, pi, gi in candidates:
         if pi in used_p or gi in used_g:
             continue
         used_p.add(pi)
         used_g.add(gi)
-        matched += 1
-    return ImageCounts(matched, len(pred_polys), num_gt)
+        pairs.append((pi, gi))
+    return ImageMatch(pred_polys, care, dont_care, pairs, num_gt, dropped)
+
+
+def match_image(preds: Sequence[Sequence], gts: Sequence[Sequence], ignore: Sequence[bool] | None = None,
+                iou_thresh: float = IOU_THRESH, ignore_overlap: float = 0.5) -> ImageCounts:
+    """Count matches for one image. ``preds`` and ``gts`` are point lists (quads or polygons)."""
+    m = match_polygons(preds, gts, ignore, iou_thresh, ignore_overlap)
+    return ImageCounts(len(m.pairs), len(m.preds), m.num_gt)
 
 
 class DetectionMetric:

@@ -113,6 +113,8 @@ def test_error_analysis_prints_recall_by_height(tmp_path, capsys):
     gts, preds = tmp_path / "val" / "test_gts", tmp_path / "res"
     gts.mkdir(parents=True)
     preds.mkdir()
+    (tmp_path / "val" / "test_images").mkdir()
+    cv2.imwrite(str(tmp_path / "val" / "test_images" / "a.png"), text_like_image(64, 320, 0))
     (gts / "gt_a.txt").write_text("0,0,100,0,100,20,0,20,hello\n200,0,260,0,260,40,200,40,###\n")
     (preds / "res_a.txt").write_text("1,0,100,0,100,20,1,20\n")
     analyse(["--data", str(tmp_path / "val"), "--predictions", str(preds)])
