@@ -21,12 +21,12 @@
 set -u
 run="${RUN:-run}"
 mkdir -p /tmp/d
+export PYTHONPATH=/tmp/site PYTHONUNBUFFERED=1  # pyclipper and shapely, installed by the first call
 if [ -d .dev_stage3/renders ]; then rm -rf /tmp/d/renders && mv .dev_stage3/renders /tmp/d/; fi
 if grep -q '/tmp/d/renders_idcard_scene' .dev_stage3/mix.toml && [ ! -d /tmp/d/renders_idcard_scene ]; then
   python3 scripts/link_render_categories.py /tmp/d/renders /tmp/d/renders_idcard_scene id_card scene
 fi
 for s in $(sed -n 's|^path = "/tmp/d/\(.*\)"|\1|p' .dev_stage3/mix.toml); do [ -d /tmp/d/$s ] || { echo "missing /tmp/d/$s"; exit 3; }; done
-export PYTHONPATH=/tmp/site PYTHONUNBUFFERED=1
 nvidia-smi -L; nproc
 timeout -s TERM "${TRAIN_S:-400}" python3 -m app train --data .dev_stage3/mix.toml --init "${INIT:-weights/db_resnet18.safetensors}" \
   --optimizer adam --lr "${LR:-2e-4}" --warmup-steps "${WARMUP:-100}" --max-steps "${STEPS:-4000}" --input-size 640 \
