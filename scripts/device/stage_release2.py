@@ -1,6 +1,6 @@
 """Stage the release-2 training data for a lent GPU machine (the `device` tool).
 
-Only the working tree travels, at most 64 MiB a call with the ~27 MB of tracked files, so
+Only the working tree travels, at most 64 MiB a call with the ~22 MB of tracked files, so
 the data goes in three calls: training images only (the validation holdouts of
 `workdirs/<run>/split.json` are dropped), re-encoded as WebP, receipts downscaled to a
 1280 px long side (their points scaled with them), and a seeded subset of the renders.
@@ -8,6 +8,11 @@ the data goes in three calls: training images only (the validation holdouts of
     .venv/bin/python scripts/device/stage_release2.py 1    # .dev_stage1/icdar2015   (~36 MB)
     .venv/bin/python scripts/device/stage_release2.py 2    # .dev_stage2/{funsd,wildreceipt,born_digital,tapuscorpus} (~32 MB)
     .venv/bin/python scripts/device/stage_release2.py 3    # .dev_stage3/renders (1000, ~28 MB)
+    .venv/bin/python scripts/device/stage_release2.py teacher   # .dev_stage0/teacher.safetensors (24.7 MB)
+
+The teacher is the ResNet-18 release 2 (``db_resnet18-4051da5ead``), which the light network
+replaced as ``weights/db_resnet18.safetensors``: it is read from git history (commit
+``TEACHER_COMMIT``) and travels in a call of its own (the tracked tree is ~22 MB now).
 
 Each call moves its folder to /tmp/d on the machine; the third runs
 `scripts/device/train_release2_gpu.sh` (see the model card for the runs it made; the first
@@ -19,6 +24,7 @@ from __future__ import annotations
 import json
 import random
 import shutil
+import subprocess
 import sys
 from pathlib import Path
 
@@ -29,6 +35,7 @@ from models.data.mix import load_sources, resolve_sources
 
 DATASETS = Path(__file__).resolve().parents[3] / "shared" / "datasets"
 MIX = "scripts/mixes/release2.toml"                   # its seed fixes the validation holdouts
+TEACHER_COMMIT = "f3c2e80"                            # the last commit that shipped the ResNet-18 release 2
 
 
 def holdouts() -> dict:
@@ -79,7 +86,18 @@ def paddle_labels(src: Path, dst: Path, quality: int, side: int, skip: set) -> N
     (dst / "label.txt").write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
+def stage_teacher(dst: Path = Path(".dev_stage0/teacher.safetensors")) -> None:
+    """The ResNet-18 release 2 out of git history: the light network's distillation teacher."""
+    dst.parent.mkdir(parents=True, exist_ok=True)
+    blob = subprocess.run(["git", "show", f"{TEACHER_COMMIT}:weights/db_resnet18.safetensors"],
+                          check=True, capture_output=True).stdout
+    dst.write_bytes(blob)
+
+
 def main(stage: str) -> None:
+    if stage == "teacher":
+        stage_teacher()
+        return
     skip = holdouts()
     if stage == "1":
         icdar2015_layout(DATASETS / "icdar2015_train", Path(".dev_stage1/icdar2015"), 45, skip["icdar2015"])
@@ -102,7 +120,7 @@ def main(stage: str) -> None:
             json.dumps({k: v for k, v in cats.items() if k in keep}), encoding="utf-8")
         shutil.copy2(Path(__file__).with_name("release2_gpu3.toml"), ".dev_stage3/mix.toml")
     else:
-        raise SystemExit("stage is 1, 2 or 3")
+        raise SystemExit("stage is 1, 2, 3 or teacher")
 
 
 if __name__ == "__main__":

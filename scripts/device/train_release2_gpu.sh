@@ -7,13 +7,15 @@
 #   RUN=run2 INIT=/tmp/run/last.safetensors LR=1e-4 WARMUP=50 TRAIN_S=285 STEPS=2200 \
 #       bash scripts/device/train_release2_gpu.sh                                  # next call, still warm
 #
-# A lighter network (README: "How light is light enough"), distilled from the release:
-#   RUN=lite EXTRA="--fpn-channels 64 --teacher weights/db_resnet18.safetensors" LR=5e-4 TRAIN_S=500 STEPS=7000 \
+# The light network (R18[1,1,1,2], FPN 64) is the release now (weights/db_resnet18.safetensors, the
+# default INIT). Its distillation teacher, the ResNet-18 release 2, comes from git history in a
+# call of its own (`stage_release2.py teacher`, carry .dev_stage0: `mv .dev_stage0/* /tmp/d/`):
+#   RUN=lite EXTRA="--teacher /tmp/d/teacher.safetensors" LR=1e-4 WARMUP=50 TRAIN_S=500 STEPS=7000 \
 #       bash scripts/device/train_release2_gpu.sh
-# The network that reaches PP-OCRv4 mobile's CPU speed (1.16x its forward, README): also one
-# block fewer in the first three stages; the blocks it keeps start from the release:
-#   RUN=lite1112 EXTRA="--depths 1,1,1,2 --fpn-channels 64 --teacher weights/db_resnet18.safetensors" LR=5e-4 \
-#       TRAIN_S=500 STEPS=9000 bash scripts/device/train_release2_gpu.sh
+# How it was made (GPU stage 4, model card): from the ResNet-18 release, cut and distilled,
+#   RUN=lite1112 INIT=/tmp/d/teacher.safetensors EXTRA="--depths 1,1,1,2 --fpn-channels 64 \
+#       --teacher /tmp/d/teacher.safetensors" LR=5e-4 TRAIN_S=530 STEPS=10000 bash scripts/device/train_release2_gpu.sh
+#   then RUN=lite1112b INIT=/tmp/lite1112/last.safetensors (same EXTRA) LR=1.1e-4 WARMUP=20 TRAIN_S=240 STEPS=2900
 #
 # TRAIN_S: seconds of training (SIGTERM saves a checkpoint); STEPS: the schedule's length
 # (poly decay to 0 at STEPS: pick it so that it ends inside TRAIN_S). The weights come back
