@@ -1,6 +1,6 @@
 """Choose post-processing defaults on labelled validation images: one forward pass per
 image and size policy (probability maps cached), then a grid over thresh / box_thresh /
-unclip_ratio. Prints P/R/hmean per source and the mean over sources (the number the
+unclip_ratio (and granularity). Prints P/R/hmean per source and the mean over sources (the number the
 defaults are chosen by, so one large source cannot outvote a small one).
 
     .venv/bin/python -m bench.tune_postprocess --data scripts/mixes/release2.toml --weights W
@@ -48,6 +48,8 @@ def main() -> None:
     ap.add_argument("--thresh", default="0.2,0.3")
     ap.add_argument("--box-thresh", default="0.3,0.4,0.5,0.6")
     ap.add_argument("--unclip", default="1.4,1.6,1.8")
+    ap.add_argument("--granularity", default=DetectorConfig().granularity,
+                    help="granularities to compare, e.g. lines,auto,words (DetectorConfig.granularity)")
     ap.add_argument("--sizes", default=f"{DetectorConfig().limit_type}:{DetectorConfig().limit_side}",
                     help="size policies to compare, e.g. max:960,max:1280,min:736")
     args = ap.parse_args()
@@ -55,8 +57,8 @@ def main() -> None:
     det = TextDetector(weights=args.weights, device="cpu")
     print(f"weights {det.model_id}; validation: " + ", ".join(f"{k} {len(v)}" for k, v in sets.items()) + "\n")
     names = list(sets)
-    print("| size | thresh | box_thresh | unclip | " + " | ".join(names) + " | mean hmean | P / R (all) |")
-    print("|---" * (len(names) + 6) + "|")
+    print("| size | granularity | thresh | box_thresh | unclip | " + " | ".join(names) + " | mean hmean | P / R (all) |")
+    print("|---" * (len(names) + 7) + "|")
     best: Tuple[float, str] | None = None
     for policy in args.sizes.split(","):
         kind, side = policy.split(":")
@@ -67,8 +69,9 @@ def main() -> None:
             for s in samples:
                 x, info = prepare(load_image(str(s.image_path)), cfg)
                 cached[name].append((det.backend.run(x[None])[0], info, s))
-        for t, bt, u in itertools.product(floats(args.thresh), floats(args.box_thresh), floats(args.unclip)):
-            post = DBPostProcess(cfg.with_overrides(thresh=t, box_thresh=bt, unclip_ratio=u))
+        for g, t, bt, u in itertools.product(args.granularity.split(","), floats(args.thresh),
+                                             floats(args.box_thresh), floats(args.unclip)):
+            post = DBPostProcess(cfg.with_overrides(granularity=g, thresh=t, box_thresh=bt, unclip_ratio=u))
             total, hmeans = DetectionMetric(), []
             for name in names:
                 metric = DetectionMetric()
@@ -79,10 +82,10 @@ def main() -> None:
                 hmeans.append(metric.result()["hmean"])
             mean = sum(hmeans) / len(hmeans)
             r = total.result()
-            row = f"| {policy} | {t} | {bt} | {u} | " + " | ".join(f"{h:.3f}" for h in hmeans)
+            row = f"| {policy} | {g} | {t} | {bt} | {u} | " + " | ".join(f"{h:.3f}" for h in hmeans)
             print(f"{row} | **{mean:.3f}** | {r['precision']:.3f} / {r['recall']:.3f} |", flush=True)
             if best is None or mean > best[0]:
-                best = (mean, f"size {policy}, thresh {t}, box_thresh {bt}, unclip_ratio {u}")
+                best = (mean, f"size {policy}, granularity {g}, thresh {t}, box_thresh {bt}, unclip_ratio {u}")
     print(f"\nbest mean hmean {best[0]:.3f} at {best[1]}")
 
 

@@ -32,6 +32,15 @@ class DetectorConfig:
                               choices=("fast", "slow"))
     box_type: str = setting("quad", "'quad': min-area quadrilaterals; 'poly': polygons as well",
                             choices=("quad", "poly"))
+    granularity: str = setting("auto", "'lines': a box per text line; 'words': lines cut into words at the gaps of "
+                               "the probability map (the scene-text convention); 'auto': words on images with at "
+                               "most --words-max-lines lines (signs, photos, web graphics), lines on documents "
+                               "(measured: weights/MODEL_CARD.md)", choices=("auto", "lines", "words"))
+    word_gap: float = setting(0.8, "words: a gap is where the probability along the line stays below this fraction "
+                              "of the line's typical level (higher cuts more)", min=0.0, max=1.0, step=0.05)
+    word_gap_width: float = setting(0.3, "words: the narrowest gap, in line heights", min=0.0, max=5.0, step=0.05)
+    words_max_lines: int = setting(10, "auto: cut into words when the image has at most this many lines "
+                                   "(documents have more)", min=0)
     use_dilation: bool = setting(False, "2x2 dilation of the bitmap (joins broken strokes)", in_params=False)
     limit_side: int = setting(1280, "size limit in pixels (see --limit-type; 1280: small receipt text survives)",
                               min=32, max=4096, step=32, ui_min=256, ui_max=2048)

@@ -17,6 +17,7 @@ import pyclipper
 
 from .config import DetectorConfig
 from .preprocess import ResizeInfo
+from .word_split import split_words
 
 
 @dataclass
@@ -119,7 +120,7 @@ class DBPostProcess:
             # Keep the largest regions: a cap must never drop big text for specks.
             contours = sorted(contours, key=cv2.contourArea, reverse=True)[:self.max_candidates]
         sx, sy = info.scale_x, info.scale_y
-        quads, scores, polys = [], [], []
+        lines = []                                   # (kernel box, its outline, grown quad, score)
         for contour in contours:
             if len(contour) < 3:
                 continue
@@ -129,14 +130,14 @@ class DBPostProcess:
             score = box_score_fast(prob, box) if self.score_mode == "fast" else box_score_slow(prob, contour)
             if score < self.box_thresh:
                 continue
-            grown = unclip(box, self.unclip_ratio)
-            if grown is None:
-                continue
-            quad, short = mini_box(grown)
-            if short < self.min_size + 2:
-                continue
+            quad = self._grow(box)
+            if quad is not None:
+                lines.append((box, contour, quad, score))
+        regions = self._words(prob, lines) if self._wants_words(len(lines)) else lines
+        quads, scores, polys = [], [], []
+        for _, outline, quad, score in regions:
             if self.box_type == "poly":
-                poly_grown = unclip(contour.reshape(-1, 2).astype(np.float32), self.unclip_ratio)
+                poly_grown = unclip(outline.reshape(-1, 2).astype(np.float32), self.unclip_ratio)
                 poly = poly_grown if poly_grown is not None else quad
                 polys.append(self._to_original(poly, sx, sy, info).astype(np.int32))
             quads.append(quad)
@@ -149,6 +150,34 @@ class DBPostProcess:
         order = np.lexsort((quads_arr[:, 0, 0], quads_arr[:, 0, 1]))
         return Boxes(quads_arr[order], np.asarray(scores, np.float32)[order],
                      [polys[i] for i in order] if polys else [])
+
+    def _grow(self, box: np.ndarray) -> np.ndarray | None:
+        """The shrunk kernel ``box`` unclipped back to the text's size (None: too small)."""
+        grown = unclip(box, self.unclip_ratio)
+        if grown is None:
+            return None
+        quad, short = mini_box(grown)
+        return quad if short >= self.min_size + 2 else None
+
+    def _wants_words(self, n_lines: int) -> bool:
+        g = self.config.granularity
+        return g == "words" or (g == "auto" and n_lines <= self.config.words_max_lines)
+
+    def _words(self, prob: np.ndarray, lines: list) -> list:
+        """Each line cut at its gaps (``models.word_split``); every word is scored and grown
+        like a line, and one below ``box_thresh`` is dropped."""
+        out = []
+        for box, outline, quad, score in lines:
+            pieces = split_words(prob, box, self.config.word_gap, self.config.word_gap_width)
+            if len(pieces) == 1:
+                out.append((box, outline, quad, score))
+                continue
+            for piece in pieces:
+                piece_score = box_score_fast(prob, piece)
+                grown = self._grow(piece) if piece_score >= self.box_thresh else None
+                if grown is not None:
+                    out.append((piece, piece, grown, piece_score))
+        return out
 
     @staticmethod
     def _to_original(pts: np.ndarray, sx: float, sy: float, info: ResizeInfo) -> np.ndarray:

@@ -103,6 +103,10 @@ IMAGE_PLACEHOLDER = "拖放图片到这里、点击上传或粘贴 (Ctrl+V)  \nD
 ADVANCED = "高级设置 Advanced"
 UNCLIP = "扩张比例 Unclip ratio"
 UNCLIP_INFO = "框向外扩张的程度 How far boxes grow around the text"
+GRANULARITY = "框的粒度 Boxes per"
+GRANULARITY_INFO = ("auto: 街景、招牌按词, 文档按行 words on signs and photos, lines on documents; "
+                    "lines 按行 one box per line; words 按词 lines cut at the gaps between words")
+GRANULARITY_CHOICES = [("自动 auto", "auto"), ("行 lines", "lines"), ("词 words", "words")]
 SIZE_LIMIT = "尺寸上限 Size limit (px)"
 SIZE_LIMIT_INFO = "长边缩放到不超过此值 Long side is scaled down to at most this"
 BACKEND = "推理后端 Backend"

@@ -87,6 +87,13 @@ def checkbox(cls: Any, name: str, label: str, info: str | None = None, **kwargs:
     return gr.Checkbox(default_of(cls, name), label=label, info=info, **kwargs)
 
 
+def granularity_radio(**kwargs: Any) -> gr.Radio:
+    """Boxes per line or per word (DetectorConfig.granularity), with bilingual labels."""
+    choices = [c for c in W.GRANULARITY_CHOICES if c[1] in meta_of(DetectorConfig, "granularity")["choices"]]
+    return gr.Radio(choices, value=default_of(DetectorConfig, "granularity"), label=W.GRANULARITY,
+                    info=W.GRANULARITY_INFO, **kwargs)
+
+
 def threshold_slider(**kwargs: Any) -> gr.Slider:
     """The seed's main control: binarisation threshold of the probability map."""
     return slider(DetectorConfig, "thresh", W.THRESHOLD, W.THRESHOLD_INFO, **kwargs)
