@@ -32,10 +32,11 @@ class DetectorConfig:
                               choices=("fast", "slow"))
     box_type: str = setting("quad", "'quad': min-area quadrilaterals; 'poly': polygons as well",
                             choices=("quad", "poly"))
-    granularity: str = setting("auto", "'lines': a box per text line; 'words': lines cut into words at the gaps of "
-                               "the probability map (the scene-text convention); 'auto': words on images with at "
-                               "most --words-max-lines lines (signs, photos, web graphics), lines on documents "
-                               "(measured: weights/MODEL_CARD.md)", choices=("auto", "lines", "words"))
+    granularity: str = setting("lines", "'lines': a box per text line (documents, and the convention for Chinese); "
+                               "'words': lines cut into words at the gaps of the probability map (the ICDAR "
+                               "scene-text convention: street photos, signs, web graphics); 'auto': words on images "
+                               "with at most --words-max-lines lines, lines on the rest (measured, with where each "
+                               "loses: weights/MODEL_CARD.md)", choices=("lines", "words", "auto"))
     word_gap: float = setting(0.8, "words: a gap is where the probability along the line stays below this fraction "
                               "of the line's typical level (higher cuts more)", min=0.0, max=1.0, step=0.05)
     word_gap_width: float = setting(0.3, "words: the narrowest gap, in line heights", min=0.0, max=5.0, step=0.05)

@@ -62,6 +62,15 @@ def test_threshold_and_visual_endpoint(client, page):
     assert rows[0] == "#,score,x1,y1,x2,y2,x3,y3,x4,y4" and len(rows) == 1 + len(record2["boxes"])
 
 
+def test_granularity_reaches_the_detector_and_the_record(client, page):
+    """Lines by default; words (and a bad value's clear error) through the API by name."""
+    assert client.predict(handle_file(str(page)), api_name="/detect")["params"]["granularity"] == "lines"
+    words = client.predict(handle_file(str(page)), granularity="words", api_name="/detect")
+    assert words["success"] and words["params"]["granularity"] == "words"
+    with pytest.raises(AppError, match="granularity"):
+        client.predict(handle_file(str(page)), granularity="sentences", api_name="/detect")
+
+
 def test_non_image_gets_a_clear_error_and_the_server_keeps_serving(client, page, tmp_path):
     bad = tmp_path / "notes.jpg"
     bad.write_text("this is a text file, not a picture")
