@@ -58,8 +58,8 @@ def split_words(prob: np.ndarray, box: np.ndarray, gap: float, min_gap_width: fl
     """
     p = _long_side_first(box)
     length = int(round(float(np.linalg.norm(p[1] - p[0]))))
-    height = max(int(round(float(np.linalg.norm(p[2] - p[1])))), 1)
-    if length < MIN_ASPECT * height or length < 4:
+    height = int(round(float(np.linalg.norm(p[2] - p[1]))))
+    if height < 2 or length < MIN_ASPECT * height:      # a sliver, or one word at most
         return [np.asarray(box, np.float32)]
     straight = np.float32([[0, 0], [length, 0], [length, height], [0, height]])
     to_straight = cv2.getPerspectiveTransform(p, straight)

@@ -94,3 +94,11 @@ def test_a_squarish_box_is_never_split():
 def test_bad_granularity_is_refused():
     with pytest.raises(ValueError, match="granularity"):
         DetectorConfig(granularity="sentences")
+
+
+def test_degenerate_boxes_come_back_whole():
+    prob = np.full((50, 200), 0.9, np.float32)
+    flat = np.float32([[10, 20], [150, 20], [150, 20], [10, 20]])     # zero height (min_size 0 lets it through)
+    assert len(split_words(prob, flat, 0.8, 0.3)) == 1
+    edge = np.float32([[150, 10], [260, 10], [260, 40], [150, 40]])   # half outside the map
+    assert len(split_words(prob, edge, 0.8, 0.3)) == 1
