@@ -98,6 +98,21 @@ def test_single_tab_clears_old_results_and_refuses_a_bad_upload_at_once(page, tm
     page.locator("#single-backend").get_by_text("自动").first.click()
 
 
+def test_single_tab_boxes_per_word_reach_the_result(page, tmp_path):
+    """The granularity choice (under Advanced) is what the detection ran with."""
+    image = write_page(tmp_path / "words.png", seed=9)
+    page.get_by_role("tab", name="单图检测 Single image").click()
+    choice = page.locator("#single-granularity")
+    if not choice.is_visible():
+        page.get_by_text("高级设置").first.click()
+    choice.get_by_text("词 words").click()
+    page.locator("#single-image input[type=file]").set_input_files(str(image))
+    page.locator("#single-run").click()
+    page.locator("#single-json").get_by_text("words.png").wait_for()
+    assert '"granularity": "words"' in page.locator("#single-json").inner_text()
+    choice.get_by_text("行 lines").click()
+
+
 def test_batch_tab_checks_uploads_and_clears_old_results(page, tmp_path):
     """#13.4 and #13.6 in the batch tab: unreadable uploads are listed on upload; a new
     input clears the previous run's summary, gallery and download."""
