@@ -167,6 +167,7 @@ class DBPostProcess:
         """Each line cut at its gaps (``models.word_split``); every word is scored and grown
         like a line, and one below ``box_thresh`` is dropped."""
         out = []
+        prob = np.ascontiguousarray(prob)   # the unpadded view is strided: copy it once, not per line
         for box, outline, quad, score in lines:
             pieces = split_words(prob, box, self.config.word_gap, self.config.word_gap_width)
             if len(pieces) == 1:
