@@ -239,6 +239,7 @@ class TextDetector:
         labels = list(names) if names is not None else [None] * len(src)
         workers = self.io_threads
         ahead = max(2 * batch_size + 1, 2 * workers)
+        window = 2 * batch_size   # post-processed images that may lag behind the backend
         with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="detect-io") as pool:
             prepared = [pool.submit(self._prepare, i, img, cfg, labels[i], keep_image) for i, img in enumerate(src[:ahead])]
             next_submit = len(prepared)
@@ -257,12 +258,13 @@ class TextDetector:
                         pending.append((item.index, DetectionResult.failure(item.error, item.name)))
                         continue
                     if group and group[0].tensor.shape != item.tensor.shape:
-                        yield from self._drain(pending, self._infer_group(group, post, pool))
+                        yield from self._drain(pending, self._infer_group(group, post, pool), window)
                         group = []
                     group.append(item)
                 if group:
-                    yield from self._drain(pending, self._infer_group(group, post, pool))
-                yield from self._drain(pending, [])
+                    yield from self._drain(pending, self._infer_group(group, post, pool), window)
+                yield from self._drain(pending, [], window)
+            yield from self._drain(pending, [], 0)
 
     def _infer_group(self, group: List[_Prepared], post: DBPostProcess, pool: ThreadPoolExecutor):
         t0 = time.perf_counter()
@@ -271,10 +273,19 @@ class TextDetector:
         return [(g.index, pool.submit(self._finish, g, probs[k], post, per_image)) for k, g in enumerate(group)]
 
     @staticmethod
-    def _drain(pending: List[Tuple[int, Any]], new: List[Tuple[int, Any]]) -> Iterator[DetectionResult]:
-        """Yield finished results in input order."""
+    def _drain(pending: List[Tuple[int, Any]], new: List[Tuple[int, Any]], window: int) -> Iterator[DetectionResult]:
+        """Yield finished results in input order, waiting only while more than ``window`` are pending.
+
+        Waiting for every post-processing job after each batch left the backend idle for the
+        slowest map of the batch; with a window the next batch infers while they finish.
+        """
         pending.extend(new)
         pending.sort(key=lambda p: p[0])
-        while pending:
+        while pending and (len(pending) > window or _ready(pending[0][1])):
             _, res = pending.pop(0)
             yield res.result() if hasattr(res, "result") else res
+
+
+def _ready(res: Any) -> bool:
+    """A failure result, or a post-processing future that has finished."""
+    return not hasattr(res, "done") or res.done()

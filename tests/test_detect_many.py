@@ -57,3 +57,54 @@ def test_float16_maps_on_every_core_give_the_float32_boxes_in_order():
             np.testing.assert_allclose(np.asarray(got.boxes), np.asarray(ref.boxes), atol=2)
             # a box edge one pixel off moves its mean probability by a few thousandths
             np.testing.assert_allclose(got.scores, ref.scores, atol=1e-2)
+
+
+class CountingZeroBackend:
+    """A CPU backend that returns empty maps instantly and signals its second call."""
+
+    name = "torch"
+    fixed_shape = None
+    max_batch = 1
+    device = "cpu"
+
+    def __init__(self) -> None:
+        import threading
+        self.calls = 0
+        self.second_call = threading.Event()
+
+    def run(self, batch: np.ndarray) -> np.ndarray:
+        self.calls += 1
+        if self.calls == 2:
+            self.second_call.set()
+        return np.zeros((batch.shape[0],) + batch.shape[2:], np.float32)
+
+
+def test_the_backend_infers_the_next_image_while_the_previous_one_is_post_processed(monkeypatch):
+    """detect_many must not wait for an image's post-processing before the next inference.
+
+    The first image's post-processing blocks until the backend has been called a second
+    time (5 s at most): a pipeline that drains every batch before inferring the next one
+    times out here instead of overlapping the two.
+    """
+    import models.detector as detector_module
+
+    det = TextDetector(device="cpu", backend="torch")
+    backend = CountingZeroBackend()
+    det = copy.copy(det)
+    det.backend = backend
+    overlapped = []
+    real_post = detector_module.DBPostProcess
+
+    class FirstMapWaits(real_post):
+        def __call__(self, prob, info):
+            if not overlapped:
+                overlapped.append(backend.second_call.wait(timeout=5))
+            return super().__call__(prob, info)
+
+    monkeypatch.setattr(detector_module, "DBPostProcess", FirstMapWaits)
+    images = [np.full((64 + 32 * i, 96, 3), 255, np.uint8) for i in range(4)]
+    results = list(det.detect_many(images, names=[f"im{i}" for i in range(4)]))
+    assert overlapped == [True]
+    assert [r.image_path for r in results] == [f"im{i}" for i in range(4)]
+    assert all(r.success and len(r.boxes) == 0 for r in results)
+    assert backend.calls == 4

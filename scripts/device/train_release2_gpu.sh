@@ -17,6 +17,10 @@
 #       --teacher /tmp/d/teacher.safetensors" LR=5e-4 TRAIN_S=530 STEPS=10000 bash scripts/device/train_release2_gpu.sh
 #   then RUN=lite1112b INIT=/tmp/lite1112/last.safetensors (same EXTRA) LR=1.1e-4 WARMUP=20 TRAIN_S=240 STEPS=2900
 #
+# GPU stage 5 (light network, no teacher, street photos and receipts weighted up, 800 px crops):
+#   RUN=g5 INPUT=800 LR=2e-4 WARMUP=50 TRAIN_S=... STEPS=... BENCH_S=60 bash scripts/device/train_release2_gpu.sh
+#   with scripts/device/release2_gpu5.toml copied to .dev_stage3/mix.toml
+#
 # TRAIN_S: seconds of training (SIGTERM saves a checkpoint); STEPS: the schedule's length
 # (poly decay to 0 at STEPS: pick it so that it ends inside TRAIN_S). The weights come back
 # in 15 MiB parts under $OUT: cat them together.
@@ -31,10 +35,16 @@ fi
 for s in $(sed -n 's|^path = "/tmp/d/\(.*\)"|\1|p' .dev_stage3/mix.toml); do [ -d /tmp/d/$s ] || { echo "missing /tmp/d/$s"; exit 3; }; done
 nvidia-smi -L; nproc
 timeout -s TERM "${TRAIN_S:-400}" python3 -m app train --data .dev_stage3/mix.toml --init "${INIT:-weights/db_resnet18.safetensors}" \
-  --optimizer adam --lr "${LR:-2e-4}" --warmup-steps "${WARMUP:-100}" --max-steps "${STEPS:-4000}" --input-size 640 \
-  --batch-size 16 --workers 14 --checkpoint-every 500 --eval-every 0 --log-every 50 --workdir "/tmp/$run" ${EXTRA:-} \
+  --optimizer adam --lr "${LR:-2e-4}" --warmup-steps "${WARMUP:-100}" --max-steps "${STEPS:-4000}" --input-size "${INPUT:-640}" \
+  --batch-size "${BATCH:-16}" --workers 14 --checkpoint-every 500 --eval-every 0 --log-every 50 --workdir "/tmp/$run" ${EXTRA:-} \
   > "$OUT/$run.log" 2>&1
 echo "train exit $?"; tail -5 "$OUT/$run.log"
 ls -la "/tmp/$run"
 cp "/tmp/$run/log.jsonl" "$OUT/$run.jsonl" 2>/dev/null
-cd "/tmp/$run" && split -b 15M last.safetensors "$OUT/$run.safetensors.part_" && ls -la "$OUT"
+(cd "/tmp/$run" && split -b 15M last.safetensors "$OUT/$run.safetensors.part_" && ls -la "$OUT")
+# BENCH_S > 0: then issue #12's GPU table for the new weights (never longer than BENCH_S seconds)
+if [ "${BENCH_S:-0}" -gt 0 ]; then
+  timeout -s TERM "$BENCH_S" python3 -m bench.gpu_throughput --weights "/tmp/$run/last.safetensors" --batches 1,16,64 \
+    --runs 10 --images /tmp/d/icdar2015/train_images --limit 512 > "$OUT/gpu_throughput.md" 2>&1
+  echo "bench exit $?"; cat "$OUT/gpu_throughput.md"
+fi
