@@ -9,7 +9,7 @@ from PIL import Image
 
 from models.config import DetectorConfig
 from models.postprocess import DBPostProcess
-from models.preprocess import ImageDecodeError, load_image, prepare, resize_for_model, target_size
+from models.preprocess import ImageDecodeError, load_image, normalize, prepare, resize_for_model, target_size
 
 
 def _png_bytes(img: Image.Image, fmt: str = "PNG", **kw) -> bytes:
@@ -77,6 +77,20 @@ def test_normalisation_is_imagenet():
     x, _ = prepare(np.full((32, 32, 3), 255, np.uint8), cfg)
     expected = (1.0 - np.array(cfg.mean)) / np.array(cfg.std)
     np.testing.assert_allclose(x[:, 0, 0], expected, rtol=1e-5)
+
+
+def test_table_normalisation_equals_the_float_formula_on_every_level():
+    """The per-channel lookup tables give the widened, centred, scaled image bit for bit."""
+    cfg = DetectorConfig()
+    rng = np.random.default_rng(7)
+    # every uint8 level in every channel, in a different order per channel
+    image = np.stack([rng.permutation(256).astype(np.uint8).reshape(16, 16) for _ in range(3)], axis=-1)
+    mean = np.asarray(cfg.mean, dtype=np.float32) * 255.0
+    inv_std = 1.0 / (np.asarray(cfg.std, dtype=np.float32) * 255.0)
+    expected = ((image.astype(np.float32) - mean) * inv_std).transpose(2, 0, 1)
+    got = normalize(image, cfg)
+    assert got.dtype == np.float32 and got.shape == (3, 16, 16) and got.flags["C_CONTIGUOUS"]
+    np.testing.assert_array_equal(got, expected)
 
 
 def test_decode_modes_to_rgb():
