@@ -20,10 +20,19 @@ from .backends.device import pick_device
 from .backends.torch import TorchBackend
 from .config import DetectorConfig
 from .postprocess import DBPostProcess
-from .preprocess import ImageDecodeError, ImageSource, ResizeInfo, load_image, prepare
+from .preprocess import ImageDecodeError, ImageSource, ResizeInfo, load_image_for_detection, prepare
 from .weights import DEFAULT_WEIGHTS, load_model, weights_id
 
 log = logging.getLogger(__name__)
+
+
+def scale_boxes(boxes: np.ndarray, from_size: Tuple[int, int], to_size: Tuple[int, int]) -> np.ndarray:
+    """(N, 4, 2) boxes from an image of ``from_size`` (height, width) to one of ``to_size``."""
+    boxes = np.asarray(boxes)
+    if tuple(from_size) == tuple(to_size) or boxes.size == 0:
+        return boxes
+    factor = np.array([to_size[1] / max(1, from_size[1]), to_size[0] / max(1, from_size[0])])
+    return np.round(boxes.reshape(-1, 4, 2) * factor).astype(np.int32)
 
 
 @dataclass
@@ -38,13 +47,18 @@ class DetectionResult:
     polygons: List[np.ndarray] = field(default_factory=list)
     image_path: str | None = None
     error: str | None = None
-    image: np.ndarray | None = field(default=None, repr=False)  # decoded RGB, if asked for
+    image: np.ndarray | None = field(default=None, repr=False)  # decoded RGB, if asked for (maybe smaller: boxes_in)
     texts: List[str] | None = None          # with recognition: one per box (models.recognition)
     text_scores: List[float] | None = None
 
     @property
     def success(self) -> bool:
         return self.error is None
+
+    def boxes_in(self, image: np.ndarray) -> np.ndarray:
+        """The boxes in the pixels of ``image``: ``self.image`` or a picture drawn from it can be
+        smaller than the original (a large JPEG is decoded at reduced scale), the boxes never are."""
+        return scale_boxes(self.boxes, (self.height, self.width), image.shape[:2])
 
     def box_list(self) -> List[List[int]]:
         """Boxes as lists of 8 ints ``[x1, y1, ..., x4, y4]`` (the seed's JSON format)."""
@@ -190,11 +204,11 @@ class TextDetector:
         label = name if name is not None else (str(image) if isinstance(image, (str, Path)) else None)
         t0 = time.perf_counter()
         try:
-            rgb = load_image(image, cfg.max_megapixels, name=name)
+            rgb, orig_size = load_image_for_detection(image, cfg, name=name)
         except ImageDecodeError as exc:
             return _Prepared(index, label, None, None, {}, str(exc))
         t1 = time.perf_counter()
-        tensor, info = prepare(rgb, cfg, self.backend.fixed_shape)
+        tensor, info = prepare(rgb, cfg, self.backend.fixed_shape, orig_size)
         t2 = time.perf_counter()
         return _Prepared(index, label, tensor, info, {"decode": t1 - t0, "preprocess": t2 - t1},
                          image=rgb if keep_image else None)

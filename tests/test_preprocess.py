@@ -9,7 +9,15 @@ from PIL import Image
 
 from models.config import DetectorConfig
 from models.postprocess import DBPostProcess
-from models.preprocess import ImageDecodeError, load_image, normalize, prepare, resize_for_model, target_size
+from models.preprocess import (
+    ImageDecodeError,
+    load_image,
+    load_image_for_detection,
+    normalize,
+    prepare,
+    resize_for_model,
+    target_size,
+)
 
 
 def _png_bytes(img: Image.Image, fmt: str = "PNG", **kw) -> bytes:
@@ -142,3 +150,47 @@ def test_truncated_and_oversized(tmp_path):
     with pytest.raises(ImageDecodeError, match="名字 with space.png"):
         path.write_bytes(b"")
         load_image(path)
+
+
+def _large_jpeg(w: int, h: int, orientation: int | None = None) -> bytes:
+    """A photo-sized JPEG with structure at every scale (so a wrong crop or scale shows)."""
+    yy, xx = np.mgrid[0:h, 0:w]
+    rgb = np.stack([(xx * 255 // w), (yy * 255 // h), ((xx // 64 + yy // 64) % 2) * 255], -1).astype(np.uint8)
+    img = Image.fromarray(rgb)
+    if orientation is None:
+        return _png_bytes(img, "JPEG", quality=90)
+    exif = Image.Exif()
+    exif[0x0112] = orientation
+    return _png_bytes(img, "JPEG", quality=90, exif=exif.tobytes())
+
+
+def test_large_jpeg_is_decoded_reduced_but_never_below_what_the_network_sees():
+    cfg = DetectorConfig()                      # long side 1280
+    data = _large_jpeg(4032, 3024)
+    rgb, size = load_image_for_detection(data, cfg)
+    assert size == (3024, 4032)                 # the original's size, for the boxes
+    assert rgb.shape == (1512, 2016, 3)         # libjpeg's 1/2 scale: 1/4 would be under 1280
+    full = load_image(data)
+    assert full.shape == (3024, 4032, 3)        # load_image itself never reduces
+    # the same network input either way (a few grey levels apart: DCT scaling vs area averaging)
+    x_reduced, info_reduced = prepare(rgb, cfg, orig_size=size)
+    x_full, info_full = prepare(full, cfg)
+    assert info_reduced == info_full and x_reduced.shape == x_full.shape == (3, 960, 1280)
+    assert np.abs(x_reduced - x_full).mean() < 0.05    # normalised units: about 3 grey levels of 255
+
+
+@pytest.mark.parametrize("orientation,expected", [(6, (4032, 3024)), (8, (4032, 3024)), (3, (3024, 4032))])
+def test_reduced_decode_reports_the_exif_rotated_original_size(orientation, expected):
+    rgb, size = load_image_for_detection(_large_jpeg(4032, 3024, orientation), DetectorConfig())
+    assert size == expected
+    assert rgb.shape[:2] == (expected[0] // 2, expected[1] // 2)
+
+
+def test_small_jpegs_pngs_and_enlarging_policies_are_decoded_at_full_size():
+    cfg = DetectorConfig()
+    for data in (_large_jpeg(2400, 1800),                       # under twice the needed size
+                 _png_bytes(Image.new("RGB", (4032, 3024), "white"))):   # not a JPEG
+        rgb, size = load_image_for_detection(data, cfg)
+        assert rgb.shape[:2] == size
+    rgb, size = load_image_for_detection(_large_jpeg(4032, 3024), DetectorConfig(limit_type="min", limit_side=3000))
+    assert rgb.shape[:2] == size == (3024, 4032)

@@ -125,9 +125,10 @@ class ResultWriter:
             if self.icdar:
                 atomic_write_text(self.icdar_path(stem), icdar_lines(result))
             if self.visualize and image is not None:
-                vis = draw_boxes(image, result.boxes)
+                boxes = result.boxes_in(image)   # a large JPEG was decoded (and is drawn) smaller
+                vis = draw_boxes(image, boxes)
                 if result.texts is not None:     # only with recognition: the picture is unchanged otherwise
-                    vis = draw_texts_beside(vis, result.boxes, result.texts)
+                    vis = draw_texts_beside(vis, boxes, result.texts)
                 ok, buf = cv2.imencode(".jpg", cv2.cvtColor(vis, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, 90])
                 if ok:
                     atomic_write_bytes(self.vis_path(stem), buf.tobytes())

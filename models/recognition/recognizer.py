@@ -141,7 +141,7 @@ class TextRecognizer:
         if result.image is None:
             raise ValueError("recognition needs the decoded image: detect with keep_image=True")
         t0 = time.perf_counter()
-        read = self.recognize(result.image, result.boxes)
+        read = self.recognize(result.image, result.boxes_in(result.image))
         seconds = time.perf_counter() - t0
         result.texts = [t for t, _ in read]
         result.text_scores = [s for _, s in read]

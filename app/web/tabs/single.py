@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any, Dict, List, Tuple
 
 import gradio as gr
+import numpy as np
 import pandas as pd
 
 from app.io.batch import result_params
@@ -18,6 +19,7 @@ from app.web import wording as W
 from app.web.context import WebContext
 from app.web.guards import call_with_time_limit, friendly_errors, user_error
 from models import DetectorConfig, ImageDecodeError, load_image
+from models.detector import scale_boxes
 
 from . import annotate
 from .annotate import AnnotatePanel
@@ -170,7 +172,9 @@ def highlighted(record: Dict[str, Any] | None, shown: str | None, row: Any) -> A
     boxes = (record or {}).get("boxes") or []
     if not shown or not isinstance(row, int) or not 0 <= row < len(boxes) or not Path(shown).is_file():
         return None
-    return highlight_box(load_image(shown), boxes[row])
+    picture = load_image(shown)   # drawn at the decoded size: smaller than the original for large JPEGs
+    size = (record.get("height") or picture.shape[0], record.get("width") or picture.shape[1])
+    return highlight_box(picture, scale_boxes(np.asarray(boxes[row]).reshape(1, 4, 2), size, picture.shape[:2])[0])
 
 
 def listen(ctx: WebContext, ui: SingleTab) -> None:
