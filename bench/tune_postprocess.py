@@ -50,8 +50,10 @@ def main() -> None:
     ap.add_argument("--unclip", default="1.4,1.6,1.8")
     ap.add_argument("--granularity", default=DetectorConfig().granularity,
                     help="granularities to compare, e.g. lines,auto,words (DetectorConfig.granularity)")
-    ap.add_argument("--sizes", default=f"{DetectorConfig().limit_type}:{DetectorConfig().limit_side}",
-                    help="size policies to compare, e.g. max:960,max:1280,min:736")
+    default = DetectorConfig()
+    ap.add_argument("--sizes", default=f"{default.limit_type}:{default.limit_side}:{default.min_short_side}",
+                    help="size policies to compare, e.g. max:960,max:1280,min:736; a third number is "
+                         "min_short_side (max:1280 = none, max:1280:960 = the default)")
     args = ap.parse_args()
     sets = validation_sets(args.data, args.split, args.limit)
     det = TextDetector(weights=args.weights, device="cpu")
@@ -61,8 +63,8 @@ def main() -> None:
     print("|---" * (len(names) + 7) + "|")
     best: Tuple[float, str] | None = None
     for policy in args.sizes.split(","):
-        kind, side = policy.split(":")
-        cfg = DetectorConfig(limit_type=kind, limit_side=int(side))
+        kind, side, *short = policy.split(":")      # max:1280 or max:1280:640 (min_short_side)
+        cfg = DetectorConfig(limit_type=kind, limit_side=int(side), min_short_side=int(short[0]) if short else 0)
         cached = {}
         for name, samples in sets.items():
             cached[name] = []

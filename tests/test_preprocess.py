@@ -54,7 +54,7 @@ def test_boxes_map_back_to_original_pixels(h, w, policy):
 
 
 def test_scale_is_uniform_and_padding_not_stretching():
-    cfg = DetectorConfig(limit_side=960)
+    cfg = DetectorConfig(limit_side=960, min_short_side=0)
     img = np.full((500, 1000, 3), 200, np.uint8)
     padded, info = resize_for_model(img, cfg)
     assert (info.resized_h, info.resized_w) == (480, 960)
@@ -65,6 +65,17 @@ def test_scale_is_uniform_and_padding_not_stretching():
     assert (info.resized_h, info.resized_w) == (301, 401)      # no upscaling with "max"
     assert (info.input_h, info.input_w) == (320, 416)           # padded, not stretched
     assert (padded[301:] == padded[301, 0]).all()
+
+
+def test_the_short_side_floor_keeps_tall_scans_sharp_and_leaves_photos_alone():
+    cfg = DetectorConfig()                                       # max 1280, short side >= 960
+    assert target_size(3024, 4032, cfg) == (960, 1280)           # a 4:3 phone photo: as without the floor
+    assert target_size(720, 1280, cfg) == (720, 1280)            # never enlarged
+    assert target_size(1080, 1920, cfg) == (960, 1707)           # 16:9: short side kept at 960
+    assert target_size(2000, 700, cfg) == (2000, 700)            # a tall receipt scan: not shrunk at all
+    assert target_size(3508, 2480, cfg) == (1358, 960)           # an A4 scan at 300 dpi
+    assert target_size(6000, 1000, cfg) == (2048, 341)           # max_side still caps the long side
+    assert target_size(2000, 700, DetectorConfig(min_short_side=0)) == (1280, 448)
 
 
 def test_long_side_capped_even_with_min_policy():
