@@ -51,9 +51,11 @@ def main() -> None:
     ap.add_argument("--granularity", default=DetectorConfig().granularity,
                     help="granularities to compare, e.g. lines,auto,words (DetectorConfig.granularity)")
     default = DetectorConfig()
-    ap.add_argument("--sizes", default=f"{default.limit_type}:{default.limit_side}:{default.min_short_side}",
+    floor = round(default.min_short_ratio * default.limit_side)
+    ap.add_argument("--sizes", default=f"{default.limit_type}:{default.limit_side}:{floor}",
                     help="size policies to compare, e.g. max:960,max:1280,min:736; a third number is "
-                         "min_short_side (max:1280 = none, max:1280:960 = the default)")
+                         "the short side's floor in pixels (max:1280 = none, max:1280:960 = the default, "
+                         "min_short_ratio 0.75)")
     args = ap.parse_args()
     sets = validation_sets(args.data, args.split, args.limit)
     det = TextDetector(weights=args.weights, device="cpu")
@@ -63,8 +65,9 @@ def main() -> None:
     print("|---" * (len(names) + 7) + "|")
     best: Tuple[float, str] | None = None
     for policy in args.sizes.split(","):
-        kind, side, *short = policy.split(":")      # max:1280 or max:1280:640 (min_short_side)
-        cfg = DetectorConfig(limit_type=kind, limit_side=int(side), min_short_side=int(short[0]) if short else 0)
+        kind, side, *short = policy.split(":")      # max:1280, or max:1280:640 with a 640 px short-side floor
+        cfg = DetectorConfig(limit_type=kind, limit_side=int(side),
+                             min_short_ratio=int(short[0]) / int(side) if short else 0.0)
         cached = {}
         for name, samples in sets.items():
             cached[name] = []

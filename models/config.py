@@ -48,9 +48,10 @@ class DetectorConfig:
     limit_type: str = setting("max", "size policy: 'max' = long side <= limit side, 'min' = short side >= limit "
                               "side, 'long' = long side = limit side (small images are enlarged)",
                               choices=("max", "min", "long"))
-    min_short_side: int = setting(960, "with 'max': the short side is not shrunk below this (tall receipts and "
-                                  "scans keep their small text; the long side may then pass the limit, up to "
-                                  "max side); 0 = off", min=0, max=4096, step=32)
+    min_short_ratio: float = setting(0.75, "with 'max': the short side is not shrunk below this fraction of the "
+                                     "limit side (960 px at 1280: tall receipts and scans keep their small text; "
+                                     "the long side may then pass the limit, up to max side; 4:3 photos are "
+                                     "unchanged); 0 = off", min=0.0, max=1.0, step=0.05)
     max_side: int = setting(2048, "hard cap on the long side in pixels, whatever the policy", min=32, max=8192)
     max_megapixels: float = setting(40.0, "decoded images above this many megapixels are refused", gt=0.0,
                                     in_params=False)

@@ -20,7 +20,7 @@ from .backends.device import pick_device
 from .backends.torch import TorchBackend
 from .config import DetectorConfig
 from .postprocess import DBPostProcess
-from .preprocess import ImageDecodeError, ImageSource, ResizeInfo, load_image_for_detection, prepare
+from .preprocess import ImageDecodeError, ImageSource, ResizeInfo, load_image_for_detection, prepare, resize_for_model
 from .weights import DEFAULT_WEIGHTS, load_model, weights_id
 
 log = logging.getLogger(__name__)
@@ -208,7 +208,10 @@ class TextDetector:
         except ImageDecodeError as exc:
             return _Prepared(index, label, None, None, {}, str(exc))
         t1 = time.perf_counter()
-        tensor, info = prepare(rgb, cfg, self.backend.fixed_shape, orig_size)
+        if getattr(self.backend, "uint8_input", False):   # the backend normalises on its device
+            tensor, info = resize_for_model(rgb, cfg, self.backend.fixed_shape, orig_size)
+        else:
+            tensor, info = prepare(rgb, cfg, self.backend.fixed_shape, orig_size)
         t2 = time.perf_counter()
         return _Prepared(index, label, tensor, info, {"decode": t1 - t0, "preprocess": t2 - t1},
                          image=rgb if keep_image else None)
@@ -234,7 +237,7 @@ class TextDetector:
         if item.error is not None:
             raise ImageDecodeError(item.error)
         t0 = time.perf_counter()
-        prob = self.backend.run(item.tensor[None])[0]
+        prob = self._run(item.tensor[None], cfg)[0]
         return self._finish(item, prob, DBPostProcess(cfg), time.perf_counter() - t0)
 
     def detect_many(self, images: Iterable[ImageSource], names: Sequence[str] | None = None,
@@ -280,9 +283,15 @@ class TextDetector:
                 yield from self._drain(pending, [], window)
             yield from self._drain(pending, [], 0)
 
+    def _run(self, batch: np.ndarray, cfg: DetectorConfig) -> np.ndarray:
+        """The backend on a batch that ``_prepare`` made: uint8 images when it normalises them."""
+        if getattr(self.backend, "uint8_input", False):
+            return self.backend.run_uint8(batch, cfg.mean, cfg.std)
+        return self.backend.run(batch)
+
     def _infer_group(self, group: List[_Prepared], post: DBPostProcess, pool: ThreadPoolExecutor):
         t0 = time.perf_counter()
-        probs = self.backend.run(np.stack([g.tensor for g in group]))
+        probs = self._run(np.stack([g.tensor for g in group]), post.config)
         per_image = (time.perf_counter() - t0) / len(group)
         return [(g.index, pool.submit(self._finish, g, probs[k], post, per_image)) for k, g in enumerate(group)]
 

@@ -214,8 +214,9 @@ def target_size(h: int, w: int, cfg: DetectorConfig) -> Tuple[int, int]:
     """Content size (h, w) after the size policy; aspect kept, long side capped."""
     if cfg.limit_type == "max":
         ratio = min(1.0, cfg.limit_side / max(h, w))
-        if cfg.min_short_side and min(h, w) * ratio < cfg.min_short_side:   # a tall receipt: keep its text
-            ratio = min(1.0, cfg.min_short_side / min(h, w))
+        floor = cfg.min_short_ratio * cfg.limit_side
+        if min(h, w) * ratio < floor:                  # a tall receipt or scan: keep its small text
+            ratio = min(1.0, floor / min(h, w))
     elif cfg.limit_type == "long":
         ratio = cfg.limit_side / max(h, w)          # small images grow: small text gets pixels
     else:

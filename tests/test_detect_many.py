@@ -108,3 +108,27 @@ def test_the_backend_infers_the_next_image_while_the_previous_one_is_post_proces
     assert [r.image_path for r in results] == [f"im{i}" for i in range(4)]
     assert all(r.success and len(r.boxes) == 0 for r in results)
     assert backend.calls == 4
+
+
+def test_uint8_images_normalised_by_the_backend_give_the_same_maps_and_boxes():
+    """The CUDA path hands the PyTorch backend padded uint8 images (run_uint8); on a CPU the
+    same arithmetic must give the float path's input bit for bit, so the same maps and boxes."""
+    from models.preprocess import prepare, resize_for_model
+
+    det = TextDetector(device="cpu", backend="torch")
+    page = np.asarray(Image.open(SAMPLES / "page.png").convert("RGB"))
+    x, _ = prepare(page, det.config)
+    padded, _ = resize_for_model(page, det.config)
+    np.testing.assert_array_equal(det.backend.run_uint8(padded[None], det.config.mean, det.config.std),
+                                  det.backend.run(x[None]))
+    reference = det.detect(page)
+    assert not det.backend.uint8_input and len(reference.boxes) > 0
+    on_device = copy.copy(det)
+    on_device.backend = copy.copy(det.backend)
+    on_device.backend.uint8_input = True
+    many = list(on_device.detect_many([page, page[:, ::-1].copy()]))
+    np.testing.assert_array_equal(on_device.detect(page).boxes, reference.boxes)
+    np.testing.assert_array_equal(many[0].boxes, reference.boxes)
+    np.testing.assert_array_equal(many[1].boxes, det.detect(page[:, ::-1].copy()).boxes)
+    with pytest.raises(ValueError, match="uint8"):
+        det.backend.run_uint8(x[None], det.config.mean, det.config.std)

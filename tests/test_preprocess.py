@@ -54,7 +54,7 @@ def test_boxes_map_back_to_original_pixels(h, w, policy):
 
 
 def test_scale_is_uniform_and_padding_not_stretching():
-    cfg = DetectorConfig(limit_side=960, min_short_side=0)
+    cfg = DetectorConfig(limit_side=960, min_short_ratio=0)
     img = np.full((500, 1000, 3), 200, np.uint8)
     padded, info = resize_for_model(img, cfg)
     assert (info.resized_h, info.resized_w) == (480, 960)
@@ -75,7 +75,8 @@ def test_the_short_side_floor_keeps_tall_scans_sharp_and_leaves_photos_alone():
     assert target_size(2000, 700, cfg) == (2000, 700)            # a tall receipt scan: not shrunk at all
     assert target_size(3508, 2480, cfg) == (1358, 960)           # an A4 scan at 300 dpi
     assert target_size(6000, 1000, cfg) == (2048, 341)           # max_side still caps the long side
-    assert target_size(2000, 700, DetectorConfig(min_short_side=0)) == (1280, 448)
+    assert target_size(2000, 700, DetectorConfig(min_short_ratio=0)) == (1280, 448)
+    assert target_size(2000, 700, DetectorConfig(limit_side=640)) == (1371, 480)   # the floor follows the limit
 
 
 def test_long_side_capped_even_with_min_policy():

@@ -111,7 +111,7 @@ def test_detector_defaults_and_params_are_the_shipped_ones():
     assert (cfg.granularity, cfg.word_gap, cfg.word_gap_width, cfg.words_max_lines) == ("lines", 0.8, 0.3, 10)
     assert list(cfg.params()) == ["thresh", "box_thresh", "unclip_ratio", "max_candidates", "min_size",
                                   "score_mode", "box_type", "granularity", "word_gap", "word_gap_width",
-                                  "words_max_lines", "limit_side", "limit_type", "min_short_side", "max_side"]
+                                  "words_max_lines", "limit_side", "limit_type", "min_short_ratio", "max_side"]
     with pytest.raises(ValueError, match="thresh must be between 0 and 1"):
         cfg.with_overrides(thresh=1.3)
 
