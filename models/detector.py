@@ -180,6 +180,11 @@ class TextDetector:
             return max(2, min(16, os.cpu_count() or 2))
         return 2
 
+    @property
+    def _uint8_input(self) -> bool:
+        """Whether ``_prepare`` leaves normalising to the backend (PyTorch on CUDA: ``run_uint8``)."""
+        return getattr(self.backend, "uint8_input", False)
+
     @classmethod
     def from_model(cls, net, config: DetectorConfig | None = None, device: str = "cpu",
                    model_id: str = "in-memory") -> "TextDetector":
@@ -208,7 +213,7 @@ class TextDetector:
         except ImageDecodeError as exc:
             return _Prepared(index, label, None, None, {}, str(exc))
         t1 = time.perf_counter()
-        if getattr(self.backend, "uint8_input", False):   # the backend normalises on its device
+        if self._uint8_input:   # the backend normalises on its device
             tensor, info = resize_for_model(rgb, cfg, self.backend.fixed_shape, orig_size)
         else:
             tensor, info = prepare(rgb, cfg, self.backend.fixed_shape, orig_size)
@@ -285,7 +290,7 @@ class TextDetector:
 
     def _run(self, batch: np.ndarray, cfg: DetectorConfig) -> np.ndarray:
         """The backend on a batch that ``_prepare`` made: uint8 images when it normalises them."""
-        if getattr(self.backend, "uint8_input", False):
+        if self._uint8_input:
             return self.backend.run_uint8(batch, cfg.mean, cfg.std)
         return self.backend.run(batch)
 

@@ -34,14 +34,7 @@ class TorchBackend:
 
     @torch.inference_mode()
     def run(self, batch: np.ndarray) -> np.ndarray:
-        x = torch.from_numpy(batch).to(self.device, non_blocking=True)
-        x = x.half() if self.half else x
-        x = x.contiguous(memory_format=torch.channels_last)
-        with self._lock:
-            prob = self.model(x)
-        # float16 on CUDA: half the bytes over the bus (the copy, not the network, bounds large
-        # batches); DBPostProcess widens each map in TextDetector's worker threads
-        return prob[:, 0].cpu().numpy()
+        return self._forward(torch.from_numpy(batch).to(self.device, non_blocking=True))
 
     @torch.inference_mode()
     def run_uint8(self, batch: np.ndarray, mean: Sequence[float], std: Sequence[float]) -> np.ndarray:
@@ -56,9 +49,14 @@ class TorchBackend:
         scale = torch.tensor(np.asarray(std, np.float32) * np.float32(255.0), device=self.device)
         offset = torch.tensor(np.asarray(mean, np.float32) * np.float32(255.0), device=self.device)
         x = torch.from_numpy(batch).to(self.device, non_blocking=True).permute(0, 3, 1, 2).float()
-        x = (x - offset.view(1, 3, 1, 1)) * (1.0 / scale).view(1, 3, 1, 1)
+        return self._forward((x - offset.view(1, 3, 1, 1)) * (1.0 / scale).view(1, 3, 1, 1))
+
+    def _forward(self, x: torch.Tensor) -> np.ndarray:
+        """Normalised float32 NCHW on the device -> probability maps on the host."""
         x = x.half() if self.half else x
         x = x.contiguous(memory_format=torch.channels_last)
         with self._lock:
             prob = self.model(x)
+        # float16 on CUDA: half the bytes over the bus (the copy, not the network, bounds large
+        # batches); DBPostProcess widens each map in TextDetector's worker threads
         return prob[:, 0].cpu().numpy()
