@@ -17,12 +17,14 @@ import itertools
 from pathlib import Path
 from typing import Dict, List, Tuple
 
+import cv2
+
 from models import DetectorConfig, TextDetector, load_image
 from models.data.icdar import Sample, read_split
 from models.data.mix import load_sources, resolve_sources
 from models.metrics import DetectionMetric
 from models.postprocess import DBPostProcess
-from models.preprocess import prepare
+from models.preprocess import normalize, resize_for_model
 
 
 def validation_sets(specs: List[str], split: str, limit: int) -> Dict[str, List[Sample]]:
@@ -72,16 +74,17 @@ def main() -> None:
         for name, samples in sets.items():
             cached[name] = []
             for s in samples:
-                x, info = prepare(load_image(str(s.image_path)), cfg)
-                cached[name].append((det.backend.run(x[None])[0], info, s))
+                padded, info = resize_for_model(load_image(str(s.image_path)), cfg)
+                gray = cv2.cvtColor(padded, cv2.COLOR_RGB2GRAY)   # for granularity auto / words
+                cached[name].append((det.backend.run(normalize(padded, cfg)[None])[0], info, gray, s))
         for g, t, bt, u in itertools.product(args.granularity.split(","), floats(args.thresh),
                                              floats(args.box_thresh), floats(args.unclip)):
             post = DBPostProcess(cfg.with_overrides(granularity=g, thresh=t, box_thresh=bt, unclip_ratio=u))
             total, hmeans = DetectionMetric(), []
             for name in names:
                 metric = DetectionMetric()
-                for prob, info, s in cached[name]:
-                    quads = post(prob, info).quads
+                for prob, info, gray, s in cached[name]:
+                    quads = post(prob, info, gray).quads
                     metric.update(quads, s.polygons, s.ignore)
                     total.update(quads, s.polygons, s.ignore)
                 hmeans.append(metric.result()["hmean"])

@@ -32,16 +32,23 @@ class DetectorConfig:
                               choices=("fast", "slow"))
     box_type: str = setting("quad", "'quad': min-area quadrilaterals; 'poly': polygons as well",
                             choices=("quad", "poly"))
-    granularity: str = setting("lines", "'lines': a box per text line (documents, and the convention for Chinese); "
-                               "'words': lines cut into words at the gaps of the probability map (the ICDAR "
-                               "scene-text convention: street photos, signs, web graphics); 'auto': words on images "
-                               "with at most --words-max-lines lines, lines on the rest (measured, with where each "
-                               "loses: weights/MODEL_CARD.md)", choices=("lines", "words", "auto"))
+    granularity: str = setting("auto", "'auto': words on scene photos (few lines on a busy background), lines "
+                               "on documents, screens and plain designs, and Chinese, Japanese and Korean lines "
+                               "always whole (models/granularity.py); 'lines': a box per text line; 'words': "
+                               "every Latin line cut into words at the gaps of the probability map (the ICDAR "
+                               "scene-text convention); measured in weights/MODEL_CARD.md",
+                               choices=("lines", "words", "auto"))
     word_gap: float = setting(0.8, "words: a gap is where the probability along the line stays below this fraction "
                               "of the line's typical level (higher cuts more)", min=0.0, max=1.0, step=0.05)
     word_gap_width: float = setting(0.3, "words: the narrowest gap, in line heights", min=0.0, max=5.0, step=0.05)
     words_max_lines: int = setting(10, "auto: cut into words when the image has at most this many lines "
                                    "(documents have more)", min=0)
+    words_min_edges: float = setting(0.02, "auto: cut into words only when the background, outside the text, has "
+                                     "at least this fraction of edge pixels (street scenes do; paper, screens and "
+                                     "plain designs don't); 0 = any background", min=0.0, max=1.0, step=0.01)
+    cjk_guard: float = setting(0.5, "auto and words: a line that the script guard finds Chinese, Japanese or "
+                               "Korean with at least this probability stays one box (CJK is read by line); "
+                               "1 = cut every line", min=0.0, max=1.0, step=0.05)
     use_dilation: bool = setting(False, "2x2 dilation of the bitmap (joins broken strokes)", in_params=False)
     limit_side: int = setting(1280, "size limit in pixels (see --limit-type; 1280: small receipt text survives)",
                               min=32, max=4096, step=32, ui_min=256, ui_max=2048)

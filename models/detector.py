@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Dict, Iterable, Iterator, List, Sequence, Tuple
 
+import cv2
 import numpy as np
 
 from .backends import Backend
@@ -20,7 +21,7 @@ from .backends.device import pick_device
 from .backends.torch import TorchBackend
 from .config import DetectorConfig
 from .postprocess import DBPostProcess
-from .preprocess import ImageDecodeError, ImageSource, ResizeInfo, load_image_for_detection, prepare, resize_for_model
+from .preprocess import ImageDecodeError, ImageSource, ResizeInfo, load_image_for_detection, normalize, resize_for_model
 from .weights import DEFAULT_WEIGHTS, load_model, weights_id
 
 log = logging.getLogger(__name__)
@@ -102,6 +103,7 @@ class _Prepared:
     timings: Dict[str, float]
     error: str | None = None
     image: np.ndarray | None = None
+    gray: np.ndarray | None = None      # the resized image in grey: lines or words (models.granularity)
 
 
 class TextDetector:
@@ -213,17 +215,17 @@ class TextDetector:
         except ImageDecodeError as exc:
             return _Prepared(index, label, None, None, {}, str(exc))
         t1 = time.perf_counter()
-        if self._uint8_input:   # the backend normalises on its device
-            tensor, info = resize_for_model(rgb, cfg, self.backend.fixed_shape, orig_size)
-        else:
-            tensor, info = prepare(rgb, cfg, self.backend.fixed_shape, orig_size)
+        padded, info = resize_for_model(rgb, cfg, self.backend.fixed_shape, orig_size)
+        # only 'lines' never looks at the pixels again (models.granularity, models.script_guard)
+        gray = cv2.cvtColor(padded, cv2.COLOR_RGB2GRAY) if cfg.granularity != "lines" else None
+        tensor = padded if self._uint8_input else normalize(padded, cfg)   # uint8: the backend normalises on its device
         t2 = time.perf_counter()
         return _Prepared(index, label, tensor, info, {"decode": t1 - t0, "preprocess": t2 - t1},
-                         image=rgb if keep_image else None)
+                         image=rgb if keep_image else None, gray=gray)
 
     def _finish(self, item: _Prepared, prob: np.ndarray, post: DBPostProcess, infer_s: float) -> DetectionResult:
         t0 = time.perf_counter()
-        boxes = post(prob, item.info)   # widens CUDA's float16 maps, in the worker thread
+        boxes = post(prob, item.info, item.gray)   # widens CUDA's float16 maps, in the worker thread
         timings = dict(item.timings, inference=infer_s, postprocess=time.perf_counter() - t0)
         timings["total"] = sum(timings.values())
         return DetectionResult(boxes.quads, boxes.scores, item.info.orig_w, item.info.orig_h,

@@ -16,7 +16,9 @@ import numpy as np
 import pyclipper
 
 from .config import DetectorConfig
+from .granularity import wants_words
 from .preprocess import ResizeInfo
+from .script_guard import load_guard
 from .word_split import split_words
 
 
@@ -106,12 +108,16 @@ class DBPostProcess:
         self.box_type = cfg.box_type
         self.dilation_kernel = np.ones((2, 2), np.uint8) if cfg.use_dilation else None
 
-    def __call__(self, prob: np.ndarray, info: ResizeInfo) -> Boxes:
-        """``prob``: the (input_h, input_w) probability map of one padded image."""
+    def __call__(self, prob: np.ndarray, info: ResizeInfo, gray: np.ndarray | None = None) -> Boxes:
+        """``prob``: the (input_h, input_w) probability map of one padded image; ``gray``:
+        that image in grey, the same size (padded or not), for ``auto``'s background cue
+        and the CJK guard of ``auto`` and ``words`` (without it, every line may be cut)."""
         prob = np.asarray(prob, dtype=np.float32)
         if prob.ndim == 3:
             prob = prob[0]
         prob = prob[:info.resized_h, :info.resized_w]   # drop the padding
+        if gray is not None:
+            gray = gray[:info.resized_h, :info.resized_w]
         bitmap = (prob > self.thresh).astype(np.uint8)
         if self.dilation_kernel is not None:
             bitmap = cv2.dilate(bitmap, self.dilation_kernel)
@@ -133,7 +139,8 @@ class DBPostProcess:
             quad = self._grow(box)
             if quad is not None:
                 lines.append((box, contour, quad, score))
-        regions = self._words(prob, lines) if self._wants_words(len(lines)) else lines
+        words = bool(lines) and wants_words(self.config, len(lines), gray, prob)
+        regions = self._words(prob, lines, gray) if words else lines
         quads, scores, polys = [], [], []
         for _, outline, quad, score in regions:
             if self.box_type == "poly":
@@ -159,18 +166,16 @@ class DBPostProcess:
         quad, short = mini_box(grown)
         return quad if short >= self.min_size + 2 else None
 
-    def _wants_words(self, n_lines: int) -> bool:
-        g = self.config.granularity
-        return g == "words" or (g == "auto" and n_lines <= self.config.words_max_lines)
-
-    def _words(self, prob: np.ndarray, lines: list) -> list:
+    def _words(self, prob: np.ndarray, lines: list, gray: np.ndarray | None) -> list:
         """Each line cut at its gaps (``models.word_split``); every word is scored and grown
-        like a line, and one below ``box_thresh`` is dropped."""
+        like a line, and one below ``box_thresh`` is dropped. A line the script guard finds
+        CJK (``gray`` given) stays whole."""
         out = []
         prob = np.ascontiguousarray(prob)   # the unpadded view is strided: copy it once, not per line
-        for box, outline, quad, score in lines:
-            pieces = split_words(prob, box, self.config.word_gap, self.config.word_gap_width)
-            if len(pieces) == 1:
+        cut = [split_words(prob, box, self.config.word_gap, self.config.word_gap_width) for box, *_ in lines]
+        cjk = self._cjk_lines(gray, lines, cut)
+        for (box, outline, quad, score), pieces, keep in zip(lines, cut, cjk):
+            if len(pieces) == 1 or keep:
                 out.append((box, outline, quad, score))
                 continue
             for piece in pieces:
@@ -179,6 +184,17 @@ class DBPostProcess:
                 if grown is not None:
                     out.append((piece, piece, grown, piece_score))
         return out
+
+    def _cjk_lines(self, gray: np.ndarray | None, lines: list, cut: list) -> List[bool]:
+        """For each line: keep it whole because it is CJK? Only lines that would be cut are asked."""
+        asked = [i for i, pieces in enumerate(cut) if len(pieces) > 1]
+        keep = [False] * len(lines)
+        if gray is None or not asked or self.config.cjk_guard >= 1.0:
+            return keep
+        probs = load_guard().cjk_probability(gray, [lines[i][2] for i in asked])
+        for i, p in zip(asked, probs):
+            keep[i] = p >= self.config.cjk_guard
+        return keep
 
     @staticmethod
     def _to_original(pts: np.ndarray, sx: float, sy: float, info: ResizeInfo) -> np.ndarray:

@@ -110,7 +110,7 @@ def test_single_tab_boxes_per_word_reach_the_result(page, tmp_path):
     page.locator("#single-run").click()
     page.locator("#single-json").get_by_text("words.png").wait_for()
     assert '"granularity": "words"' in page.locator("#single-json").inner_text()
-    choice.get_by_text("行 lines").click()
+    choice.get_by_text("自动 auto").click()
 
 
 def test_batch_tab_checks_uploads_and_clears_old_results(page, tmp_path):

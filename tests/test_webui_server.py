@@ -63,8 +63,8 @@ def test_threshold_and_visual_endpoint(client, page):
 
 
 def test_granularity_reaches_the_detector_and_the_record(client, page):
-    """Lines by default; words (and a bad value's clear error) through the API by name."""
-    assert client.predict(handle_file(str(page)), api_name="/detect")["params"]["granularity"] == "lines"
+    """Auto by default; words (and a bad value's clear error) through the API by name."""
+    assert client.predict(handle_file(str(page)), api_name="/detect")["params"]["granularity"] == "auto"
     words = client.predict(handle_file(str(page)), granularity="words", api_name="/detect")
     assert words["success"] and words["params"]["granularity"] == "words"
     with pytest.raises(AppError, match="granularity"):

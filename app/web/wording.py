@@ -104,10 +104,10 @@ ADVANCED = "高级设置 Advanced"
 UNCLIP = "扩张比例 Unclip ratio"
 UNCLIP_INFO = "框向外扩张的程度 How far boxes grow around the text"
 GRANULARITY = "框的粒度 Boxes per"
-GRANULARITY_INFO = ("行: 每行一个框 (文档、中文) lines: a box per line (documents, Chinese); "
-                    "词: 在词间空隙切开 (街景、招牌) words: cut at the gaps between words (street photos, signs); "
-                    "自动: 行少的图按词 auto: words on images with few lines")
-GRANULARITY_CHOICES = [("行 lines", "lines"), ("词 words", "words"), ("自动 auto", "auto")]
+GRANULARITY_INFO = ("自动: 街景按词, 文档和中文按行 auto: words on street scenes, lines on documents and Chinese; "
+                    "行: 每行一个框 lines: a box per line; "
+                    "词: 在词间空隙切开 (中文仍按行) words: Latin lines cut at the gaps between words")
+GRANULARITY_CHOICES = [("自动 auto", "auto"), ("行 lines", "lines"), ("词 words", "words")]
 SIZE_LIMIT = "尺寸上限 Size limit (px)"
 SIZE_LIMIT_INFO = "长边缩放到不超过此值 Long side is scaled down to at most this"
 BACKEND = "推理后端 Backend"

@@ -1,0 +1,174 @@
+"""Train the script guard (``models/script_guard.py``): is a text line CJK or not?
+
+Strips come from the *training* parts of a mix (validation holdouts excluded, as for the
+detector): renders, whose ground truth holds the text and so the script (Chinese and
+Latin lines), plus the real Latin photos and scans (street photos, receipts, forms, web
+graphics), so that real Latin words are seen in real light. Each line is scaled as the
+detector scales its image, grown by a random margin (the detector's boxes are a little
+larger than the labels), straightened and standardised exactly as at run time.
+
+    .venv/bin/python scripts/train_script_guard.py \
+        --mix scripts/mixes/release2.toml --extra data_cache/synth_v2_idcard_scene \
+        --output weights/script_guard.npz
+
+Reproducible from its seed; prints the held-out accuracy per source and writes the
+weights as numpy arrays (the product runs the network in numpy, no torch needed).
+"""
+from __future__ import annotations
+
+import argparse
+import re
+import sys
+import time
+from pathlib import Path
+from typing import Dict, List, Tuple
+
+import cv2
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from models.config import DetectorConfig
+from models.data.icdar import read_split
+from models.data.mix import load_sources, read_mix_file
+from models.preprocess import resize_for_model
+from models.script_guard import MIN_STRIP_WIDTH, STRIP_HEIGHT, line_strip, torch_network
+
+CJK = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af]")
+#: Lines shorter than this many heights are never cut into words: not worth a strip.
+MIN_ASPECT = 1.5
+
+
+def grown(q: np.ndarray, sides: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """``q`` grown about its centre by a random margin of up to half its height, along both
+    of its own axes (the detector's unclipped boxes sit a little outside the labels)."""
+    edge = q[1] - q[0] if sides[0] >= sides[1] else q[2] - q[1]
+    u = edge / (np.linalg.norm(edge) + 1e-6)
+    v = np.array([-u[1], u[0]], np.float32)
+    height = min(sides[0], sides[1])
+    centre = q.mean(axis=0)
+    d = q - centre
+    along = (d @ u)[:, None] * u
+    across = (d @ v)[:, None] * v
+    half_len = max(float(np.abs(d @ u).max()), 1.0)
+    return centre + along * (1.0 + rng.uniform(0.0, 0.25) * height / half_len) + across * (1.0 + rng.uniform(0.0, 0.5))
+
+
+def strips_of(samples, rng: np.random.Generator, limit: int) -> Tuple[List[np.ndarray], List[int]]:
+    """Standardised strips and labels (1 = CJK) of the samples' cuttable lines, at most ``limit``."""
+    cfg = DetectorConfig()
+    xs, ys = [], []
+    for s in samples:
+        bgr = cv2.imread(str(s.image_path))
+        if bgr is None:
+            continue
+        padded, info = resize_for_model(cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB), cfg)
+        gray = cv2.cvtColor(padded, cv2.COLOR_RGB2GRAY)
+        for r in s.regions:
+            if r.ignore or len(r.points) != 4 or not r.text.strip():
+                continue
+            q = np.asarray(r.points, np.float32).reshape(4, 2) * [info.scale_x, info.scale_y]
+            sides = np.linalg.norm(np.roll(q, -1, axis=0) - q, axis=1)
+            height, length = min(sides[0], sides[1]), max(sides[0], sides[1])
+            if height < 4 or length < MIN_ASPECT * height:
+                continue
+            q = grown(q, sides, rng)
+            strip = line_strip(gray, q)
+            if strip is None:
+                continue
+            xs.append(strip)
+            ys.append(int(bool(CJK.search(r.text))))
+            if len(xs) >= limit:
+                return xs, ys
+    return xs, ys
+
+
+def batchify(strips: List[np.ndarray], width: int, rng: np.random.Generator) -> np.ndarray:
+    """Random ``width`` crops (zero-padded when shorter), inverted half the time (light on dark)."""
+    out = np.zeros((len(strips), 1, STRIP_HEIGHT, width), np.float32)
+    for i, s in enumerate(strips):
+        if s.shape[1] > width:
+            start = int(rng.integers(0, s.shape[1] - width + 1))
+            s = s[:, start:start + width]
+        out[i, 0, :, :s.shape[1]] = -s if rng.random() < 0.5 else s
+    return out
+
+
+def export(net) -> Dict[str, np.ndarray]:
+    """The trained network's arrays under the names :class:`ScriptGuard` reads."""
+    convs = [m for m in net if m.__class__.__name__ == "Conv2d"]
+    fc = [m for m in net if m.__class__.__name__ == "Linear"][0]
+    out = {}
+    for i, m in enumerate(convs):
+        out[f"conv{i}.weight"] = m.weight.detach().numpy().astype(np.float32)
+        out[f"conv{i}.bias"] = m.bias.detach().numpy().astype(np.float32)
+    out["fc.weight"] = fc.weight.detach().numpy().astype(np.float32)
+    out["fc.bias"] = fc.bias.detach().numpy().astype(np.float32)
+    return out
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--mix", default="scripts/mixes/release2.toml", help="mix file: its training parts are used")
+    ap.add_argument("--extra", nargs="*", default=[], help="more rendered folders (their train split)")
+    ap.add_argument("--per-source", type=int, default=6000, help="strips per source, at most")
+    ap.add_argument("--epochs", type=int, default=6)
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--output", default="weights/script_guard.npz")
+    args = ap.parse_args(argv)
+
+    import torch
+    torch.manual_seed(args.seed)
+    rng = np.random.default_rng(args.seed)
+    sources, seed = read_mix_file(args.mix)
+    named = [(ls.source.label, ls.train) for ls in load_sources(sources, seed)]
+    named += [(Path(p).name, read_split(p, "train")) for p in args.extra]
+    train_x, train_y, held = [], [], {}
+    for name, samples in named:
+        order = rng.permutation(len(samples))
+        xs, ys = strips_of([samples[i] for i in order], rng, args.per_source)
+        cut = max(1, len(xs) // 10)            # a tenth of each source's strips is held out
+        held[name] = (xs[:cut], ys[:cut])
+        train_x += xs[cut:]
+        train_y += ys[cut:]
+        print(f"{name}: {len(xs)} strips, {sum(ys)} CJK", flush=True)
+    y = np.asarray(train_y, np.float32)
+    pos_weight = torch.tensor((len(y) - y.sum()) / max(y.sum(), 1.0))
+    net = torch_network()
+    opt = torch.optim.AdamW(net.parameters(), lr=2e-3, weight_decay=1e-4)
+    steps = args.epochs * (len(train_x) // 64)
+    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=2e-3, total_steps=steps)
+    loss_fn = torch.nn.BCEWithLogitsLoss(pos_weight=pos_weight)
+    t0, step = time.time(), 0
+    for epoch in range(args.epochs):
+        order = rng.permutation(len(train_x))
+        for k in range(0, len(order) - 63, 64):
+            idx = order[k:k + 64]
+            xb = torch.from_numpy(batchify([train_x[i] for i in idx], MIN_STRIP_WIDTH, rng))
+            yb = torch.from_numpy(y[idx])[:, None]
+            loss = loss_fn(net(xb), yb)
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            sched.step()
+            step += 1
+        print(f"epoch {epoch + 1}: loss {loss.item():.4f}, {time.time() - t0:.0f} s", flush=True)
+    weights = export(net)
+    Path(args.output).parent.mkdir(parents=True, exist_ok=True)
+    np.savez_compressed(args.output, **weights)
+
+    from models.script_guard import ScriptGuard
+    guard = ScriptGuard(weights)
+    print("held-out strips (the numpy guard, full strips): accuracy, CJK recall, Latin kept")
+    for name, (xs, ys) in held.items():
+        p = np.array([guard.strip_probability(s) for s in xs]) >= 0.5
+        t = np.asarray(ys, bool)
+        cjk = f"{(p & t).sum() / t.sum():.3f}" if t.any() else "-"
+        lat = f"{(~p & ~t).sum() / (~t).sum():.3f}" if (~t).any() else "-"
+        print(f"  {name}: {len(ys)} strips, accuracy {(p == t).mean():.3f}, CJK found {cjk}, Latin kept Latin {lat}")
+    print(f"wrote {args.output}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
