@@ -110,9 +110,10 @@ def export(net) -> Dict[str, np.ndarray]:
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--mix", default="scripts/mixes/release2.toml", help="mix file: its training parts are used")
-    ap.add_argument("--extra", nargs="*", default=[], help="more rendered folders (their train split)")
-    ap.add_argument("--per-source", type=int, default=6000, help="strips per source, at most")
-    ap.add_argument("--epochs", type=int, default=6)
+    ap.add_argument("--extra", nargs="*", default=["data_cache/synth_v2_idcard_scene"],
+                    help="more rendered folders (their train split): the ID-card and scene renders")
+    ap.add_argument("--per-source", type=int, default=10000, help="strips per source, at most")
+    ap.add_argument("--epochs", type=int, default=12)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--output", default="weights/script_guard.npz")
     args = ap.parse_args(argv)
