@@ -11,7 +11,8 @@ files; for the peer, its per-file loop without writing), ``folder vs raw inferen
 rate over the backend's own rate on the same images, the sum of their inference times:
 what the pipeline loses to decoding, post-processing and writing), and peak RSS.
 
-Systems: ``default`` (``TextDetector()`` as a user gets it: ``backend="auto"``), ``torch``
+Systems: ``default`` (``TextDetector()`` as a user gets it: ``backend="auto"``), ``lines``
+(the same with ``granularity="lines"``: what the default's word/line choice costs), ``torch``
 (PyTorch fp32), ``int8`` (the int8 ONNX model that auto builds, named explicitly),
 ``peer`` (rapidocr-onnxruntime 1.4.4 defaults, detection only; it lives in ``.venv-peer``,
 see bench/peer_detect.py, and is skipped with a note when that venv is missing).
@@ -38,14 +39,15 @@ ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_FOLDERS = ("data_cache/val_release2/test_images/icdar2015",
                    "data_cache/val_release2/test_images/wildreceipt")
 PEER_PYTHON = ROOT / ".venv-peer" / "bin" / "python"
-SYSTEMS = ("default", "torch", "int8", "peer")
+SYSTEMS = ("default", "lines", "torch", "int8", "peer")
 
 
 def _ours(system: str, files: List[str], weights: str | None = None) -> Dict[str, object]:
-    from models import TextDetector
+    from models import DetectorConfig, TextDetector
 
-    backend = {"default": "auto", "torch": "torch", "int8": "auto"}[system]
-    det = TextDetector(weights=weights, device="cpu", backend=backend)
+    backend = {"default": "auto", "lines": "auto", "torch": "torch", "int8": "auto"}[system]
+    config = DetectorConfig(granularity="lines") if system == "lines" else None
+    det = TextDetector(config, weights=weights, device="cpu", backend=backend)
     if system == "int8" and det.choice.precision != "int8":
         raise SystemExit(f"no int8 model here: {det.choice.reason}")
     import tempfile
@@ -63,7 +65,8 @@ def _ours(system: str, files: List[str], weights: str | None = None) -> Dict[str
         t0 = time.perf_counter()
         report = run_batch(det, paths, Path(os.path.commonpath(files)), Path(out))
         folder = len(report.records) / (time.perf_counter() - t0)
-    label = det.backend_summary + (f" ({Path(weights).name})" if weights else "")
+    label = det.backend_summary + (f" ({Path(weights).name})" if weights else "") + \
+        (", granularity lines" if system == "lines" else "")
     return {"label": label, "times": per_image, "folder_ips": folder,
             "raw_ips": len(files) / sum(inference), "rss_mb": peak_rss_mb()}
 

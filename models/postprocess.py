@@ -139,8 +139,7 @@ class DBPostProcess:
             quad = self._grow(box)
             if quad is not None:
                 lines.append((box, contour, quad, score))
-        words = bool(lines) and wants_words(self.config, len(lines), gray, prob)
-        regions = self._words(prob, lines, gray) if words else lines
+        regions = self._words_or_lines(prob, lines, gray)
         quads, scores, polys = [], [], []
         for _, outline, quad, score in regions:
             if self.box_type == "poly":
@@ -166,15 +165,21 @@ class DBPostProcess:
         quad, short = mini_box(grown)
         return quad if short >= self.min_size + 2 else None
 
-    def _words(self, prob: np.ndarray, lines: list, gray: np.ndarray | None) -> list:
-        """Each line cut at its gaps (``models.word_split``); every word is scored and grown
-        like a line, and one below ``box_thresh`` is dropped. A line the script guard finds
-        CJK (``gray`` given) stays whole."""
-        out = []
+    def _words_or_lines(self, prob: np.ndarray, lines: list, gray: np.ndarray | None) -> list:
+        """The lines, or (``granularity`` words or auto) each cut at its gaps
+        (``models.word_split``) into words that are scored and grown like lines, a word below
+        ``box_thresh`` dropped. A line the script guard finds CJK (``gray`` given) stays
+        whole. The costlier questions (auto's background cue, the guard) are asked only
+        when some line has a gap to cut at."""
+        cfg = self.config
+        if not lines or cfg.granularity == "lines" or (cfg.granularity == "auto" and len(lines) > cfg.words_max_lines):
+            return lines
         prob = np.ascontiguousarray(prob)   # the unpadded view is strided: copy it once, not per line
-        cut = [split_words(prob, box, self.config.word_gap, self.config.word_gap_width) for box, *_ in lines]
-        cjk = self._cjk_lines(gray, lines, cut)
-        for (box, outline, quad, score), pieces, keep in zip(lines, cut, cjk):
+        cut = [split_words(prob, box, cfg.word_gap, cfg.word_gap_width) for box, *_ in lines]
+        if all(len(pieces) == 1 for pieces in cut) or not wants_words(cfg, len(lines), gray, prob):
+            return lines
+        out = []
+        for (box, outline, quad, score), pieces, keep in zip(lines, cut, self._cjk_lines(gray, lines, cut)):
             if len(pieces) == 1 or keep:
                 out.append((box, outline, quad, score))
                 continue
