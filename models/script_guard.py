@@ -9,9 +9,10 @@ at its pixels, and a CJK line stays whole.
 
 The network (``STRIP_HEIGHT`` x width grey strip -> probability of CJK) is four 3x3
 convolutions with ReLU and 2x2 max-pooling, global average pooling and one logit; its
-weights (``weights/script_guard.npz``, about 100 kB) come from
-``scripts/train_script_guard.py`` (renders, whose text is known, and real Latin photos),
-and it runs here in numpy: a few strips per image, well under a millisecond each.
+weights (``weights/script_guard.npz``, 76 kB of numpy arrays) come from
+``scripts/train_script_guard.py`` (renders, whose text is known, and real Latin photos);
+here they become a small ONNX graph run by ONNX Runtime on one thread: a few strips per
+image, a fraction of a millisecond each.
 """
 from __future__ import annotations
 
@@ -57,32 +58,52 @@ def line_strip(gray: np.ndarray, quad: np.ndarray) -> np.ndarray | None:
     return strip
 
 
-def _conv3x3_relu(x: np.ndarray, w: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """``x`` (C, H, W), ``w`` (O, C, 3, 3): same-padded convolution plus bias, then ReLU,
-    as one matrix product over the nine shifted copies of ``x`` (im2col)."""
-    c, h, wd = x.shape
-    padded = np.pad(x, ((0, 0), (1, 1), (1, 1)))
-    cols = np.stack([padded[:, dy:dy + h, dx:dx + wd] for dy in range(3) for dx in range(3)], axis=1)
-    out = w.reshape(w.shape[0], c * 9) @ cols.reshape(c * 9, h * wd)
-    out += b[:, None]
-    return np.maximum(out, 0.0, out=out).reshape(w.shape[0], h, wd)
+def guard_onnx(weights: Dict[str, np.ndarray]) -> bytes:
+    """The network as an ONNX graph (serialised), built from its arrays."""
+    import onnx
+    from onnx import TensorProto, helper, numpy_helper
 
-
-def _pool2(x: np.ndarray) -> np.ndarray:
-    """2x2 max-pooling (odd edges dropped), as four strided views: numpy's multi-axis max is slow."""
-    c, h, w = x.shape
-    x = x[:, :h - h % 2, :w - w % 2]
-    return np.maximum(np.maximum(x[:, 0::2, 0::2], x[:, 0::2, 1::2]), np.maximum(x[:, 1::2, 0::2], x[:, 1::2, 1::2]))
+    nodes, inits, x = [], [], "strip"
+    n = sum(1 for k in weights if k.startswith("conv") and k.endswith(".weight"))
+    for i in range(n):
+        inits += [numpy_helper.from_array(weights[f"conv{i}.weight"].astype(np.float32), f"w{i}"),
+                  numpy_helper.from_array(weights[f"conv{i}.bias"].astype(np.float32), f"b{i}")]
+        nodes += [helper.make_node("Conv", [x, f"w{i}", f"b{i}"], [f"c{i}"], kernel_shape=[3, 3], pads=[1, 1, 1, 1]),
+                  helper.make_node("Relu", [f"c{i}"], [f"r{i}"])]
+        x = f"r{i}"
+        if i < n - 1:
+            nodes.append(helper.make_node("MaxPool", [x], [f"p{i}"], kernel_shape=[2, 2], strides=[2, 2]))
+            x = f"p{i}"
+    inits += [numpy_helper.from_array(weights["fc.weight"].astype(np.float32).reshape(1, -1), "fw"),
+              numpy_helper.from_array(weights["fc.bias"].astype(np.float32).reshape(1), "fb")]
+    nodes += [helper.make_node("GlobalAveragePool", [x], ["gap"]),
+              helper.make_node("Flatten", ["gap"], ["flat"]),
+              helper.make_node("Gemm", ["flat", "fw", "fb"], ["logit"], transB=1),
+              helper.make_node("Sigmoid", ["logit"], ["cjk"])]
+    graph = helper.make_graph(nodes, "script_guard",
+                              [helper.make_tensor_value_info("strip", TensorProto.FLOAT, [1, 1, STRIP_HEIGHT, "width"])],
+                              [helper.make_tensor_value_info("cjk", TensorProto.FLOAT, [1, 1])], inits)
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)], producer_name="script_guard")
+    model.ir_version = 8            # any ONNX Runtime of the last years reads it
+    onnx.checker.check_model(model)
+    return model.SerializeToString()
 
 
 class ScriptGuard:
-    """Probability that a line is CJK text, from its pixels (numpy forward pass)."""
+    """Probability that a line is CJK text, from its pixels.
+
+    Runs in ONNX Runtime on one thread: post-processing runs beside the detector's own
+    inference, and numpy's multi-threaded BLAS, spinning on these tiny products, cost the
+    folder pipeline 8 % of its throughput (measured: README, "Lines or words")."""
 
     def __init__(self, weights: Dict[str, np.ndarray]) -> None:
-        self.convs = [(weights[f"conv{i}.weight"].astype(np.float32), weights[f"conv{i}.bias"].astype(np.float32))
-                      for i in range(len(CHANNELS))]
-        self.fc_w = weights["fc.weight"].astype(np.float32).reshape(-1)
-        self.fc_b = float(weights["fc.bias"].reshape(-1)[0])
+        import onnxruntime as ort
+
+        opts = ort.SessionOptions()
+        opts.intra_op_num_threads = 1
+        opts.inter_op_num_threads = 1
+        opts.log_severity_level = 3
+        self.session = ort.InferenceSession(guard_onnx(weights), opts, providers=["CPUExecutionProvider"])
 
     @classmethod
     def load(cls, path: str | Path = DEFAULT_WEIGHTS) -> "ScriptGuard":
@@ -90,13 +111,8 @@ class ScriptGuard:
             return cls({k: data[k] for k in data.files})
 
     def strip_probability(self, strip: np.ndarray) -> float:
-        x = strip[None].astype(np.float32)
-        for i, (w, b) in enumerate(self.convs):
-            x = _conv3x3_relu(x, w, b)
-            if i < len(self.convs) - 1:
-                x = _pool2(x)
-        logit = float(x.mean(axis=(1, 2)) @ self.fc_w + self.fc_b)
-        return 1.0 / (1.0 + np.exp(-logit))
+        x = np.ascontiguousarray(strip, np.float32)[None, None]
+        return float(self.session.run(None, {"strip": x})[0][0, 0])
 
     def cjk_probability(self, gray: np.ndarray, quads: Sequence[np.ndarray]) -> List[float]:
         """One probability per quad (0 for a degenerate one, which is then cut as Latin)."""

@@ -1,5 +1,5 @@
 """Lines or words with granularity 'auto': the background cue (models.granularity) and the
-CJK guard (models.script_guard), alone and inside DBPostProcess."""
+CJK guard (models.script_guard: an ONNX graph built from its arrays), alone and inside DBPostProcess."""
 from __future__ import annotations
 
 import cv2
@@ -98,7 +98,7 @@ def test_padding_of_the_grey_image_is_ignored(monkeypatch):
     assert len(DBPostProcess(DetectorConfig(granularity="auto"))(prob, info, gray).quads) == 1
 
 
-def test_numpy_guard_matches_its_torch_network():
+def test_the_guard_graph_matches_its_torch_network():
     torch = pytest.importorskip("torch")
     torch.manual_seed(0)
     net = torch_network().eval()
