@@ -114,12 +114,19 @@ def main(argv=None) -> int:
                     help="more rendered folders (their train split): the ID-card and scene renders")
     ap.add_argument("--per-source", type=int, default=10000, help="strips per source, at most")
     ap.add_argument("--epochs", type=int, default=12)
+    ap.add_argument("--repeat", nargs="*", default=["icdar2015=3"], metavar="SOURCE=K",
+                    help="train on a source's lines K times, each with new random margins (the street photos: "
+                         "real Latin in real light is the rarest kind of strip)")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--output", default="weights/script_guard.npz")
     args = ap.parse_args(argv)
 
     import torch
     torch.manual_seed(args.seed)
+    try:
+        repeats = {k: int(v) for k, v in (r.split("=", 1) for r in args.repeat)}
+    except ValueError:
+        ap.error("--repeat takes SOURCE=K, e.g. icdar2015=3")
     rng = np.random.default_rng(args.seed)
     sources, seed = read_mix_file(args.mix)
     named = [(ls.source.label, ls.train) for ls in load_sources(sources, seed)]
@@ -127,11 +134,16 @@ def main(argv=None) -> int:
     train_x, train_y, held = [], [], {}
     for name, samples in named:
         order = rng.permutation(len(samples))
-        xs, ys = strips_of([samples[i] for i in order], rng, args.per_source)
+        chosen = [samples[i] for i in order]
+        xs, ys = strips_of(chosen, rng, args.per_source)
         cut = max(1, len(xs) // 10)            # a tenth of each source's strips is held out
         held[name] = (xs[:cut], ys[:cut])
         train_x += xs[cut:]
         train_y += ys[cut:]
+        for _ in range(repeats.get(name, 1) - 1):   # the same lines again, grown by other margins
+            more_x, more_y = strips_of(chosen, rng, args.per_source)
+            train_x += more_x[cut:]
+            train_y += more_y[cut:]
         print(f"{name}: {len(xs)} strips, {sum(ys)} CJK", flush=True)
     y = np.asarray(train_y, np.float32)
     pos_weight = torch.tensor((len(y) - y.sum()) / max(y.sum(), 1.0))
@@ -160,7 +172,7 @@ def main(argv=None) -> int:
 
     from models.script_guard import ScriptGuard
     guard = ScriptGuard(weights)
-    print("held-out strips (the numpy guard, full strips): accuracy, CJK recall, Latin kept")
+    print("held-out strips (the shipped guard graph, full strips): accuracy, CJK recall, Latin kept")
     for name, (xs, ys) in held.items():
         p = np.array([guard.strip_probability(s) for s in xs]) >= 0.5
         t = np.asarray(ys, bool)
