@@ -94,7 +94,8 @@ class ScriptGuard:
 
     Runs in ONNX Runtime on one thread: post-processing runs beside the detector's own
     inference, and numpy's multi-threaded BLAS, spinning on these tiny products, cost the
-    folder pipeline 8 % of its throughput (measured: README, "Lines or words")."""
+    folder pipeline 8 % of its throughput (measured: README, "With `--granularity auto` as
+    the default")."""
 
     def __init__(self, weights: Dict[str, np.ndarray]) -> None:
         import onnxruntime as ort
@@ -133,6 +134,19 @@ def torch_network():
             layers.append(nn.MaxPool2d(2))
         c_in = c
     return nn.Sequential(*layers, nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(c_in, 1))
+
+
+def network_arrays(net) -> Dict[str, np.ndarray]:
+    """A :func:`torch_network`'s parameters under the names :class:`ScriptGuard` reads."""
+    convs = [m for m in net if m.__class__.__name__ == "Conv2d"]
+    fc = next(m for m in net if m.__class__.__name__ == "Linear")
+    out = {}
+    for i, m in enumerate(convs):
+        out[f"conv{i}.weight"] = m.weight.detach().numpy().astype(np.float32)
+        out[f"conv{i}.bias"] = m.bias.detach().numpy().astype(np.float32)
+    out["fc.weight"] = fc.weight.detach().numpy().astype(np.float32)
+    out["fc.bias"] = fc.bias.detach().numpy().astype(np.float32)
+    return out
 
 
 @functools.lru_cache(maxsize=2)

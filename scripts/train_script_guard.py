@@ -21,7 +21,7 @@ import re
 import sys
 import time
 from pathlib import Path
-from typing import Dict, List, Tuple
+from typing import List, Tuple
 
 import cv2
 import numpy as np
@@ -32,11 +32,10 @@ from models.config import DetectorConfig
 from models.data.icdar import read_split
 from models.data.mix import load_sources, read_mix_file
 from models.preprocess import resize_for_model
-from models.script_guard import MIN_STRIP_WIDTH, STRIP_HEIGHT, line_strip, torch_network
+from models.script_guard import MIN_STRIP_WIDTH, STRIP_HEIGHT, line_strip, network_arrays, torch_network
+from models.word_split import MIN_ASPECT
 
 CJK = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af]")
-#: Lines shorter than this many heights are never cut into words: not worth a strip.
-MIN_ASPECT = 1.5
 
 
 def grown(q: np.ndarray, sides: np.ndarray, rng: np.random.Generator) -> np.ndarray:
@@ -91,19 +90,6 @@ def batchify(strips: List[np.ndarray], width: int, rng: np.random.Generator) -> 
             start = int(rng.integers(0, s.shape[1] - width + 1))
             s = s[:, start:start + width]
         out[i, 0, :, :s.shape[1]] = -s if rng.random() < 0.5 else s
-    return out
-
-
-def export(net) -> Dict[str, np.ndarray]:
-    """The trained network's arrays under the names :class:`ScriptGuard` reads."""
-    convs = [m for m in net if m.__class__.__name__ == "Conv2d"]
-    fc = [m for m in net if m.__class__.__name__ == "Linear"][0]
-    out = {}
-    for i, m in enumerate(convs):
-        out[f"conv{i}.weight"] = m.weight.detach().numpy().astype(np.float32)
-        out[f"conv{i}.bias"] = m.bias.detach().numpy().astype(np.float32)
-    out["fc.weight"] = fc.weight.detach().numpy().astype(np.float32)
-    out["fc.bias"] = fc.bias.detach().numpy().astype(np.float32)
     return out
 
 
@@ -166,7 +152,7 @@ def main(argv=None) -> int:
             sched.step()
             step += 1
         print(f"epoch {epoch + 1}: loss {loss.item():.4f}, {time.time() - t0:.0f} s", flush=True)
-    weights = export(net)
+    weights = network_arrays(net)
     Path(args.output).parent.mkdir(parents=True, exist_ok=True)
     np.savez_compressed(args.output, **weights)
 

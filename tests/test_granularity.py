@@ -12,7 +12,7 @@ from models.config import DetectorConfig
 from models.granularity import background_edge_density, wants_words
 from models.postprocess import DBPostProcess
 from models.preprocess import ResizeInfo
-from models.script_guard import ScriptGuard, line_strip, load_guard, torch_network
+from models.script_guard import ScriptGuard, line_strip, load_guard, network_arrays, torch_network
 
 
 def _info(h: int, w: int) -> ResizeInfo:
@@ -102,11 +102,7 @@ def test_the_guard_graph_matches_its_torch_network():
     torch = pytest.importorskip("torch")
     torch.manual_seed(0)
     net = torch_network().eval()
-    arrays = {}
-    convs = [m for m in net if isinstance(m, torch.nn.Conv2d)]
-    for i, m in enumerate(convs):
-        arrays[f"conv{i}.weight"], arrays[f"conv{i}.bias"] = m.weight.detach().numpy(), m.bias.detach().numpy()
-    arrays["fc.weight"], arrays["fc.bias"] = net[-1].weight.detach().numpy(), net[-1].bias.detach().numpy()
+    arrays = network_arrays(net)
     strip = np.random.default_rng(1).standard_normal((32, 150)).astype(np.float32)
     with torch.no_grad():
         expected = torch.sigmoid(net(torch.from_numpy(strip)[None, None])).item()
