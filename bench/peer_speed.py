@@ -13,7 +13,8 @@ what the pipeline loses to decoding, post-processing and writing), and peak RSS.
 
 Systems: ``default`` (``TextDetector()`` as a user gets it: ``backend="auto"``), ``lines``
 (the same with ``granularity="lines"``: what the default's word/line choice costs), ``torch``
-(PyTorch fp32), ``int8`` (the int8 ONNX model that auto builds, named explicitly),
+(PyTorch fp32), ``int8`` (the int8 ONNX model that auto builds, run by ONNX Runtime),
+``openvino`` (the same model run by OpenVINO, when installed: ``requirements-openvino.txt``),
 ``peer`` (rapidocr-onnxruntime 1.4.4 defaults, detection only; it lives in ``.venv-peer``,
 see bench/peer_detect.py, and is skipped with a note when that venv is missing).
 
@@ -39,17 +40,22 @@ ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_FOLDERS = ("data_cache/val_release2/test_images/icdar2015",
                    "data_cache/val_release2/test_images/wildreceipt")
 PEER_PYTHON = ROOT / ".venv-peer" / "bin" / "python"
-SYSTEMS = ("default", "lines", "torch", "int8", "peer")
+SYSTEMS = ("default", "lines", "torch", "int8", "openvino", "peer")
 
 
 def _ours(system: str, files: List[str], weights: str | None = None) -> Dict[str, object]:
     from models import DetectorConfig, TextDetector
 
-    backend = {"default": "auto", "lines": "auto", "torch": "torch", "int8": "auto"}[system]
+    backend = {"default": "auto", "lines": "auto", "torch": "torch", "int8": "onnx", "openvino": "openvino"}[system]
     config = DetectorConfig(granularity="lines") if system == "lines" else None
-    det = TextDetector(config, weights=weights, device="cpu", backend=backend)
-    if system == "int8" and det.choice.precision != "int8":
-        raise SystemExit(f"no int8 model here: {det.choice.reason}")
+    model = None
+    if system == "int8":
+        from models.backends.auto import choose_backend
+
+        model = choose_backend("cpu", weights).model     # the int8 model auto builds, run by ONNX Runtime
+        if model is None:
+            raise SystemExit(f"no int8 model here: {choose_backend('cpu', weights).reason}")
+    det = TextDetector(config, weights=weights, device="cpu", backend=backend, model=model)
     import tempfile
 
     from app.io.batch import run_batch

@@ -20,6 +20,7 @@ from typing import Dict, List, Tuple
 import cv2
 
 from models import DetectorConfig, TextDetector, load_image
+from models.backends.auto import BACKENDS
 from models.data.icdar import Sample, read_split
 from models.data.mix import load_sources, resolve_sources
 from models.metrics import DetectionMetric
@@ -58,10 +59,13 @@ def main() -> None:
                     help="size policies to compare, e.g. max:960,max:1280,min:736; a third number is "
                          "the short side's floor in pixels (max:1280 = none, max:1280:960 = the default, "
                          "min_short_ratio 0.75)")
+    ap.add_argument("--backend", default="auto", choices=list(BACKENDS),
+                    help="the backend whose maps are scored (auto: what users get on this machine)")
+    ap.add_argument("--model", help="an .onnx file for --backend onnx|openvino")
     args = ap.parse_args()
     sets = validation_sets(args.data, args.split, args.limit)
-    det = TextDetector(weights=args.weights, device="cpu")
-    print(f"weights {det.model_id}; validation: " + ", ".join(f"{k} {len(v)}" for k, v in sets.items()) + "\n")
+    det = TextDetector(weights=args.weights, device="cpu", backend=args.backend, model=args.model)
+    print(f"weights {det.model_id} ({det.backend_summary}); validation: " + ", ".join(f"{k} {len(v)}" for k, v in sets.items()) + "\n")
     names = list(sets)
     print("| size | granularity | thresh | box_thresh | unclip | " + " | ".join(names) + " | mean hmean | P / R (all) |")
     print("|---" * (len(names) + 7) + "|")

@@ -16,7 +16,7 @@ import cv2
 import numpy as np
 
 from .backends import Backend
-from .backends.auto import BACKENDS, BackendChoice, choose_backend
+from .backends.auto import BACKENDS, BackendChoice, choose_backend, openvino_choice
 from .backends.device import pick_device
 from .backends.torch import TorchBackend
 from .config import DetectorConfig
@@ -113,9 +113,11 @@ class TextDetector:
         config: thresholds and size policy (``DetectorConfig()`` defaults).
         weights: safetensors file for the torch backend (default: ``weights/db_resnet18.safetensors``).
         device: ``auto`` (CUDA when available), ``cpu`` or ``cuda``.
-        backend: ``auto`` (the fastest verified backend here: int8 ONNX Runtime on CPU,
-            PyTorch on CUDA; :mod:`models.backends.auto`), ``torch`` or ``onnx``.
-        model: the ``.onnx`` file for the ONNX backend.
+        backend: ``auto`` (the fastest verified backend here: int8 ONNX Runtime on CPU, or
+            OpenVINO where it is installed and faster; PyTorch on CUDA;
+            :mod:`models.backends.auto`), ``torch``, ``onnx`` or ``openvino``.
+        model: the ``.onnx`` file for the ONNX backend (for ``openvino``: default the int8
+            model of ``weights``).
         build: with ``auto``, build the int8 model now when it is not cached yet (about a
             minute once per weights); ``False`` serves PyTorch until it exists.
         threads: CPU threads for inference (default: the physical cores). Several detectors
@@ -135,6 +137,8 @@ class TextDetector:
             raise ValueError(f"unknown backend {backend!r}; use {', '.join(BACKENDS)}")
         if backend == "auto":
             self.choice = choose_backend(self.device, weights, build=build)
+        elif backend == "openvino":
+            self.choice = openvino_choice(self.device, weights, model)
         elif backend == "onnx":
             self.choice = BackendChoice("onnx", "", Path(model) if model else None, "asked for (--backend onnx)")
         else:
@@ -152,13 +156,20 @@ class TextDetector:
                 torch.set_num_threads(int(threads))
             self.backend: Backend = TorchBackend(net, self.device)
         else:
-            from .backends.onnx import OnnxBackend  # onnxruntime is loaded only when asked for
-
             if self.choice.model is None:
                 raise ValueError("the ONNX backend needs an exported model file (model=... / --model)")
-            self.backend = OnnxBackend(self.choice.model, self.device, threads=threads)
-            # auto: the served weights stay the safetensors file the int8 model was built from
-            self.weights_path = (Path(weights) if weights else DEFAULT_WEIGHTS) if backend == "auto" else self.choice.model
+            if self.choice.backend == "openvino":
+                from .backends.openvino_runtime import OpenVinoBackend  # optional: loaded only when chosen
+
+                self.backend = OpenVinoBackend(self.choice.model, threads=threads)
+            else:
+                from .backends.onnx import OnnxBackend  # onnxruntime is loaded only when asked for
+
+                self.backend = OnnxBackend(self.choice.model, self.device, threads=threads)
+            # auto (and openvino without a model): the served weights stay the safetensors file
+            # the int8 model was built from
+            built_here = backend == "auto" or (backend == "openvino" and not model)
+            self.weights_path = (Path(weights) if weights else DEFAULT_WEIGHTS) if built_here else self.choice.model
             self.model_id = self.backend.model_id
             self.metadata = self.backend.metadata
         log.info("text detector ready: backend=%s device=%s model=%s (%s)",

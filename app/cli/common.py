@@ -17,9 +17,11 @@ def add_detector_options(p: argparse.ArgumentParser) -> None:
     g = p.add_argument_group("detector")
     g.add_argument("--weights", help="safetensors weights (default: weights/db_resnet18.safetensors)")
     g.add_argument("--backend", choices=list(BACKENDS), default="auto",
-                   help="auto: the fastest verified backend here (int8 ONNX Runtime on CPU, built once "
-                        "per weights; PyTorch on CUDA); torch; onnx (with --model)")
-    g.add_argument("--model", help="exported .onnx file (with --backend onnx)")
+                   help="auto: the fastest verified backend here (the int8 model, built once per weights, "
+                        "run by ONNX Runtime, or by OpenVINO where it is installed and measured faster; "
+                        "PyTorch on CUDA); torch; onnx (with --model); openvino (--model, default the "
+                        "int8 model)")
+    g.add_argument("--model", help="exported .onnx file (with --backend onnx or openvino)")
     g.add_argument("--device", default="auto", help="auto (CUDA when available), cpu or cuda")
     add_options(g, DetectorConfig)
 

@@ -56,7 +56,7 @@ def export_for_bench(weights: Path, precision: str, size: int, workdir: Path) ->
 def open_detector(backend: str, weights: Path, device: str, model: Path | None = None) -> TextDetector:
     """A detector for ``backend``: torch from ``weights``, onnx from the exported ``model``."""
     if backend == "torch":
-        return TextDetector(DetectorConfig(), weights=weights, device=device)
+        return TextDetector(DetectorConfig(), weights=weights, device=device, backend="torch")
     try:
         return TextDetector(DetectorConfig(), device=device, backend="onnx", model=model)
     except (ImportError, RuntimeError, ValueError) as exc:

@@ -22,7 +22,7 @@ import json
 import logging
 import os
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from ..cpu_features import cpu_features
@@ -31,7 +31,7 @@ from ..weights import require_weights_file, weights_id
 
 log = logging.getLogger(__name__)
 
-BACKENDS = ("auto", "torch", "onnx")
+BACKENDS = ("auto", "torch", "onnx", "openvino")
 CACHE_ENV = "OCR_DET_CACHE"
 
 
@@ -39,11 +39,11 @@ CACHE_ENV = "OCR_DET_CACHE"
 class BackendChoice:
     """What ``auto`` resolved to, and the one-line reason shown to people."""
 
-    backend: str                 # torch | onnx
+    backend: str                 # torch | onnx | openvino
     precision: str               # fp32 | int8
     model: Path | None           # the .onnx file when backend == "onnx"
     reason: str
-    int8_pending: bool = False   # PyTorch only because the int8 model is not built yet (build=False)
+    int8_pending: bool = False   # build=False left the fastest backend unsettled: int8 model or runtime race pending
 
 
 def cache_dir() -> Path:
@@ -116,10 +116,54 @@ def choose_backend(device: str, weights: str | Path | None = None, build: bool =
         with exclusive_lock(model.with_suffix(".lock")):   # one builder per model file across processes
             if not model.is_file() and not marker.is_file():
                 _build_or_mark(path, model, marker)
-        return choose_backend(device, path, build=False)
-    return BackendChoice("onnx", "int8", model,
-                         f"{cpu}: ONNX Runtime int8, verified against PyTorch on this machine "
-                         f"(cached {model.name})")
+        if marker.is_file():
+            return choose_backend(device, path, build=False)   # the failed verdict, with its reason
+    return _int8_runtime(path, model, cpu, build)
+
+
+def openvino_choice(device: str, weights: str | Path | None = None, model: str | Path | None = None) -> BackendChoice:
+    """``backend="openvino"``: ``model`` when given, else the int8 model of ``weights`` (built
+    and verified here when missing, as ``auto`` does).
+
+    Raises:
+        ValueError: OpenVINO is not installed, or a GPU device was asked for, or these
+            weights have no verified int8 model on this machine.
+    """
+    from .openvino_runtime import openvino_missing
+
+    missing = openvino_missing()
+    if missing:
+        raise ValueError(f"--backend openvino: {missing}")
+    if device != "cpu":
+        raise ValueError(f"--backend openvino runs on the CPU; got device {device!r} (use --device cpu)")
+    if model:
+        return BackendChoice("openvino", "", Path(model), "asked for (--backend openvino)")
+    auto = choose_backend("cpu", weights)
+    if auto.model is None:
+        raise ValueError(f"--backend openvino: no int8 model of these weights to run ({auto.reason})")
+    return BackendChoice("openvino", "int8", auto.model, "asked for (--backend openvino)")
+
+
+def _int8_runtime(weights: Path, model: Path, cpu: str, build: bool) -> BackendChoice:
+    """ONNX Runtime, or OpenVINO where it is installed, verified and faster here
+    (:mod:`.cpu_runtime`; measured once per model, then read from its cached verdict)."""
+    from .cpu_runtime import cached_verdict, measure_verdict
+    from .openvino_runtime import openvino_missing
+
+    onnx = BackendChoice("onnx", "int8", model, f"{cpu}: ONNX Runtime int8, verified against PyTorch on "
+                                                f"this machine (cached {model.name})")
+    if openvino_missing():
+        return onnx
+    verdict = cached_verdict(model)
+    if verdict is None:
+        if not build:     # the race takes seconds: callers that cannot wait serve ONNX Runtime meanwhile
+            return replace(onnx, int8_pending=True)
+        with exclusive_lock(model.with_suffix(".lock")):
+            verdict = cached_verdict(model) or measure_verdict(weights, model)
+    if verdict.runtime == "openvino":
+        return BackendChoice("openvino", "int8", model, f"{cpu}: {verdict.reason}; int8 verified against "
+                                                        f"PyTorch on this machine (cached {model.name})")
+    return BackendChoice("onnx", "int8", model, f"{onnx.reason}; {verdict.reason}")
 
 
 def _build_or_mark(weights: Path, model: Path, marker: Path) -> None:

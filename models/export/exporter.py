@@ -191,7 +191,7 @@ def _ort_fn(path: Path):
     return lambda x: sess.run([OUTPUT_NAME], {INPUT_NAME: x})[0][:, 0]
 
 
-def _torch_fn(net):
+def torch_map_fn(net):
     def run(x: np.ndarray) -> np.ndarray:
         with torch.inference_mode():
             return net(torch.from_numpy(x)).float().numpy()[:, 0]
@@ -246,7 +246,7 @@ def export_onnx(cfg: ExportConfig) -> ExportReport:
     wid = weights_id(cfg.weights_path)
     out = cfg.output_path
     samples = verification_samples(cfg)
-    ref = run_all(_torch_fn(net), samples)
+    ref = run_all(torch_map_fn(net), samples)
     checks: List[Check] = []
     float_nodes: List[str] = []
     hmean = mode = None

@@ -1,0 +1,126 @@
+"""OpenVINO backend: the same exported ONNX file as :mod:`.onnx`, run by OpenVINO on the CPU.
+
+Why a second CPU runtime: on a 2-core Xeon with AMX (Sapphire Rapids), OpenVINO runs our
+int8 model in 36-47 ms per 736x1280 photo where ONNX Runtime takes 77-80 ms (OpenVINO's
+CPU plugin has AMX int8 kernels); on an AVX2-only EPYC the two were level. So it is an optional extra (``pip install -r requirements-openvino.txt``), and
+``backend="auto"`` uses it only where it is installed, verified against PyTorch and
+measured faster on this machine (:mod:`.cpu_runtime`).
+
+Settings: latency hint with one thread per physical core (as ONNX Runtime gets), one
+inference at a time (a second would only fight over the same cores).
+"""
+from __future__ import annotations
+
+import logging
+import threading
+from pathlib import Path
+from typing import Dict, Tuple
+
+import numpy as np
+
+from ..export.metadata import VERIFICATION_FAILED, OnnxModelInfo, parse_metadata, read_metadata_file
+from ..files import sha256_file
+from .device import cpu_threads
+
+log = logging.getLogger(__name__)
+
+INSTALL_HINT = "pip install -r requirements-openvino.txt"
+
+
+def openvino_missing() -> str | None:
+    """Why OpenVINO cannot be used here, or None when it imports."""
+    try:
+        import openvino  # noqa: F401
+    except ImportError as exc:
+        return f"OpenVINO is not installed ({exc}; {INSTALL_HINT})"
+    return None
+
+
+def openvino_version() -> str:
+    import openvino as ov
+
+    return ov.__version__.split("-")[0]
+
+
+class OpenVinoModelError(ValueError):
+    """The file cannot be run by OpenVINO as a detector; the message says why."""
+
+
+class OpenVinoBackend:
+    """OpenVINO inference with the ``Backend`` interface of :mod:`models.backends`.
+
+    Args:
+        path: an ``.onnx`` file made by :mod:`models.export` (any precision).
+        threads: inference threads (default: physical cores).
+
+    Raises:
+        FileNotFoundError: no such file.
+        OpenVinoModelError: OpenVINO is missing, the file failed its export check, or its
+            inputs/outputs are not a DBNet's.
+    """
+
+    name = "openvino"
+    device = "cpu"
+
+    def __init__(self, path: str | Path, threads: int | None = None) -> None:
+        missing = openvino_missing()
+        if missing:
+            raise OpenVinoModelError(missing)
+        import openvino as ov
+
+        self.path = Path(path)
+        if not self.path.is_file():
+            raise FileNotFoundError(f"ONNX model not found: {self.path}")
+        try:
+            self.info: OnnxModelInfo = parse_metadata(read_metadata_file(self.path))
+        except (ValueError, UnicodeDecodeError, OSError) as exc:
+            raise OpenVinoModelError(f"{self.path}: not a readable ONNX model ({exc})") from exc
+        if self.info.verification == VERIFICATION_FAILED:
+            raise OpenVinoModelError(f"{self.path}: this export FAILED its verification against PyTorch; "
+                                     "export it again")
+        self.threads = int(threads or cpu_threads())
+        try:
+            self.compiled = ov.Core().compile_model(
+                str(self.path), "CPU", {"PERFORMANCE_HINT": "LATENCY", "INFERENCE_NUM_THREADS": self.threads})
+        except Exception as exc:   # OpenVINO raises RuntimeError subclasses of its own
+            raise OpenVinoModelError(f"{self.path}: OpenVINO cannot compile this model ({exc})") from exc
+        self.fixed_shape, self.max_batch = self._check_io()
+        self.request = self.compiled.create_infer_request()
+        self._output = self.compiled.output(0)
+        self.metadata: Dict[str, str] = dict(self.info.raw)
+        digest = sha256_file(self.path)[:10]
+        self.model_id = (f"{self.info.weights_id}-openvino-{self.info.precision or 'fp32'}-{digest}"
+                         if self.info.weights_id else f"{self.path.stem}-openvino-{digest}")
+        self._lock = threading.Lock()
+        log.info("OpenVINO %s runs %s on the CPU (threads %d)", openvino_version(), self.path.name, self.threads)
+
+    def _check_io(self) -> Tuple[Tuple[int, int] | None, int]:
+        inputs, outputs = self.compiled.inputs, self.compiled.outputs
+        shape = inputs[0].get_partial_shape() if len(inputs) == 1 else None
+        if shape is None or shape.rank.get_length() != 4 or (shape[1].is_static and shape[1].get_length() != 3):
+            raise OpenVinoModelError(f"{self.path}: expected one input [N,3,H,W]")
+        out = outputs[0].get_partial_shape()
+        if out.rank.get_length() not in (3, 4):
+            raise OpenVinoModelError(f"{self.path}: expected a probability map [N,1,H,W] as first output")
+        h, w = shape[2], shape[3]
+        fixed = (h.get_length(), w.get_length()) if h.is_static and w.is_static else None
+        batch = shape[0].get_length() if shape[0].is_static else 1
+        return fixed, batch
+
+    def run(self, batch: np.ndarray) -> np.ndarray:
+        """(N, 3, H, W) float32 -> (N, H, W) float32 probabilities."""
+        if batch.ndim != 4 or batch.shape[1] != 3:
+            raise ValueError(f"expected a (N, 3, H, W) batch, got shape {batch.shape}")
+        if self.fixed_shape is not None and tuple(batch.shape[2:]) != self.fixed_shape:
+            raise ValueError(f"this model takes {self.fixed_shape[0]}x{self.fixed_shape[1]} inputs; "
+                             f"got {batch.shape[2]}x{batch.shape[3]}")
+        x = np.ascontiguousarray(batch, dtype=np.float32)
+        outs = []
+        with self._lock:
+            for i in range(0, len(x), self.max_batch):
+                # copy: the request reuses its output buffer on the next call
+                outs.append(np.array(self.request.infer({0: x[i:i + self.max_batch]})[self._output]))
+        prob = np.concatenate(outs, axis=0)
+        if prob.ndim == 4:
+            prob = prob[:, 0]
+        return prob.astype(np.float32, copy=False)
