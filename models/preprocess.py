@@ -19,7 +19,7 @@ from typing import Callable, Tuple, Union
 
 import cv2
 import numpy as np
-from PIL import Image, ImageOps
+from PIL import ExifTags, Image, ImageOps
 
 from .config import DetectorConfig
 
@@ -151,7 +151,11 @@ def _pil_to_rgb(img: Image.Image, label: str, max_megapixels: float) -> np.ndarr
     if w < 1 or h < 1:
         raise ImageDecodeError(f"{label}: image has no pixels ({w}x{h})")
     try:
-        img = ImageOps.exif_transpose(img)  # the first frame of animations / multi-page files
+        # Only when the EXIF says the picture is turned: exif_transpose copies the whole image
+        # even when there is nothing to turn (1.3 ms of a 5 ms decode for a 1280x720 photo,
+        # together with convert("RGB") on an RGB image, below).
+        if img.getexif().get(ExifTags.Base.Orientation, 1) != 1:
+            img = ImageOps.exif_transpose(img)  # the first frame of animations / multi-page files
     except Exception:  # a broken EXIF block must not make the picture unusable
         pass
     mode = img.mode
@@ -166,7 +170,7 @@ def _pil_to_rgb(img: Image.Image, label: str, max_megapixels: float) -> np.ndarr
         img = img.convert("RGBA")
         background = Image.new("RGBA", img.size, (255, 255, 255, 255))
         img = Image.alpha_composite(background, img)
-    return np.ascontiguousarray(np.asarray(img.convert("RGB"), dtype=np.uint8))
+    return np.ascontiguousarray(np.asarray(img if img.mode == "RGB" else img.convert("RGB"), dtype=np.uint8))
 
 
 def _array_to_rgb(arr: np.ndarray, label: str, max_megapixels: float) -> np.ndarray:
