@@ -55,10 +55,12 @@ def main() -> None:
                     help="granularities to compare, e.g. lines,auto,words (DetectorConfig.granularity)")
     default = DetectorConfig()
     floor = round(default.min_short_ratio * default.limit_side)
-    ap.add_argument("--sizes", default=f"{default.limit_type}:{default.limit_side}:{floor}",
+    grow = round(default.min_long_ratio * default.limit_side)
+    ap.add_argument("--sizes", default=f"{default.limit_type}:{default.limit_side}:{floor}:{grow}:{default.max_upscale:g}",
                     help="size policies to compare, e.g. max:960,max:1280,min:736; a third number is "
-                         "the short side's floor in pixels (max:1280 = none, max:1280:960 = the default, "
-                         "min_short_ratio 0.75)")
+                         "the short side's floor in pixels (max:1280 = none, max:1280:960 = min_short_ratio "
+                         "0.75), a fourth the long side smaller images are enlarged to and a fifth the most "
+                         "they are enlarged (max:1280:960:1280:4 = min_long_ratio 1.0, max_upscale 4)")
     ap.add_argument("--backend", default="auto", choices=list(BACKENDS),
                     help="the backend whose maps are scored (auto: what users get on this machine)")
     ap.add_argument("--model", help="an .onnx file for --backend onnx|openvino")
@@ -71,9 +73,13 @@ def main() -> None:
     print("|---" * (len(names) + 7) + "|")
     best: Tuple[float, str] | None = None
     for policy in args.sizes.split(","):
-        kind, side, *short = policy.split(":")      # max:1280, or max:1280:640 with a 640 px short-side floor
-        cfg = DetectorConfig(limit_type=kind, limit_side=int(side),
-                             min_short_ratio=int(short[0]) / int(side) if short else 0.0)
+        # max:1280; max:1280:640 with a 640 px short-side floor; max:1280:640:1280:4 also enlarges
+        # smaller images until the long side is 1280 px, by at most 4x (min_long_ratio, max_upscale)
+        kind, side, *rest = policy.split(":")
+        unset = [0, 0, DetectorConfig().max_upscale]
+        short, grow, most = rest + unset[len(rest):]
+        cfg = DetectorConfig(limit_type=kind, limit_side=int(side), min_short_ratio=int(short) / int(side),
+                             min_long_ratio=int(grow) / int(side), max_upscale=float(most))
         cached = {}
         for name, samples in sets.items():
             cached[name] = []

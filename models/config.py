@@ -59,6 +59,13 @@ class DetectorConfig:
                                      "limit side (960 px at 1280: tall receipts and scans keep their small text; "
                                      "the long side may then pass the limit, up to max side; 4:3 photos are "
                                      "unchanged); 0 = off", min=0.0, max=1.0, step=0.05)
+    min_long_ratio: float = setting(0.5, "with 'max': smaller images are enlarged until their long side reaches "
+                                    "this fraction of the limit side (640 px at 1280: small web graphics, banners and "
+                                    "small photos get pixels for their text), by at most max upscale; 0 = never "
+                                    "enlarge",
+                                    min=0.0, max=1.0, step=0.05)
+    max_upscale: float = setting(4.0, "with 'max' and min long ratio: the most an image is enlarged",
+                                 min=1.0, max=16.0, step=0.5)
     max_side: int = setting(2048, "hard cap on the long side in pixels, whatever the policy", min=32, max=8192)
     max_megapixels: float = setting(40.0, "decoded images above this many megapixels are refused", gt=0.0,
                                     in_params=False)

@@ -221,6 +221,8 @@ def target_size(h: int, w: int, cfg: DetectorConfig) -> Tuple[int, int]:
         floor = cfg.min_short_ratio * cfg.limit_side
         if min(h, w) * ratio < floor:                  # a tall receipt or scan: keep its small text
             ratio = min(1.0, floor / min(h, w))
+        grow = min(cfg.max_upscale, cfg.min_long_ratio * cfg.limit_side / max(h, w))
+        ratio = max(ratio, grow)                       # a small graphic: its text gets pixels
     elif cfg.limit_type == "long":
         ratio = cfg.limit_side / max(h, w)          # small images grow: small text gets pixels
     else:

@@ -61,10 +61,23 @@ def test_scale_is_uniform_and_padding_not_stretching():
     assert (info.input_h, info.input_w) == (480, 960)
     assert abs(info.scale_x - info.scale_y) < 1e-9
     img2 = np.full((301, 401, 3), 200, np.uint8)
-    padded, info = resize_for_model(img2, DetectorConfig(limit_side=2048))
-    assert (info.resized_h, info.resized_w) == (301, 401)      # no upscaling with "max"
+    padded, info = resize_for_model(img2, DetectorConfig(limit_side=2048, min_long_ratio=0))
+    assert (info.resized_h, info.resized_w) == (301, 401)      # no upscaling with "max" and no min long side
     assert (info.input_h, info.input_w) == (320, 416)           # padded, not stretched
     assert (padded[301:] == padded[301, 0]).all()
+
+
+def test_small_images_are_enlarged_to_the_min_long_side_by_at_most_max_upscale():
+    cfg = DetectorConfig()                                       # max 1280, long side >= 640, at most 4x
+    assert target_size(170, 307, cfg) == (354, 640)              # a small web graphic: its text gets pixels
+    assert target_size(60, 100, cfg) == (240, 400)               # a tiny crop: 4x, not 6.4x
+    assert target_size(480, 640, cfg) == (480, 640)              # already at the min long side
+    assert target_size(720, 1280, cfg) == (720, 1280)            # photos: unchanged
+    assert target_size(3024, 4032, cfg) == (960, 1280)
+    assert target_size(170, 307, cfg.with_overrides(min_long_ratio=0)) == (170, 307)   # 0 = never enlarge
+    assert target_size(170, 307, cfg.with_overrides(max_upscale=1.5)) == (255, 460)
+    assert target_size(170, 307, cfg.with_overrides(limit_side=960)) == (266, 480)     # a fraction of the limit
+    assert target_size(600, 20000, cfg) == (61, 2048)            # max side still caps the long side
 
 
 def test_the_short_side_floor_keeps_tall_scans_sharp_and_leaves_photos_alone():
