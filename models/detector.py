@@ -119,7 +119,9 @@ class TextDetector:
         model: the ``.onnx`` file for the ONNX backend (for ``openvino``: default the int8
             model of ``weights``).
         build: with ``auto``, build the int8 model now when it is not cached yet (about a
-            minute once per weights); ``False`` serves PyTorch until it exists.
+            minute once per weights), and where OpenVINO is installed, verify and race it
+            against ONNX Runtime (seconds, once per model); ``False`` serves PyTorch until the
+            model exists, and ONNX Runtime until the race has run.
         threads: CPU threads for inference (default: the physical cores). Several detectors
             in one machine (Ray actors, one per core) each take their share, never all cores.
             PyTorch's thread count is per process, so with ``torch`` it sets that.

@@ -41,7 +41,7 @@ class BackendChoice:
 
     backend: str                 # torch | onnx | openvino
     precision: str               # fp32 | int8
-    model: Path | None           # the .onnx file when backend == "onnx"
+    model: Path | None           # the .onnx file when backend is onnx or openvino
     reason: str
     int8_pending: bool = False   # build=False left the fastest backend unsettled: int8 model or runtime race pending
 

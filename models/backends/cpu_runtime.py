@@ -16,7 +16,7 @@ import logging
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Callable, Dict, List
+from typing import Callable, Dict, List, Tuple
 
 import numpy as np
 
@@ -85,7 +85,8 @@ def race(onnx_run: Callable[[np.ndarray], np.ndarray], openvino_run: Callable[[n
     return {k: float(np.median(v)) for k, v in times.items()}
 
 
-def _agreement(weights: Path, model: Path, openvino_run: Callable[[np.ndarray], np.ndarray]) -> tuple:
+def _agreement(weights: Path, model: Path,
+               openvino_run: Callable[[np.ndarray], np.ndarray]) -> Tuple[bool, float | None, List[str]]:
     """OpenVINO's maps against PyTorch fp32 on the export's rendered verification pages,
     through the same int8 gate the export applies to ONNX Runtime (box agreement)."""
     from ..export.check import int8_checks, run_all

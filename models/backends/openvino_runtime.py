@@ -2,9 +2,10 @@
 
 Why a second CPU runtime: on a 2-core Xeon with AMX (Sapphire Rapids), OpenVINO runs our
 int8 model in 36-47 ms per 736x1280 photo where ONNX Runtime takes 77-80 ms (OpenVINO's
-CPU plugin has AMX int8 kernels); on an AVX2-only EPYC the two were level. So it is an optional extra (``pip install -r requirements-openvino.txt``), and
-``backend="auto"`` uses it only where it is installed, verified against PyTorch and
-measured faster on this machine (:mod:`.cpu_runtime`).
+CPU plugin has AMX int8 kernels); on an AVX2-only EPYC the two were level. So it is an
+optional extra (``pip install -r requirements-openvino.txt``), and ``backend="auto"`` uses
+it only where it is installed, verified against PyTorch and measured faster on this
+machine (:mod:`.cpu_runtime`).
 
 Settings: latency hint with one thread per physical core (as ONNX Runtime gets), one
 inference at a time (a second would only fight over the same cores).
