@@ -171,15 +171,20 @@ def test_fixed_shape_model_pads_instead_of_stretching(fixed_fp32):
         det.backend.run(np.zeros((1, 3, 256, 320), np.float32))
 
 
-def test_onnx_backend_errors(tmp_path):
+@pytest.mark.parametrize("runtime", ["onnx", "openvino"])
+def test_backend_errors_name_the_file(tmp_path, runtime):
     from models.backends.onnx import OnnxBackend, OnnxModelError
+    from models.backends.openvino_runtime import OpenVinoBackend, OpenVinoModelError
 
-    with pytest.raises(FileNotFoundError, match="python -m app export"):
-        OnnxBackend(tmp_path / "missing.onnx")
+    backend, error = {"onnx": (OnnxBackend, OnnxModelError), "openvino": (OpenVinoBackend, OpenVinoModelError)}[runtime]
+    with pytest.raises(FileNotFoundError, match="missing.onnx"):
+        backend(tmp_path / "missing.onnx")
     bad = tmp_path / "bad.onnx"
     bad.write_bytes(b"this is not a protobuf")
-    with pytest.raises(OnnxModelError, match="bad.onnx"):
-        OnnxBackend(bad)
+    with pytest.raises(error, match="bad.onnx"):
+        backend(bad)
+    with pytest.raises(FileNotFoundError, match="python -m app export"):   # ONNX Runtime says how to make one
+        OnnxBackend(tmp_path / "missing.onnx")
 
 
 # ---------------------------------------------------------------------------- precisions

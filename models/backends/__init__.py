@@ -7,7 +7,7 @@ and the thread count.
 """
 from __future__ import annotations
 
-from typing import Protocol, Tuple
+from typing import Callable, Protocol, Tuple
 
 import numpy as np
 
@@ -21,3 +21,20 @@ class Backend(Protocol):
     def run(self, batch: np.ndarray) -> np.ndarray:
         """(N, 3, H, W) float32 -> (N, H, W) float32 probabilities."""
         ...
+
+
+def check_batch(batch: np.ndarray, fixed_shape: Tuple[int, int] | None) -> None:
+    """Refuse what no backend can run: not (N, 3, H, W), or another size than a fixed-shape model's."""
+    if batch.ndim != 4 or batch.shape[1] != 3:
+        raise ValueError(f"expected a (N, 3, H, W) batch, got shape {batch.shape}")
+    if fixed_shape is not None and tuple(batch.shape[2:]) != fixed_shape:
+        raise ValueError(f"this model takes {fixed_shape[0]}x{fixed_shape[1]} inputs; got "
+                         f"{batch.shape[2]}x{batch.shape[3]} (pad with prepare(..., pad_to=fixed_shape))")
+
+
+def run_in_chunks(x: np.ndarray, step: int, forward: Callable[[np.ndarray], np.ndarray]) -> np.ndarray:
+    """``forward`` on at most ``step`` images at a time -> (N, H, W) float32 probabilities."""
+    prob = np.concatenate([forward(x[i:i + step]) for i in range(0, len(x), step)], axis=0)
+    if prob.ndim == 4:
+        prob = prob[:, 0]
+    return prob.astype(np.float32, copy=False)

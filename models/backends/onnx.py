@@ -18,6 +18,7 @@ import numpy as np
 
 from ..export.metadata import VERIFICATION_FAILED, VERIFICATION_PASSED, OnnxModelInfo, parse_metadata, read_metadata_file
 from ..files import sha256_file
+from . import check_batch, run_in_chunks
 from .device import cpu_threads
 
 log = logging.getLogger(__name__)
@@ -163,18 +164,8 @@ class OnnxBackend:
 
     def run(self, batch: np.ndarray) -> np.ndarray:
         """(N, 3, H, W) float32 -> (N, H, W) float32 probabilities."""
-        if batch.ndim != 4 or batch.shape[1] != 3:
-            raise ValueError(f"expected a (N, 3, H, W) batch, got shape {batch.shape}")
-        if self.fixed_shape is not None and tuple(batch.shape[2:]) != self.fixed_shape:
-            raise ValueError(f"this ONNX model takes {self.fixed_shape[0]}x{self.fixed_shape[1]} inputs; "
-                             f"got {batch.shape[2]}x{batch.shape[3]} (pad with prepare(..., pad_to=fixed_shape))")
+        check_batch(batch, self.fixed_shape)
         x = np.ascontiguousarray(batch, dtype=self.input_dtype)
-        outs: List[np.ndarray] = []
-        step = self.max_batch
         with self._lock:
-            for i in range(0, len(x), step):
-                outs.append(self.session.run([self.output_name], {self.input_name: x[i:i + step]})[0])
-        prob = np.concatenate(outs, axis=0)
-        if prob.ndim == 4:
-            prob = prob[:, 0]
-        return prob.astype(np.float32, copy=False)
+            return run_in_chunks(x, self.max_batch,
+                                 lambda chunk: self.session.run([self.output_name], {self.input_name: chunk})[0])

@@ -21,6 +21,7 @@ import numpy as np
 
 from ..export.metadata import VERIFICATION_FAILED, OnnxModelInfo, parse_metadata, read_metadata_file
 from ..files import sha256_file
+from . import check_batch, run_in_chunks
 from .device import cpu_threads
 
 log = logging.getLogger(__name__)
@@ -110,18 +111,7 @@ class OpenVinoBackend:
 
     def run(self, batch: np.ndarray) -> np.ndarray:
         """(N, 3, H, W) float32 -> (N, H, W) float32 probabilities."""
-        if batch.ndim != 4 or batch.shape[1] != 3:
-            raise ValueError(f"expected a (N, 3, H, W) batch, got shape {batch.shape}")
-        if self.fixed_shape is not None and tuple(batch.shape[2:]) != self.fixed_shape:
-            raise ValueError(f"this model takes {self.fixed_shape[0]}x{self.fixed_shape[1]} inputs; "
-                             f"got {batch.shape[2]}x{batch.shape[3]}")
+        check_batch(batch, self.fixed_shape)
         x = np.ascontiguousarray(batch, dtype=np.float32)
-        outs = []
-        with self._lock:
-            for i in range(0, len(x), self.max_batch):
-                # copy: the request reuses its output buffer on the next call
-                outs.append(np.array(self.request.infer({0: x[i:i + self.max_batch]})[self._output]))
-        prob = np.concatenate(outs, axis=0)
-        if prob.ndim == 4:
-            prob = prob[:, 0]
-        return prob.astype(np.float32, copy=False)
+        with self._lock:   # copy: the request reuses its output buffer on the next call
+            return run_in_chunks(x, self.max_batch, lambda chunk: np.array(self.request.infer({0: chunk})[self._output]))
