@@ -67,9 +67,21 @@ def test_soak_reports_rss_samples(tmp_path, two_images, random_weights):
     assert "Soak test" in (out / "soak.md").read_text(encoding="utf-8")
 
 
+def test_bench_runs_the_export_in_openvino(tmp_path, two_images, random_weights):
+    out = tmp_path / "bench"
+    code = main(["bench", "--images", str(two_images), "--sizes", "96", "--backends", "openvino",
+                 "--repeats", "1", "--warmup", "1", "--weights", str(random_weights), "--device", "cpu",
+                 "--output", str(out)])
+    assert code == 0
+    rows = json.loads((out / "bench.json").read_text(encoding="utf-8"))["rows"]
+    assert [(r["backend"], r["precision"], r["size"]) for r in rows] == [("openvino", "fp32", 96)]
+    assert rows[0]["timed_images"] == 2 and rows[0]["mean_s"] > 0
+
+
 def test_plan_and_cost():
     assert plan(["torch", "onnx"], [], "cpu") == [("torch", "fp32"), ("onnx", "fp32")]
     assert plan(["torch", "onnx"], [], "cuda") == [("torch", "fp16"), ("onnx", "fp32"), ("onnx", "fp16")]
+    assert plan(["openvino"], ["fp32", "int8"], "cpu") == [("openvino", "fp32"), ("openvino", "int8")]
     with pytest.raises(ValueError):
         plan(["tensorflow"], [], "cpu")
     # 1 image/s on a 3.6 per hour machine: 3600 images cost 3.6, so 1000 cost 1.0.

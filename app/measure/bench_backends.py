@@ -1,5 +1,5 @@
 """Which (backend, precision) pairs a benchmark runs, and a detector for each: PyTorch from
-the weights, ONNX Runtime from a dynamic-shape export of them."""
+the weights, ONNX Runtime or OpenVINO from a dynamic-shape export of them."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -26,9 +26,16 @@ def plan(backends: Sequence[str], onnx_precisions: Sequence[str], device: str) -
         elif b == "onnx":
             precisions = tuple(onnx_precisions) or (("fp32", "fp16") if cuda else ("fp32",))
             out += [("onnx", p) for p in precisions]
+        elif b == "openvino":      # the same exports, run by OpenVINO (CPU only: refused on CUDA when opened)
+            out += [("openvino", p) for p in tuple(onnx_precisions) or ("fp32",)]
         else:
-            raise ValueError(f"unknown backend {b!r}; use torch or onnx")
+            raise ValueError(f"unknown backend {b!r}; use torch, onnx or openvino")
     return out
+
+
+def uses_export(backend: str) -> bool:
+    """Whether ``backend`` runs an ONNX export of the weights (made by :func:`export_for_bench`)."""
+    return backend in ("onnx", "openvino")
 
 
 def export_for_bench(weights: Path, precision: str, size: int, workdir: Path) -> Path:
@@ -54,17 +61,18 @@ def export_for_bench(weights: Path, precision: str, size: int, workdir: Path) ->
 
 
 def open_detector(backend: str, weights: Path, device: str, model: Path | None = None) -> TextDetector:
-    """A detector for ``backend``: torch from ``weights``, onnx from the exported ``model``."""
+    """A detector for ``backend``: torch from ``weights``, onnx or openvino from the exported ``model``."""
     if backend == "torch":
         return TextDetector(DetectorConfig(), weights=weights, device=device, backend="torch")
+    runtime = "OpenVINO" if backend == "openvino" else "ONNX Runtime"
     try:
-        return TextDetector(DetectorConfig(), device=device, backend="onnx", model=model)
+        return TextDetector(DetectorConfig(), device=device, backend=backend, model=model)
     except (ImportError, RuntimeError, ValueError) as exc:
-        raise BackendUnavailable(f"ONNX Runtime could not load the exported model: {exc}") from exc
+        raise BackendUnavailable(f"{runtime} could not load the exported model: {exc}") from exc
 
 
 def build_detector(backend: str, precision: str, weights: Path, device: str, workdir: Path,
                    size: int) -> TextDetector:
     """Export if needed and open a detector for one (backend, precision) in this process."""
-    model = export_for_bench(weights, precision, size, workdir) if backend == "onnx" else None
+    model = export_for_bench(weights, precision, size, workdir) if uses_export(backend) else None
     return open_detector(backend, weights, device, model)

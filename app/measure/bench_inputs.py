@@ -26,8 +26,10 @@ class BenchConfig:
     max_images: int = setting(8, "use at most this many of --images (sorted by name)", min=1)
     synthetic_images: int = setting(4, "pages to render without --images", min=1, cli_name="synthetic")
     sizes: Tuple[int, ...] = setting((640, 800, 1024), "long-side limits, e.g. 640,800,1024", min=32, max=4096)
-    backends: Tuple[str, ...] = setting(("torch", "onnx"), "torch,onnx (onnx needs the export)")
-    onnx_precisions: Tuple[str, ...] = setting((), "fp32,fp16 (default: fp32 on CPU, fp32,fp16 on CUDA)")
+    backends: Tuple[str, ...] = setting(("torch", "onnx"), "torch,onnx,openvino (onnx and openvino run an export; "
+                                        "openvino: CPU, when installed)")
+    onnx_precisions: Tuple[str, ...] = setting((), "precisions of the exports, e.g. fp32,int8 (default: fp32 on CPU, "
+                                               "fp32,fp16 on CUDA; fp32 for openvino)")
     repeats: int = setting(2, "timed passes over the images", min=1)
     warmup: int = setting(2, "untimed detections per configuration", min=0)
     device: str = setting("auto", "auto (CUDA when available), cpu or cuda")

@@ -14,7 +14,7 @@ import numpy as np
 from models import DetectorConfig, TextDetector, load_image
 from models.preprocess import pad_to_stride, target_size
 
-from .bench_backends import export_for_bench, open_detector
+from .bench_backends import export_for_bench, open_detector, uses_export
 from .hardware import PeakMemory
 
 STAGES = ("decode", "preprocess", "inference", "postprocess", "total")
@@ -115,7 +115,7 @@ def measure_backend(backend: str, precision: str, weights: Path, device: str, wo
     Raises:
         BackendUnavailable: the backend cannot run here (the message says why).
     """
-    model = export_for_bench(weights, precision, max(sizes), workdir) if backend == "onnx" else None
+    model = export_for_bench(weights, precision, max(sizes), workdir) if uses_export(backend) else None
     job = _Job(backend, precision, weights, device, model, list(paths), list(sizes), repeats, warmup)
     if not isolate:
         return _measure_job(job)
