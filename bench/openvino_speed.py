@@ -1,12 +1,11 @@
 """OpenVINO against ONNX Runtime on the same int8 model, interleaved in one process (#12.5).
 
-    .venv/bin/python bench/openvino_speed.py --model ...   # the test extras install OpenVINO
-    pip install openvino onnxruntime numpy                  # or in any venv
+    .venv/bin/python bench/openvino_speed.py --model ~/.cache/cv_resnet18_ocr-detection/onnx/<id>_dynamic_int8.onnx
 
-``backend="auto"`` runs the same comparison (shorter) once per model on the user's machine
-and serves OpenVINO where it wins (models/backends/cpu_runtime.py); this script is the
-longer look, with the maps' difference.
-    python bench/openvino_speed.py --model ~/.cache/cv_resnet18_ocr-detection/onnx/<id>_dynamic_int8.onnx
+(the test extras install OpenVINO into .venv; any venv with ``pip install openvino
+onnxruntime numpy`` does too). ``backend="auto"`` runs the same comparison, shorter, once per
+model on the user's machine and serves OpenVINO where it wins (models/backends/cpu_runtime.py);
+this script is the longer look, with the maps' difference.
 
 The model is the int8 file the `auto` backend builds (QDQ, per-channel weights). Both
 runtimes get the same random 1 x 3 x H x W input and the same number of threads; runs

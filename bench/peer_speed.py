@@ -52,9 +52,10 @@ def _ours(system: str, files: List[str], weights: str | None = None) -> Dict[str
     if system == "int8":
         from models.backends.auto import choose_backend
 
-        model = choose_backend("cpu", weights).model     # the int8 model auto builds, run by ONNX Runtime
-        if model is None:
-            raise SystemExit(f"no int8 model here: {choose_backend('cpu', weights).reason}")
+        choice = choose_backend("cpu", weights)           # the int8 model auto builds, run by ONNX Runtime
+        if choice.model is None:
+            raise SystemExit(f"no int8 model here: {choice.reason}")
+        model = choice.model
     det = TextDetector(config, weights=weights, device="cpu", backend=backend, model=model)
     import tempfile
 

@@ -76,7 +76,7 @@ def main() -> None:
         # max:1280; max:1280:640 with a 640 px short-side floor; max:1280:640:1280:4 also enlarges
         # smaller images until the long side is 1280 px, by at most 4x (min_long_ratio, max_upscale)
         kind, side, *rest = policy.split(":")
-        unset = [0, 0, DetectorConfig().max_upscale]
+        unset = [0, 0, default.max_upscale]
         short, grow, most = rest + unset[len(rest):]
         cfg = DetectorConfig(limit_type=kind, limit_side=int(side), min_short_ratio=int(short) / int(side),
                              min_long_ratio=int(grow) / int(side), max_upscale=float(most))

@@ -98,27 +98,34 @@ def choose_backend(device: str, weights: str | Path | None = None, build: bool =
     path = require_weights_file(weights or None)
     if device.startswith("cuda"):
         return BackendChoice("torch", "fp32", None, "CUDA GPU: PyTorch, batched")
+    fallback = _int8_model_or_fallback(path, build)
+    if fallback is not None:
+        return fallback
+    return _int8_runtime(path, int8_model_path(path), _cpu_reason(), build)
+
+
+def _int8_model_or_fallback(path: Path, build: bool) -> BackendChoice | None:
+    """None when the verified int8 model of ``path`` is on disk (built now if ``build``),
+    else the PyTorch choice with the reason there is none."""
+    cpu = _cpu_reason()
     missing = _onnxruntime_missing()
     if missing:
-        return BackendChoice("torch", "fp32", None, f"{_cpu_reason()}: PyTorch, because {missing}")
+        return BackendChoice("torch", "fp32", None, f"{cpu}: PyTorch, because {missing}")
     model = int8_model_path(path)
     marker = _failure_marker(model)
-    cpu = _cpu_reason()
-    if marker.is_file():
-        why = json.loads(marker.read_text()).get("reason", "verification failed")
-        return BackendChoice("torch", "fp32", None,
-                             f"{cpu}: PyTorch, because the int8 model of these weights failed on this "
-                             f"machine ({why}; delete {marker} to try again)")
-    if not model.is_file():
+    if not model.is_file() and not marker.is_file():
         if not build:
             return BackendChoice("torch", "fp32", None, f"{cpu}: PyTorch until the int8 model is built",
                                  int8_pending=True)
         with exclusive_lock(model.with_suffix(".lock")):   # one builder per model file across processes
             if not model.is_file() and not marker.is_file():
                 _build_or_mark(path, model, marker)
-        if marker.is_file():
-            return choose_backend(device, path, build=False)   # the failed verdict, with its reason
-    return _int8_runtime(path, model, cpu, build)
+    if marker.is_file():
+        why = json.loads(marker.read_text()).get("reason", "verification failed")
+        return BackendChoice("torch", "fp32", None,
+                             f"{cpu}: PyTorch, because the int8 model of these weights failed on this "
+                             f"machine ({why}; delete {marker} to try again)")
+    return None
 
 
 def openvino_choice(device: str, weights: str | Path | None = None, model: str | Path | None = None) -> BackendChoice:
@@ -138,10 +145,11 @@ def openvino_choice(device: str, weights: str | Path | None = None, model: str |
         raise ValueError(f"--backend openvino runs on the CPU; got device {device!r} (use --device cpu)")
     if model:
         return BackendChoice("openvino", "", Path(model), "asked for (--backend openvino)")
-    auto = choose_backend("cpu", weights)
-    if auto.model is None:
-        raise ValueError(f"--backend openvino: no int8 model of these weights to run ({auto.reason})")
-    return BackendChoice("openvino", "int8", auto.model, "asked for (--backend openvino)")
+    path = require_weights_file(weights or None)
+    fallback = _int8_model_or_fallback(path, build=True)    # no race: OpenVINO was asked for
+    if fallback is not None:
+        raise ValueError(f"--backend openvino: no int8 model of these weights to run ({fallback.reason})")
+    return BackendChoice("openvino", "int8", int8_model_path(path), "asked for (--backend openvino)")
 
 
 def _int8_runtime(weights: Path, model: Path, cpu: str, build: bool) -> BackendChoice:
