@@ -15,6 +15,12 @@ Three tables, each printed as markdown:
 * ``end to end``: ``TextDetector(device="cuda").detect_many`` over the files of ``--images``
   (decode, resize, batching of equal shapes, forward, DB post-processing on CPU threads),
   with the backend's batch size set per row: what a user's folder run gets.
+* ``stream``: the same files through :class:`models.gpu_stream.GpuStream` (nvJPEG decode,
+  resizing on the device, compact maps, post-processing in a process per core), per batch
+  size, with and without nvJPEG; ``--repeat`` cycles a small folder to ``--limit`` files
+  (the page cache holds them either way: the disk is not what is measured).
+* ``quality`` (with ``--labelled DIR``, an ICDAR layout): hmean of both paths on the same
+  labelled images, so that the stream's speed is not bought with boxes.
 """
 from __future__ import annotations
 
@@ -29,6 +35,8 @@ import torch
 
 from app.measure.tables import markdown_table
 from models.detector import TextDetector
+from models.evaluation import evaluate_detector, find_labelled, summarize
+from models.gpu_stream import GpuStream
 from models.image_types import collect_images
 from models.weights import load_model
 
@@ -82,12 +90,20 @@ def forward_rows(weights: str | None, batches: Sequence[int], height: int, width
     return rows
 
 
-def end_to_end_rows(weights: str | None, folder: Path, limit: int, batches: Sequence[int]) -> List[List[str]]:
-    """Folder throughput of the detector's own pipeline on CUDA, per backend batch size."""
-    files = collect_images(folder)[:limit]
+def bench_files(folder: Path, limit: int, repeat: bool) -> List[Path]:
+    """The first ``limit`` images of ``folder``; with ``repeat``, the list cycled up to ``limit``."""
+    files = collect_images(folder)
     if not files:
         raise SystemExit(f"no images under {folder}")
-    det = TextDetector(weights=weights, device="cuda", backend="torch")
+    if repeat and len(files) < limit:
+        files = [files[i % len(files)] for i in range(limit)]
+    return files[:limit]
+
+
+def end_to_end_rows(weights: str | None, files: Sequence[Path], batches: Sequence[int],
+                    device: str = "cuda") -> List[List[str]]:
+    """Folder throughput of the detector's own pipeline on CUDA, per backend batch size."""
+    det = TextDetector(weights=weights, device=device, backend="torch")
     rows = []
     for b in batches:
         det.backend.max_batch = b
@@ -98,6 +114,43 @@ def end_to_end_rows(weights: str | None, folder: Path, limit: int, batches: Sequ
         boxes = sum(len(r.boxes) for r in results if r.success)
         rows.append([str(b), str(len(files)), f"{len(files) / dt:.1f}", str(boxes)])
         print(f"end to end batch {b}: {rows[-1]}", flush=True)
+    return rows
+
+
+def stream_rows(weights: str | None, files: Sequence[Path], batches: Sequence[int], workers: int | None,
+                gpu_decode: Sequence[bool], device: str = "cuda") -> List[List[str]]:
+    """End-to-end throughput of :class:`GpuStream`: start-up once, a warm-up pass, then the files."""
+    det = TextDetector(weights=weights, device=device, backend="torch")
+    rows = []
+    for nvjpeg in gpu_decode:
+        for b in batches:
+            t0 = time.perf_counter()
+            with GpuStream(det, batch_size=b, post_workers=workers, gpu_decode=nvjpeg) as stream:
+                start_s = time.perf_counter() - t0
+                list(stream.detect_files(files[: 4 * b]))     # cuDNN's kernels, the workers' first imports
+                t0 = time.perf_counter()
+                results = list(stream.detect_files(files))
+                dt = time.perf_counter() - t0
+                st = stream.stats
+            boxes = sum(len(r.boxes) for r in results if r.success)
+            stages = ", ".join(f"{k} {v / dt * 100:.0f}%" for k, v in st.stages.items())
+            rows.append([str(b), "nvJPEG" if st.gpu_decoded else "CPU", str(stream.post_workers), str(len(files)),
+                         f"{len(files) / dt:.1f}", f"{start_s:.1f}", str(boxes), str(st.failed),
+                         "yes" if st.shared_memory else "no", stages])
+            print(f"stream batch {b}: {rows[-1]}", flush=True)
+    return rows
+
+
+def quality_rows(weights: str | None, root: Path, device: str = "cuda") -> List[List[str]]:
+    """hmean of ``detect_many`` and of the stream on the labelled images under ``root``."""
+    labelled, _ = find_labelled(root)
+    det = TextDetector(weights=weights, device=device, backend="torch")
+    rows = []
+    with GpuStream(det) as stream:
+        for label, runner in (("detect_many (CPU decode, threads)", det), ("GpuStream", stream)):
+            s = summarize(evaluate_detector(runner, labelled))["all"]
+            rows.append([label, str(len(labelled)), f"{s['precision']:.4f}", f"{s['recall']:.4f}", f"{s['hmean']:.4f}"])
+            print(f"quality {label}: {rows[-1]}", flush=True)
     return rows
 
 
@@ -112,19 +165,40 @@ def main(argv: Sequence[str] | None = None) -> None:
     ap.add_argument("--images", type=Path, default=None, help="folder for the end-to-end table")
     ap.add_argument("--limit", type=int, default=512)
     ap.add_argument("--e2e-batches", default="8,32")
+    ap.add_argument("--e2e-limit", type=int, default=512, help="files for the detect_many rows (the slow path)")
+    ap.add_argument("--repeat", action="store_true", help="cycle the folder's images up to --limit files")
+    ap.add_argument("--stream-batches", default="32,64", help="GpuStream batch sizes ('' skips the stream table)")
+    ap.add_argument("--stream-workers", type=int, default=None, help="post-processing processes (default: cores - 2)")
+    ap.add_argument("--stream-cpu-decode", action="store_true", help="also a stream row without nvJPEG")
+    ap.add_argument("--labelled", type=Path, default=None, help="ICDAR-layout folder: hmean of both paths")
+    ap.add_argument("--device", default="cuda", help="'cpu' dry-runs the stream, quality and end-to-end "
+                    "tables (slowly) to check a command before a GPU lease; the forward table needs CUDA")
     args = ap.parse_args(argv)
-    if not torch.cuda.is_available():
-        raise SystemExit("bench.gpu_throughput needs a CUDA GPU")
+    dev = args.device
+    if dev == "cuda" and not torch.cuda.is_available():
+        raise SystemExit("bench.gpu_throughput needs a CUDA GPU (or --device cpu for a dry run)")
     torch.backends.cudnn.benchmark = True
-    print(f"{torch.cuda.get_device_name()} | torch {torch.__version__} | {os.cpu_count()} CPU threads | "
+    name = torch.cuda.get_device_name() if dev == "cuda" else "CPU (dry run)"
+    print(f"{name} | torch {torch.__version__} | {os.cpu_count()} CPU threads | "
           f"input {args.height}x{args.width} fp16 channels-last", flush=True)
-    batches = [int(b) for b in args.batches.split(",")]
-    print(markdown_table(("batch", "eager img/s", "CUDA graph img/s", "eager + copy to host img/s", "peak GPU MB"),
-                         forward_rows(args.weights, batches, args.height, args.width, args.runs, args.warmup)))
+    batches = [int(b) for b in args.batches.split(",")] if args.batches else []
+    if batches and dev == "cuda":
+        print(markdown_table(("batch", "eager img/s", "CUDA graph img/s", "eager + copy to host img/s", "peak GPU MB"),
+                             forward_rows(args.weights, batches, args.height, args.width, args.runs, args.warmup)))
+    if args.labelled:
+        print(markdown_table(("path", "images", "precision", "recall", "hmean"), quality_rows(args.weights, args.labelled, dev)))
     if args.images:
-        e2e = [int(b) for b in args.e2e_batches.split(",")]
-        print(markdown_table(("batch", "images", "end-to-end img/s", "boxes"),
-                             end_to_end_rows(args.weights, args.images, args.limit, e2e)))
+        files = bench_files(args.images, args.limit, args.repeat)
+        if args.stream_batches:
+            sb = [int(b) for b in args.stream_batches.split(",")]
+            decode = [True, False] if args.stream_cpu_decode else [True]
+            print(markdown_table(("batch", "decode", "post processes", "images", "end-to-end img/s", "start-up s",
+                                  "boxes", "failed", "shared memory", "main thread by stage"),
+                                 stream_rows(args.weights, files, sb, args.stream_workers, decode, dev)))
+        if args.e2e_batches:
+            e2e = [int(b) for b in args.e2e_batches.split(",")]
+            print(markdown_table(("batch", "images", "end-to-end img/s", "boxes"),
+                                 end_to_end_rows(args.weights, files[:args.e2e_limit], e2e, dev)))
 
 
 if __name__ == "__main__":

@@ -108,17 +108,23 @@ class DBPostProcess:
         self.box_type = cfg.box_type
         self.dilation_kernel = np.ones((2, 2), np.uint8) if cfg.use_dilation else None
 
-    def __call__(self, prob: np.ndarray, info: ResizeInfo, gray: np.ndarray | None = None) -> Boxes:
+    def __call__(self, prob: np.ndarray, info: ResizeInfo, gray: np.ndarray | None = None,
+                 bitmap: np.ndarray | None = None) -> Boxes:
         """``prob``: the (input_h, input_w) probability map of one padded image; ``gray``:
         that image in grey, the same size (padded or not), for ``auto``'s background cue
-        and the CJK guard of ``auto`` and ``words`` (without it, every line may be cut)."""
+        and the CJK guard of ``auto`` and ``words`` (without it, every line may be cut);
+        ``bitmap``: ``prob > thresh`` as uint8, when the GPU thresholded the exact map and
+        ``prob`` is a uint8 copy of it (:mod:`models.gpu_stream`)."""
         prob = np.asarray(prob, dtype=np.float32)
         if prob.ndim == 3:
             prob = prob[0]
         prob = prob[:info.resized_h, :info.resized_w]   # drop the padding
         if gray is not None:
             gray = gray[:info.resized_h, :info.resized_w]
-        bitmap = (prob > self.thresh).astype(np.uint8)
+        if bitmap is None:
+            bitmap = (prob > self.thresh).astype(np.uint8)
+        else:
+            bitmap = np.ascontiguousarray(bitmap[:info.resized_h, :info.resized_w], dtype=np.uint8)
         if self.dilation_kernel is not None:
             bitmap = cv2.dilate(bitmap, self.dilation_kernel)
         contours, _ = cv2.findContours(bitmap, cv2.RETR_LIST, cv2.CHAIN_APPROX_SIMPLE)

@@ -1,0 +1,79 @@
+"""The post-processing process of :mod:`models.gpu_stream`: maps of one image in, boxes out.
+
+Kept apart from the stream so that what a worker runs is plain numpy and OpenCV: DB
+post-processing is Python per box, so processes (one per core), not threads, scale it."""
+from __future__ import annotations
+
+import os
+import time
+from multiprocessing import shared_memory
+from typing import Any, Dict, Tuple
+
+import numpy as np
+
+from .config import DetectorConfig
+
+#: What a process sends once its imports are done.
+READY = ("ready",)
+
+
+def maps_bytes(h: int, w: int, with_gray: bool) -> int:
+    """Bytes of one image's maps at padded size ``h`` x ``w``: the uint8 probability map, the
+    bitmap packed eight pixels a byte (``w`` is a multiple of 32) and, for ``auto`` and
+    ``words``, the uint8 grey image."""
+    return h * w + h * (w // 8) + (h * w if with_gray else 0)
+
+
+def unpack_maps(flat: np.ndarray, h: int, w: int, content: Tuple[int, int], with_gray: bool):
+    """The probability map (float32, 0..1), bitmap and grey image of one image from its
+    packed bytes; only the ``content`` (height, width) part, without the padding."""
+    rh, rw = content
+    n, nb = h * w, h * (w // 8)
+    prob = flat[:n].reshape(h, w)[:rh, :rw].astype(np.float32)
+    prob *= np.float32(1.0 / 255.0)
+    bitmap = np.unpackbits(flat[n:n + nb].reshape(h, w // 8)[:rh], axis=1)[:, :rw]
+    gray = flat[n + nb:2 * n + nb].reshape(h, w)[:rh, :rw] if with_gray else None
+    return prob, bitmap, gray
+
+
+def run(shm_name: str | None, slot_bytes: int, jobs: Any, results: Any) -> None:
+    """Serve post-processing jobs until ``None``: ``(index, slot, payload, (h, w), info,
+    with_gray, settings)`` in, ``(index, slot, quads, scores, polygons, seconds, error)`` out.
+    The maps are in shared-memory slot ``slot``, or in ``payload`` when the stream sent them
+    by pipe; ``settings`` are the DetectorConfig's items (one post-processor per setting kept)."""
+    os.environ.setdefault("OMP_NUM_THREADS", "1")
+    import cv2
+
+    from .postprocess import DBPostProcess
+    from .preprocess import ResizeInfo
+
+    cv2.setNumThreads(1)
+    posts: Dict[tuple, DBPostProcess] = {}
+    shm = shared_memory.SharedMemory(name=shm_name) if shm_name else None
+    view = np.ndarray((shm.size // slot_bytes, slot_bytes), np.uint8, buffer=shm.buf) if shm else None
+    results.put(READY)          # imports done: the stream's start() waits for every process
+    try:
+        while True:
+            job = jobs.get()
+            if job is None:
+                return
+            index, slot, payload, (h, w), info, with_gray, settings = job
+            t0 = time.perf_counter()
+            try:
+                post = posts.get(settings)
+                if post is None:
+                    post = posts[settings] = DBPostProcess(DetectorConfig(**dict(settings)))
+                flat = view[slot] if slot is not None else payload
+                info = ResizeInfo(*info)
+                prob, bitmap, gray = unpack_maps(flat, h, w, (info.resized_h, info.resized_w), with_gray)
+                full = ResizeInfo(info.orig_h, info.orig_w, info.resized_h, info.resized_w,
+                                  info.resized_h, info.resized_w)    # the maps are cropped already
+                boxes = post(prob, full, gray, bitmap=bitmap)
+                results.put((index, slot, boxes.quads, boxes.scores, boxes.polygons, time.perf_counter() - t0, None))
+            except Exception as exc:   # one image's failure must not lose the others, nor the run
+                results.put((index, slot, None, None, None, time.perf_counter() - t0,
+                             f"post-processing failed ({type(exc).__name__}: {exc})"))
+    finally:
+        if shm is not None:
+            del view
+            shm.close()
