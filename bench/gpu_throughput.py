@@ -136,7 +136,7 @@ def stream_rows(weights: str | None, files: Sequence[Path], batches: Sequence[in
             stages = ", ".join(f"{k} {v / dt * 100:.0f}%" for k, v in st.stages.items())
             rows.append([str(b), "nvJPEG" if st.gpu_decoded else "CPU", str(stream.post_workers), str(len(files)),
                          f"{len(files) / dt:.1f}", f"{start_s:.1f}", str(boxes), str(st.failed),
-                         "yes" if st.shared_memory else "no", stages])
+                         ("yes, pinned" if st.pinned else "yes") if st.shared_memory else "no", stages])
             print(f"stream batch {b}: {rows[-1]}", flush=True)
     return rows
 

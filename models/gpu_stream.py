@@ -29,6 +29,7 @@ import io
 import logging
 import multiprocessing as mp
 import os
+import pickle
 import queue
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -101,11 +102,26 @@ class StreamStats:
     failed: int = 0
     batches: int = 0
     shared_memory: bool = False
+    pinned: bool = False                 # the ring registered with CUDA: copies into it are DMA
     seconds: float = 0.0
     stages: Dict[str, float] = field(default_factory=dict)   # main-thread seconds per stage
 
     def add(self, stage: str, seconds: float) -> None:
         self.stages[stage] = self.stages.get(stage, 0.0) + seconds
+
+
+@dataclass
+class _Flight:
+    """A batch launched on the device whose maps are not yet with the post-processing processes."""
+
+    group: list
+    shape: Tuple[int, int]
+    with_gray: bool
+    job_cfg: bytes
+    t0: float
+    slots: List[int] | None = None
+    host: torch.Tensor | None = None         # the maps in host memory when not copied into slots
+    event: Any = None                        # torch.cuda.Event after the copies
 
 
 @dataclass
@@ -273,15 +289,17 @@ class GpuStream:
 
     # ------------------------------------------------------------------ on the device
     def _prepare(self, image: torch.Tensor, orig: Tuple[int, int], cfg: DetectorConfig) -> Tuple[torch.Tensor, ResizeInfo]:
-        """CHW uint8 on the device -> content-sized float CHW (0..255) and the mapping back."""
+        """CHW uint8 on the device -> content-sized CHW (uint8 as it came when the size policy
+        keeps it, float 0..255 when resized) and the mapping back."""
         rh, rw = target_size(orig[0], orig[1], cfg)
-        x = image.unsqueeze(0).float()
+        x = image
         if (rh, rw) != tuple(image.shape[1:]):
             shrink = rh < image.shape[1] or rw < image.shape[2]
-            x = F.interpolate(x, size=(rh, rw), mode="bilinear", align_corners=False, antialias=shrink)
+            x = F.interpolate(image.unsqueeze(0).float(), size=(rh, rw), mode="bilinear", align_corners=False,
+                              antialias=shrink)[0]
             x = x.clamp_(0.0, 255.0).round_()
         info = ResizeInfo(orig[0], orig[1], rh, rw, pad_to_stride(rh), pad_to_stride(rw))
-        return x[0], info
+        return x, info
 
     @torch.inference_mode()
     def _forward(self, group: List[Tuple[_Loaded, torch.Tensor, ResizeInfo]], cfg: DetectorConfig) -> torch.Tensor:
@@ -291,11 +309,20 @@ class GpuStream:
         std = torch.tensor(cfg.std, device=self.device).view(3, 1, 1) * 255.0
         batch = torch.zeros((len(group), 3, ih, iw), device=self.device)   # the mean colour, normalised
         gray = torch.zeros((len(group), ih, iw), dtype=torch.uint8, device=self.device) if cfg.granularity != "lines" else None
-        weights = torch.tensor(GRAY_WEIGHTS, device=self.device).view(3, 1, 1)
-        for k, (_, x, info) in enumerate(group):
-            batch[k, :, :info.resized_h, :info.resized_w] = (x - mean) / std
+        weights = torch.tensor(GRAY_WEIGHTS, device=self.device).view(1, 3, 1, 1)
+        sizes = {(info.resized_h, info.resized_w) for _, _, info in group}
+        if len(sizes) == 1:      # a folder of one camera's photos: a few kernels for the whole batch
+            rh, rw = sizes.pop()
+            xs = torch.stack([x for _, x, _ in group]).float()
+            batch[:, :, :rh, :rw] = (xs - mean) / std
             if gray is not None:
-                gray[k, :info.resized_h, :info.resized_w] = (x * weights).sum(0).round_().clamp_(0, 255).to(torch.uint8)
+                gray[:, :rh, :rw] = (xs * weights).sum(1).round_().clamp_(0, 255).to(torch.uint8)
+        else:
+            for k, (_, x, info) in enumerate(group):
+                x = x.float()
+                batch[k, :, :info.resized_h, :info.resized_w] = (x - mean) / std
+                if gray is not None:
+                    gray[k, :info.resized_h, :info.resized_w] = (x * weights[0]).sum(0).round_().clamp_(0, 255).to(torch.uint8)
         batch = batch.half() if self.half else batch
         prob = self.net(batch.contiguous(memory_format=torch.channels_last))[:, 0]
         return self._pack_maps(prob, gray, cfg.thresh)
@@ -401,8 +428,9 @@ class GpuStream:
         own = not self._procs
         self.start()
         stats.shared_memory = self._ring is not None
-        job_cfg = tuple(sorted(cfg.to_dict().items(), key=lambda kv: kv[0]))
-        job_cfg = tuple((k, tuple(v) if isinstance(v, list) else v) for k, v in job_cfg)
+        stats.pinned = bool(self._ring is not None and self._ring.pinned)
+        job_cfg = pickle.dumps(cfg.to_dict())     # pickled once, not with every image
+        self._flight: _Flight | None = None
         t_start = time.perf_counter()
         self._pending: Dict[int, Any] = {}      # index -> result, waiting to be yielded in order
         self._waiting: Dict[int, Tuple[_Loaded, ResizeInfo, float]] = {}   # index -> in post-processing
@@ -441,6 +469,7 @@ class GpuStream:
                             for s in range(0, len(group), self.batch_size):
                                 self._run_group(group[s:s + self.batch_size], cfg, job_cfg)
                     next_out = yield from self._emit(next_out, block=False)
+            self._land_last()
             while next_out < len(paths):
                 next_out = yield from self._emit(next_out, block=True)
         finally:
@@ -449,31 +478,68 @@ class GpuStream:
                 self.close()
 
     def _run_group(self, group: List[Tuple[_Loaded, torch.Tensor, ResizeInfo]], cfg: DetectorConfig,
-                   job_cfg: tuple) -> None:
-        """Forward one batch, copy its maps into free slots (or pipe them) and queue the jobs."""
+                   job_cfg: bytes) -> None:
+        """Launch one batch (forward, maps into free slots) and land the one before it.
+
+        Why one batch in flight: the copies into the slots are queued behind the forward on
+        the GPU, so waiting for them at once left the CPU idle for the whole forward; now the
+        CPU prepares and launches the next batch while the GPU runs this one."""
+        t0 = time.perf_counter()
+        flight = self._launch(group, cfg, job_cfg)
+        if self._flight is not None:
+            self._land(self._flight)
+        self._flight = flight
+        self.stats.batches += 1
+        self.stats.add("forward and copy", time.perf_counter() - t0)
+
+    def _launch(self, group, cfg: DetectorConfig, job_cfg: bytes) -> "_Flight":
+        """Queue the forward and the copies of the maps to the host; nothing waits for the GPU
+        here, except a pinned staging copy where the ring could not be pinned."""
         t0 = time.perf_counter()
         packed = self._forward(group, cfg)
         with_gray = cfg.granularity != "lines"
         ih, iw = group[0][2].input_h, group[0][2].input_w
         nbytes = maps_bytes(ih, iw, with_gray)
         ring = self._ring
+        cuda = self.device.type == "cuda"
+        flight = _Flight(group, (ih, iw), with_gray, job_cfg, t0)
         if ring is None or nbytes > ring.slot_bytes:
-            host = packed.cpu().numpy()
-            slots: List[int | None] = [None] * len(group)
-        else:
+            flight.host = packed.to("cpu", non_blocking=cuda) if not cuda else torch.empty(
+                packed.shape, dtype=torch.uint8, pin_memory=True).copy_(packed, non_blocking=True)
+        elif ring.pinned or not cuda:
+            flight.slots = [self._take_slot() for _ in group]
+            for k, slot in enumerate(flight.slots):
+                torch.from_numpy(ring.array[slot, :nbytes]).copy_(packed[k], non_blocking=cuda)
+        else:                     # a pinned staging buffer, copied into the slots on landing
+            flight.slots = [self._take_slot() for _ in group]
+            flight.host = torch.empty(packed.shape, dtype=torch.uint8, pin_memory=True).copy_(packed, non_blocking=True)
+        if cuda:
+            flight.event = torch.cuda.Event()
+            flight.event.record()
+        return flight
+
+    def _land(self, flight: "_Flight") -> None:
+        """Wait for a launched batch's maps and hand its images to the post-processing processes."""
+        if flight.event is not None:
+            flight.event.synchronize()
+        ih, iw = flight.shape
+        nbytes = maps_bytes(ih, iw, flight.with_gray)
+        host = flight.host.numpy() if flight.host is not None else None
+        if flight.slots is not None and host is not None:
+            for k, slot in enumerate(flight.slots):
+                self._ring.array[slot, :nbytes] = host[k]
             host = None
-            slots = [self._take_slot() for _ in group]
-            for k, slot in enumerate(slots):
-                torch.from_numpy(ring.array[slot, :nbytes]).copy_(packed[k], non_blocking=ring.pinned)
-            if ring.pinned:
-                torch.cuda.current_stream(self.device).synchronize()
-        infer_s = (time.perf_counter() - t0) / len(group)
-        for k, ((item, _, info), slot) in enumerate(zip(group, slots)):
+        infer_s = (time.perf_counter() - flight.t0) / len(flight.group)
+        slots = flight.slots if flight.slots is not None else [None] * len(flight.group)
+        for k, ((item, _, info), slot) in enumerate(zip(flight.group, slots)):
             self._waiting[item.index] = (item, info, infer_s)
-            payload = host[k] if slot is None else None
-            self._jobs.put((item.index, slot, payload, (ih, iw), astuple(info), with_gray, job_cfg))
-        self.stats.batches += 1
-        self.stats.add("forward and copy", time.perf_counter() - t0)
+            payload = host[k] if host is not None else None
+            self._jobs.put((item.index, slot, payload, (ih, iw), astuple(info), flight.with_gray, flight.job_cfg))
+
+    def _land_last(self) -> None:
+        if self._flight is not None:
+            flight, self._flight = self._flight, None
+            self._land(flight)
 
     def _take_slot(self) -> int:
         """A free slot; while none is free, collect finished images (which free theirs)."""

@@ -5,6 +5,7 @@ post-processing is Python per box, so processes (one per core), not threads, sca
 from __future__ import annotations
 
 import os
+import pickle
 import time
 from multiprocessing import shared_memory
 from typing import Any, Dict, Tuple
@@ -40,7 +41,7 @@ def run(shm_name: str | None, slot_bytes: int, jobs: Any, results: Any) -> None:
     """Serve post-processing jobs until ``None``: ``(index, slot, payload, (h, w), info,
     with_gray, settings)`` in, ``(index, slot, quads, scores, polygons, seconds, error)`` out.
     The maps are in shared-memory slot ``slot``, or in ``payload`` when the stream sent them
-    by pipe; ``settings`` are the DetectorConfig's items (one post-processor per setting kept)."""
+    by pipe; ``settings`` is the pickled DetectorConfig dict (one post-processor kept per settings)."""
     os.environ.setdefault("OMP_NUM_THREADS", "1")
     import cv2
 
@@ -48,7 +49,7 @@ def run(shm_name: str | None, slot_bytes: int, jobs: Any, results: Any) -> None:
     from .preprocess import ResizeInfo
 
     cv2.setNumThreads(1)
-    posts: Dict[tuple, DBPostProcess] = {}
+    posts: Dict[bytes, DBPostProcess] = {}
     shm = shared_memory.SharedMemory(name=shm_name) if shm_name else None
     view = np.ndarray((shm.size // slot_bytes, slot_bytes), np.uint8, buffer=shm.buf) if shm else None
     results.put(READY)          # imports done: the stream's start() waits for every process
@@ -62,7 +63,7 @@ def run(shm_name: str | None, slot_bytes: int, jobs: Any, results: Any) -> None:
             try:
                 post = posts.get(settings)
                 if post is None:
-                    post = posts[settings] = DBPostProcess(DetectorConfig(**dict(settings)))
+                    post = posts[settings] = DBPostProcess(DetectorConfig(**pickle.loads(settings)))
                 flat = view[slot] if slot is not None else payload
                 info = ResizeInfo(*info)
                 prob, bitmap, gray = unpack_maps(flat, h, w, (info.resized_h, info.resized_w), with_gray)

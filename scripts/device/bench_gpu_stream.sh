@@ -7,12 +7,14 @@
 #   .dev_stage_bench/street   200 other ICDAR 2015 training photos (1280x720 JPEG), cycled to LIMIT files
 # then, with carry [".dev_stage_bench", ".whl"]:
 #   bash scripts/device/bench_gpu_stream.sh
+# BATCHES='' skips the forward table, E2E='' the detect_many rows, EXTRA='' the CPU-decode stream rows.
 set -u
 python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --target /tmp/site .whl/*.whl || exit 3
 export PYTHONPATH=/tmp/site PYTHONUNBUFFERED=1
 nvidia-smi -L; nproc; df -h /dev/shm | tail -1; free -g | head -2
 python3 -c "import torch, torchvision; print('torch', torch.__version__, 'torchvision', torchvision.__version__)"
-timeout -s TERM "${BENCH_S:-300}" python3 -m bench.gpu_throughput --batches "${BATCHES:-1,16,64}" --runs 10 --warmup 3 \
+timeout -s TERM "${BENCH_S:-300}" python3 -m bench.gpu_throughput --batches "${BATCHES-1,16,64}" --runs 10 --warmup 3 \
   --labelled .dev_stage_bench/val --images .dev_stage_bench/street --limit "${LIMIT:-3000}" --repeat \
-  --stream-batches "${STREAM_BATCHES:-32,64}" --stream-cpu-decode --e2e-batches 32 --e2e-limit 512 ${EXTRA:-} 2>&1 | tee "$OUT/gpu_stream.md"
+  --stream-batches "${STREAM_BATCHES:-32,64}" --e2e-batches "${E2E-32}" --e2e-limit 512 ${EXTRA---stream-cpu-decode} \
+  2>&1 | tee "$OUT/gpu_stream.md"
 echo "bench exit ${PIPESTATUS[0]}"
