@@ -31,6 +31,7 @@ import multiprocessing as mp
 import os
 import pickle
 import queue
+import threading
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import astuple, dataclass, field
@@ -135,6 +136,7 @@ class _Loaded:
     error: str | None = None
     decode_s: float = 0.0
     on_gpu: bool = False
+    ready: Any = None         # CUDA: an event on the loader's stream after the image was written
 
 
 # ---------------------------------------------------------------------------- shared memory
@@ -206,10 +208,30 @@ class GpuStream:
         self.stats = StreamStats()
         self._procs: List[Any] = []
         self._ring: _SlotRing | None = None
+        self._local = threading.local()       # each loader thread's CUDA stream
 
     # ------------------------------------------------------------------ loading
     def _load_chunk(self, items: Sequence[Tuple[int, str, Path]], cfg: DetectorConfig) -> List[_Loaded]:
-        """Read and decode a few files: JPEGs in one nvJPEG call, the rest on the CPU."""
+        """Read and decode a few files: JPEGs in one nvJPEG call, the rest on the CPU.
+
+        On CUDA the loader works on a stream of its own and marks each image with an event:
+        nvJPEG writes its output on a private stream, ordered only after the stream that
+        allocated it, so outputs allocated on the main thread's stream could land in memory
+        that stream's queued kernels have yet to read (seen on an H200 as changing boxes)."""
+        if self.device.type != "cuda":
+            return self._load(items, cfg)
+        stream = getattr(self._local, "stream", None)
+        if stream is None:
+            stream = self._local.stream = torch.cuda.Stream(self.device)
+        with torch.cuda.stream(stream):
+            out = self._load(items, cfg)
+            ready = torch.cuda.Event()
+            ready.record(stream)
+        for item in out:
+            item.ready = ready
+        return out
+
+    def _load(self, items: Sequence[Tuple[int, str, Path]], cfg: DetectorConfig) -> List[_Loaded]:
         out: List[_Loaded] = []
         gpu: List[Tuple[_Loaded, bytes, int]] = []
         for index, name, path in items:
@@ -256,6 +278,9 @@ class GpuStream:
         """One nvJPEG call for the chunk's JPEGs (its CUDA path ignores EXIF: turned here)."""
         decode_jpeg, rgb = self.decoder
         t0 = time.perf_counter()
+        # nvJPEG writes on its own stream as soon as it is called: memory this stream freed
+        # (a turned image's original) must be truly free by then
+        torch.cuda.current_stream(self.device).synchronize()
         tensors = [torch.frombuffer(bytearray(d), dtype=torch.uint8) for _, d, _ in gpu]
         try:
             images = decode_jpeg(tensors, mode=rgb, device=self.device)
@@ -457,6 +482,10 @@ class GpuStream:
                             continue
                         stats.gpu_decoded += item.on_gpu
                         stats.cpu_decoded += not item.on_gpu
+                        if item.ready is not None:     # the loader's stream wrote it: wait, and keep
+                            main = torch.cuda.current_stream(self.device)   # its memory until used here
+                            main.wait_event(item.ready)
+                            item.image.record_stream(main)
                         x, info = self._prepare(item.image, item.orig_size, cfg)
                         item.image = None
                         buckets.setdefault((info.input_h, info.input_w), []).append((item, x, info))
