@@ -429,9 +429,13 @@ class GpuStream:
 
     # ------------------------------------------------------------------ public API
     def detect_many(self, images: Iterable[str | Path], names: Sequence[str] | None = None,
-                    **overrides: Any) -> Iterator[DetectionResult]:
-        """:meth:`detect_files` under ``TextDetector.detect_many``'s name, so evaluators and
-        benches take either."""
+                    keep_image: bool = False, **overrides: Any) -> Iterator[DetectionResult]:
+        """:meth:`detect_files` under ``TextDetector.detect_many``'s name, so evaluators, benches
+        and the folder runner take either. The decoded images stay on the GPU: ``keep_image``
+        (pictures) is refused rather than silently ignored."""
+        if keep_image:
+            raise ValueError("the GPU stream keeps no decoded image on the CPU: no pictures "
+                             "(the folder command with --engine gpu writes JSON and ICDAR files)")
         return self.detect_files(images, names, **overrides)
 
     def detect_files(self, files: Iterable[str | Path], names: Sequence[str] | None = None,

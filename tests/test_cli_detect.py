@@ -68,3 +68,37 @@ def test_detector_api_detect_and_detect_many(random_detector):
     many = list(random_detector.detect_many([imgs[0], b"junk", imgs[2]]))
     assert [r.success for r in many] == [True, False, True]
     np.testing.assert_array_equal(many[0].boxes, single.boxes)
+
+
+def test_gpu_engine_writes_json_and_icdar_and_resumes(tmp_path, random_weights):
+    """`--engine gpu` (GpuStream) through the real CLI; on a CPU it runs, with a warning."""
+    images = tmp_path / "in"
+    images.mkdir()
+    cv2.imwrite(str(images / "page.jpg"), text_like_image(200, 300, 1))
+    cv2.imwrite(str(images / "form.png"), text_like_image(180, 240, 2))
+    (images / "broken.jpg").write_bytes(b"\xff\xd8\xff garbage")
+    out = tmp_path / "out"
+    args = ("detect", str(images), "--output", str(out), "--weights", str(random_weights), "--no-progress",
+            "--engine", "gpu", "--post-processes", "2", "--gpu-batch-size", "2")
+    res = _run(*args)
+    assert res.returncode == 1, res.stderr          # the broken file fails, the others are written
+    assert "slower than the local engine" in res.stderr
+    assert "gpu stream: 3 images" in res.stdout and "no pictures" in res.stdout
+    for stem in ("page", "form"):
+        record = json.loads((out / "json" / f"{stem}.json").read_text(encoding="utf-8"))
+        assert record["success"] is True and record["width"] > 0
+        assert (out / "icdar" / f"res_{stem}.txt").is_file()
+        assert not (out / "visualization" / f"{stem}.jpg").exists()
+    assert "broken.jpg: not a recognised image format" in json.loads((out / "json" / "broken.json").read_text())["error"]
+    again = _run(*args)
+    assert "processed: 1" in again.stdout and "skipped (already done): 2" in again.stdout
+
+
+def test_gpu_engine_refuses_what_it_cannot_do(tmp_path, random_weights):
+    img = tmp_path / "a.png"
+    cv2.imwrite(str(img), text_like_image())
+    base = ("detect", str(img), "--output", str(tmp_path / "o"), "--weights", str(random_weights), "--engine", "gpu")
+    res = _run(*base, "--backend", "onnx")
+    assert res.returncode == 2 and "PyTorch network on the GPU" in res.stderr and "Traceback" not in res.stderr
+    res = _run(*base, "--recognize")
+    assert res.returncode == 2 and "--engine gpu only detects" in res.stderr

@@ -148,7 +148,7 @@ def test_missing_ray_is_a_one_line_error(one_image, tmp_path, random_weights, mo
     (["--address", "auto"], "--address needs --engine ray"),
     (["--engine", "ray", "--device", "cuda"], "needs --gpus-per-worker"),
     (["--engine", "ray", "--num-workers", "0"], "num_workers must be between 1 and 4096"),
-    (["--engine", "spark"], "engine must be 'local' or 'ray' (got 'spark')"),
+    (["--engine", "spark"], "engine must be one of 'local', 'gpu', 'ray' (got 'spark')"),
     (["--engine", "ray", "--address", "127.0.0.1:1"], "no Ray head answers there"),
 ])
 def test_bad_engine_options_are_clear_errors(one_image, tmp_path, random_weights, capsys, extra, message):

@@ -53,18 +53,25 @@ def run(args: argparse.Namespace) -> int:
     except ValueError as exc:
         return fail(exc)
     if engine.engine != "local" and args.recognize:
-        return fail(ValueError("--recognize runs with the local engine only (Ray workers detect; "
-                               "recognise the folder afterwards with --engine local)"))
+        return fail(ValueError(f"--recognize runs with the local engine only (--engine {engine.engine} "
+                               "only detects; recognise the folder afterwards with --engine local)"))
+    if engine.engine == "gpu" and args.backend not in ("auto", "torch"):
+        return fail(ValueError(f"--engine gpu runs the PyTorch network on the GPU, not --backend {args.backend}"))
     try:   # the recogniser first: a missing model stops before the detector's slower start
         recognizer = recognizer_from_args(args)
     except (ValueError, FileNotFoundError) as exc:   # RecognitionModelMissing, OnnxModelError too
         print(f"ERROR: {exc}", file=sys.stderr)
         return 2
     detector = None
-    if engine.engine == "local":        # the local engine exactly as before; Ray builds it on the workers
+    if engine.engine in ("local", "gpu"):   # the local engine exactly as before; Ray builds it on the workers
+        if engine.engine == "gpu":
+            args.backend = "torch"
         detector = detector_from_args(args)
         if detector is None:
             return 2
+        if engine.engine == "gpu" and not detector.device.startswith("cuda"):
+            print("WARNING: --engine gpu on a CPU works but is slower than the local engine "
+                  "(which runs the int8 model there)", file=sys.stderr)
     out_dir = Path(args.output)
     bar = tqdm(total=len(files), unit="img", disable=args.no_progress, file=sys.stderr)
 
@@ -79,6 +86,8 @@ def run(args: argparse.Namespace) -> int:
     try:
         if detector is None:
             report = _run_on_ray(args, engine, files, root, out_dir, progress)
+        elif engine.engine == "gpu":
+            report, stats = _run_on_gpu_stream(args, engine, detector, files, root, out_dir, progress)
         else:
             report = run_batch(detector, files, root, out_dir, overwrite=args.overwrite, progress=progress,
                                recognizer=recognizer)
@@ -99,6 +108,8 @@ def run(args: argparse.Namespace) -> int:
           f"boxes: {folder['boxes']}  failures: {folder['failed']}  mean seconds/image: {folder['mean_seconds']:.3f}")
     if "engine" in s:
         _print_ray_summary(s["engine"])
+    if engine.engine == "gpu":
+        _print_stream_summary(stats)
     print(f"results in {out_dir}")
     if report.cancelled:       # Ctrl-C on the Ray driver: what was written stays, a rerun resumes
         print("interrupted", file=sys.stderr)
@@ -116,6 +127,26 @@ def _run_on_ray(args: argparse.Namespace, engine: EngineConfig, files, root: Pat
     return run_ray_batch(spec, engine, files, root, out_dir, overwrite=args.overwrite, progress=progress,
                          on_ready=lambda probe: tqdm.write(f"backend on the workers: {probe['backend']}",
                                                            file=sys.stderr))
+
+
+def _run_on_gpu_stream(args: argparse.Namespace, engine: EngineConfig, detector, files, root: Path,
+                       out_dir: Path, progress):
+    """The folder through :class:`models.gpu_stream.GpuStream`: JSON and ICDAR files, no pictures,
+    written by 8 threads (each file is fsynced)."""
+    from app.io.batch import run_batch
+    from models.gpu_stream import GpuStream
+
+    with GpuStream(detector, batch_size=engine.gpu_batch_size, post_workers=engine.post_processes or None) as stream:
+        report = run_batch(detector, files, root, out_dir, overwrite=args.overwrite, progress=progress,
+                           runner=stream, pictures=False, writer_threads=8)
+        return report, stream.stats
+
+
+def _print_stream_summary(st) -> None:
+    rate = st.images / st.seconds if st.seconds else 0.0
+    memory = ("shared memory, pinned" if st.pinned else "shared memory") if st.shared_memory else "pipes"
+    print(f"gpu stream: {st.images} images in {st.seconds:.1f} s ({rate:.1f} images/s); decoded on the GPU "
+          f"{st.gpu_decoded}, on the CPU {st.cpu_decoded}; maps through {memory}; no pictures with --engine gpu")
 
 
 def _print_ray_summary(e: dict) -> None:

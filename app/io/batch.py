@@ -114,7 +114,8 @@ def write_manifest(out_dir: Path, root: Path, model: str, params: Dict[str, Any]
 def run_batch(detector: TextDetector, files: Sequence[Path], root: Path, out_dir: Path,
               overrides: Dict[str, Any] | None = None, overwrite: bool = False,
               progress: ProgressFn | None = None, cancel: threading.Event | None = None,
-              write_backlog: int = 4, recognizer: TextRecognizer | None = None) -> BatchReport:
+              write_backlog: int = 4, recognizer: TextRecognizer | None = None,
+              runner: Any = None, pictures: bool = True, writer_threads: int = 1) -> BatchReport:
     """Detect ``files`` (found under ``root``) and write results under ``out_dir``.
 
     ``progress(done, total, record)`` is called after each image is written, in input
@@ -122,14 +123,18 @@ def run_batch(detector: TextDetector, files: Sequence[Path], root: Path, out_dir
     a consistent, resumable folder. At most ``write_backlog`` results wait for the writer
     thread (their decoded images are held in memory until then). With ``recognizer``, each
     record also gets ``texts`` and ``text_scores``, and its ``params`` a ``recognition`` entry
-    (so results made with and without recognition never count as each other's).
+    (so results made with and without recognition never count as each other's). ``runner``
+    detects instead of ``detector.detect_many`` (a :class:`models.gpu_stream.GpuStream` over it,
+    ``--engine gpu``); ``pictures=False`` writes no pictures (that engine keeps no decoded image
+    on the CPU); ``writer_threads`` write several images' files at once (each file is fsynced:
+    one thread wrote a few hundred images a second, below what a GPU delivers).
 
     Raises:
         FolderBusyError: another run is writing into ``out_dir``.
     """
     with folder_lock(out_dir):
         return _run_locked(detector, files, root, out_dir, overrides, overwrite, progress, cancel, write_backlog,
-                           recognizer)
+                           recognizer, runner, pictures, writer_threads)
 
 
 def result_params(detector: TextDetector, overrides: Dict[str, Any] | None,
@@ -146,8 +151,9 @@ def result_params(detector: TextDetector, overrides: Dict[str, Any] | None,
 def _run_locked(detector: TextDetector, files: Sequence[Path], root: Path, out_dir: Path,
                 overrides: Dict[str, Any] | None, overwrite: bool, progress: ProgressFn | None,
                 cancel: threading.Event | None, write_backlog: int,
-                recognizer: TextRecognizer | None = None) -> BatchReport:
-    writer = ResultWriter(out_dir)
+                recognizer: TextRecognizer | None = None, runner: Any = None, pictures: bool = True,
+                writer_threads: int = 1) -> BatchReport:
+    writer = ResultWriter(out_dir, visualize=pictures)
     stale = writer.remove_stale_temp_files()   # a killed run's half-written files
     overrides = overrides or {}
     params = result_params(detector, overrides, recognizer)
@@ -172,8 +178,9 @@ def _run_locked(detector: TextDetector, files: Sequence[Path], root: Path, out_d
     # One stream through detect_many (decoding and post-processing overlap inference there)
     # and one writer thread, so drawing, JPEG encoding and fsync never leave the backend idle.
     paths = [str(f) for f, _ in todo]
-    results = detector.detect_many(paths, names=paths, keep_image=True, **overrides)
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="batch-write") as pool:
+    results = (runner or detector).detect_many(paths, names=paths, keep_image=pictures, **overrides)
+    write_backlog = max(write_backlog, 4 * writer_threads)
+    with ThreadPoolExecutor(max_workers=max(1, writer_threads), thread_name_prefix="batch-write") as pool:
         try:
             for (f, stem), result in zip(todo, results):
                 if recognizer is not None and result.success:
