@@ -439,11 +439,18 @@ class GpuStream:
         return self.detect_files(images, names, **overrides)
 
     def detect_files(self, files: Iterable[str | Path], names: Sequence[str] | None = None,
+                     sink: Any = None, keys: Sequence[Any] | None = None,
                      **overrides: Any) -> Iterator[DetectionResult]:
         """Detect text in image files, yielding :class:`DetectionResult` in input order.
 
         A file that cannot be read or decoded yields a failed result with the reason, as
-        ``detect_many`` does; the run goes on."""
+        ``detect_many`` does; the run goes on.
+
+        ``sink`` (picklable, with ``write(result, key)``) is called in the post-processing
+        processes for each successful image, with its entry of ``keys``: the folder command
+        writes its files there (``app.io.outputs.FolderSink``), since building and writing
+        them on the thread that feeds the GPU halved its rate on an H100. Failed images are
+        left to the caller; a failing ``write`` (a full disk) stops the run with its error."""
         from .detector import DetectionResult
 
         cfg = self.detector._config(overrides)
@@ -451,6 +458,9 @@ class GpuStream:
         labels = list(names) if names is not None else [str(p) for p in paths]
         if len(labels) != len(paths):
             raise ValueError(f"{len(labels)} names for {len(paths)} files")
+        if sink is not None and (keys is None or len(keys) != len(paths)):
+            raise ValueError("a sink needs one key per file")
+        self._keys = list(keys) if sink is not None else None
         self.stats = stats = StreamStats(images=len(paths))
         if not paths:
             return
@@ -458,7 +468,7 @@ class GpuStream:
         self.start()
         stats.shared_memory = self._ring is not None
         stats.pinned = bool(self._ring is not None and self._ring.pinned)
-        job_cfg = pickle.dumps(cfg.to_dict())     # pickled once, not with every image
+        job_cfg = pickle.dumps((cfg.to_dict(), sink))     # pickled once, not with every image
         self._flight: _Flight | None = None
         t_start = time.perf_counter()
         self._pending: Dict[int, Any] = {}      # index -> result, waiting to be yielded in order
@@ -569,7 +579,9 @@ class GpuStream:
         for k, ((item, _, info), slot) in enumerate(zip(flight.group, slots)):
             self._waiting[item.index] = (item, info, infer_s)
             payload = host[k] if host is not None else None
-            self._jobs.put((item.index, slot, payload, (ih, iw), astuple(info), flight.with_gray, flight.job_cfg))
+            extra = (item.name, item.decode_s, infer_s, self._keys[item.index] if self._keys else None)
+            self._jobs.put((item.index, slot, payload, (ih, iw), astuple(info), flight.with_gray, flight.job_cfg,
+                            extra))
 
     def _land_last(self) -> None:
         if self._flight is not None:
@@ -601,10 +613,12 @@ class GpuStream:
             got = self._results.get(timeout=timeout) if timeout else self._results.get_nowait()
         except queue.Empty:
             return False
-        index, slot, quads, scores, polygons, post_s, error = got
+        index, slot, quads, scores, polygons, post_s, error, sink_error = got
         if slot is not None and self._ring is not None:
             self._ring.free.put(slot)
         item, info, infer_s = self._waiting.pop(index)
+        if sink_error is not None:
+            raise RuntimeError(f"writing the results of {item.name} failed: {sink_error}")
         if error is not None:
             self.stats.failed += 1
             self._pending[index] = DetectionResult.failure(f"{item.name}: {error}", item.name)

@@ -39,17 +39,19 @@ def unpack_maps(flat: np.ndarray, h: int, w: int, content: Tuple[int, int], with
 
 def run(shm_name: str | None, slot_bytes: int, jobs: Any, results: Any) -> None:
     """Serve post-processing jobs until ``None``: ``(index, slot, payload, (h, w), info,
-    with_gray, settings)`` in, ``(index, slot, quads, scores, polygons, seconds, error)`` out.
-    The maps are in shared-memory slot ``slot``, or in ``payload`` when the stream sent them
-    by pipe; ``settings`` is the pickled DetectorConfig dict (one post-processor kept per settings)."""
+    with_gray, run, extra)`` in, ``(index, slot, quads, scores, polygons, seconds, error,
+    sink_error)`` out. The maps are in shared-memory slot ``slot``, or in ``payload`` when the
+    stream sent them by pipe; ``run`` is the pickled (DetectorConfig dict, sink) of the run
+    (unpickled once per run); ``extra`` is (name, decode seconds, inference seconds, sink key)."""
     os.environ.setdefault("OMP_NUM_THREADS", "1")
     import cv2
 
+    from .detector import DetectionResult
     from .postprocess import DBPostProcess
     from .preprocess import ResizeInfo
 
     cv2.setNumThreads(1)
-    posts: Dict[bytes, DBPostProcess] = {}
+    runs: Dict[bytes, Tuple[DBPostProcess, Any]] = {}
     shm = shared_memory.SharedMemory(name=shm_name) if shm_name else None
     view = np.ndarray((shm.size // slot_bytes, slot_bytes), np.uint8, buffer=shm.buf) if shm else None
     results.put(READY)          # imports done: the stream's start() waits for every process
@@ -58,22 +60,34 @@ def run(shm_name: str | None, slot_bytes: int, jobs: Any, results: Any) -> None:
             job = jobs.get()
             if job is None:
                 return
-            index, slot, payload, (h, w), info, with_gray, settings = job
+            index, slot, payload, (h, w), info, with_gray, run_blob, (name, decode_s, infer_s, key) = job
             t0 = time.perf_counter()
             try:
-                post = posts.get(settings)
-                if post is None:
-                    post = posts[settings] = DBPostProcess(DetectorConfig(**pickle.loads(settings)))
+                if run_blob not in runs:
+                    settings, sink = pickle.loads(run_blob)
+                    runs[run_blob] = (DBPostProcess(DetectorConfig(**settings)), sink)
+                post, sink = runs[run_blob]
                 flat = view[slot] if slot is not None else payload
                 info = ResizeInfo(*info)
                 prob, bitmap, gray = unpack_maps(flat, h, w, (info.resized_h, info.resized_w), with_gray)
                 full = ResizeInfo(info.orig_h, info.orig_w, info.resized_h, info.resized_w,
                                   info.resized_h, info.resized_w)    # the maps are cropped already
                 boxes = post(prob, full, gray, bitmap=bitmap)
-                results.put((index, slot, boxes.quads, boxes.scores, boxes.polygons, time.perf_counter() - t0, None))
             except Exception as exc:   # one image's failure must not lose the others, nor the run
                 results.put((index, slot, None, None, None, time.perf_counter() - t0,
-                             f"post-processing failed ({type(exc).__name__}: {exc})"))
+                             f"post-processing failed ({type(exc).__name__}: {exc})", None))
+                continue
+            post_s = time.perf_counter() - t0
+            sink_error = None
+            if sink is not None:
+                timings = {"decode": decode_s, "inference": infer_s, "postprocess": post_s}
+                timings["total"] = sum(timings.values())
+                try:
+                    sink.write(DetectionResult(boxes.quads, boxes.scores, info.orig_w, info.orig_h, timings,
+                                               boxes.polygons, name), key)
+                except Exception as exc:       # a full disk: the stream stops the run with this
+                    sink_error = f"{type(exc).__name__}: {exc}"
+            results.put((index, slot, boxes.quads, boxes.scores, boxes.polygons, post_s, None, sink_error))
     finally:
         if shm is not None:
             del view

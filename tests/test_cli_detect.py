@@ -92,6 +92,14 @@ def test_gpu_engine_writes_json_and_icdar_and_resumes(tmp_path, random_weights):
     assert "broken.jpg: not a recognised image format" in json.loads((out / "json" / "broken.json").read_text())["error"]
     again = _run(*args)
     assert "processed: 1" in again.stdout and "skipped (already done): 2" in again.stdout
+    # the records the post-processing processes wrote are the local engine's, key for key
+    local = tmp_path / "local"
+    assert _run("detect", str(images / "page.jpg"), "--output", str(local), "--weights", str(random_weights),
+                "--no-progress").returncode == 0
+    mine = json.loads((out / "json" / "page.json").read_text(encoding="utf-8"))
+    theirs = json.loads((local / "json" / "page.json").read_text(encoding="utf-8"))
+    assert set(mine) == set(theirs) and mine["params"] == theirs["params"] and mine["model"] == theirs["model"]
+    assert mine["image_path"].endswith("page.jpg") and set(mine["timings"]) == set(theirs["timings"]) - {"preprocess"}
 
 
 def test_gpu_engine_refuses_what_it_cannot_do(tmp_path, random_weights):

@@ -132,13 +132,13 @@ def _run_on_ray(args: argparse.Namespace, engine: EngineConfig, files, root: Pat
 def _run_on_gpu_stream(args: argparse.Namespace, engine: EngineConfig, detector, files, root: Path,
                        out_dir: Path, progress):
     """The folder through :class:`models.gpu_stream.GpuStream`: JSON and ICDAR files, no pictures,
-    written by 8 threads (each file is fsynced)."""
+    written by its post-processing processes."""
     from app.io.batch import run_batch
     from models.gpu_stream import GpuStream
 
     with GpuStream(detector, batch_size=engine.gpu_batch_size, post_workers=engine.post_processes or None) as stream:
         report = run_batch(detector, files, root, out_dir, overwrite=args.overwrite, progress=progress,
-                           runner=stream, pictures=False, writer_threads=8)
+                           runner=stream, pictures=False)
         return report, stream.stats
 
 

@@ -26,7 +26,7 @@ from models.files import atomic_write_text
 from models.progress import ProgressFn
 from models.recognition import TextRecognizer
 
-from .outputs import ResultWriter, output_stems, summarize
+from .outputs import FolderSink, ResultWriter, output_stems, summarize
 
 try:
     import fcntl
@@ -115,7 +115,7 @@ def run_batch(detector: TextDetector, files: Sequence[Path], root: Path, out_dir
               overrides: Dict[str, Any] | None = None, overwrite: bool = False,
               progress: ProgressFn | None = None, cancel: threading.Event | None = None,
               write_backlog: int = 4, recognizer: TextRecognizer | None = None,
-              runner: Any = None, pictures: bool = True, writer_threads: int = 1) -> BatchReport:
+              runner: Any = None, pictures: bool = True) -> BatchReport:
     """Detect ``files`` (found under ``root``) and write results under ``out_dir``.
 
     ``progress(done, total, record)`` is called after each image is written, in input
@@ -124,17 +124,44 @@ def run_batch(detector: TextDetector, files: Sequence[Path], root: Path, out_dir
     thread (their decoded images are held in memory until then). With ``recognizer``, each
     record also gets ``texts`` and ``text_scores``, and its ``params`` a ``recognition`` entry
     (so results made with and without recognition never count as each other's). ``runner``
-    detects instead of ``detector.detect_many`` (a :class:`models.gpu_stream.GpuStream` over it,
-    ``--engine gpu``); ``pictures=False`` writes no pictures (that engine keeps no decoded image
-    on the CPU); ``writer_threads`` write several images' files at once (each file is fsynced:
-    one thread wrote a few hundred images a second, below what a GPU delivers).
+    detects instead of ``detector.detect_many``: a :class:`models.gpu_stream.GpuStream` over it
+    (``--engine gpu``) writes the files of its successful images in its own processes
+    (:class:`FolderSink`); ``pictures=False`` writes no pictures (that engine keeps no decoded
+    image on the CPU).
 
     Raises:
         FolderBusyError: another run is writing into ``out_dir``.
     """
     with folder_lock(out_dir):
         return _run_locked(detector, files, root, out_dir, overrides, overwrite, progress, cancel, write_backlog,
-                           recognizer, runner, pictures, writer_threads)
+                           recognizer, runner, pictures)
+
+
+def _stream_to_files(stream: Any, detector: TextDetector, todo: Sequence[Tuple[Path, str]], paths: List[str],
+                     out_dir: Path, writer: ResultWriter, params: Dict[str, Any], overrides: Dict[str, Any],
+                     report: BatchReport, done: int, total: int, progress: ProgressFn | None,
+                     cancel: threading.Event | None) -> int:
+    """The folder through a GpuStream whose processes write each successful image's files
+    (:class:`FolderSink`); this thread writes the failures and keeps the report. Returns the
+    count of images done."""
+    sink = FolderSink(str(out_dir), detector.model_id, params)
+    keys = [(stem, str(f)) for f, stem in todo]
+    results = stream.detect_files(paths, names=paths, sink=sink, keys=keys, **overrides)
+    try:
+        for (f, stem), result in zip(todo, results):
+            record = result.to_json(detector.model_id, params)
+            record["image_path"] = str(f)
+            if not result.success:
+                writer.write(stem, result, record)
+            report.records.append(record)
+            done += 1
+            if progress is not None:
+                progress(done, total, record)
+            if cancel is not None and cancel.is_set():
+                break
+    finally:
+        results.close()        # files already handed to the processes are written (atomically) or not at all
+    return done
 
 
 def result_params(detector: TextDetector, overrides: Dict[str, Any] | None,
@@ -151,8 +178,7 @@ def result_params(detector: TextDetector, overrides: Dict[str, Any] | None,
 def _run_locked(detector: TextDetector, files: Sequence[Path], root: Path, out_dir: Path,
                 overrides: Dict[str, Any] | None, overwrite: bool, progress: ProgressFn | None,
                 cancel: threading.Event | None, write_backlog: int,
-                recognizer: TextRecognizer | None = None, runner: Any = None, pictures: bool = True,
-                writer_threads: int = 1) -> BatchReport:
+                recognizer: TextRecognizer | None = None, runner: Any = None, pictures: bool = True) -> BatchReport:
     writer = ResultWriter(out_dir, visualize=pictures)
     stale = writer.remove_stale_temp_files()   # a killed run's half-written files
     overrides = overrides or {}
@@ -175,12 +201,17 @@ def _run_locked(detector: TextDetector, files: Sequence[Path], root: Path, out_d
         writer.write(stem, result, record, result.image)
         result.image = None
 
+    paths = [str(f) for f, _ in todo]
+    if runner is not None and hasattr(runner, "detect_files") and recognizer is None and not pictures:
+        done = _stream_to_files(runner, detector, todo, paths, out_dir, writer, params, overrides, report, done,
+                                len(files), progress, cancel)
+        report.cancelled = cancel is not None and cancel.is_set() and done < len(files)
+        atomic_write_text(out_dir / "summary.json", json.dumps(report.summary, ensure_ascii=False, indent=2))
+        return report
     # One stream through detect_many (decoding and post-processing overlap inference there)
     # and one writer thread, so drawing, JPEG encoding and fsync never leave the backend idle.
-    paths = [str(f) for f, _ in todo]
     results = (runner or detector).detect_many(paths, names=paths, keep_image=pictures, **overrides)
-    write_backlog = max(write_backlog, 4 * writer_threads)
-    with ThreadPoolExecutor(max_workers=max(1, writer_threads), thread_name_prefix="batch-write") as pool:
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="batch-write") as pool:
         try:
             for (f, stem), result in zip(todo, results):
                 if recognizer is not None and result.success:

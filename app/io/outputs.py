@@ -10,7 +10,7 @@ import json
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Dict, Iterable, List, Sequence
+from typing import Any, Dict, Iterable, List, Sequence, Tuple
 
 import cv2
 import numpy as np
@@ -133,6 +133,23 @@ class ResultWriter:
                 if ok:
                     atomic_write_bytes(self.vis_path(stem), buf.tobytes())
         atomic_write_text(self.json_path(stem), json.dumps(record, ensure_ascii=False, indent=2))
+
+
+@dataclass(frozen=True)
+class FolderSink:
+    """Writes one image's JSON and ICDAR file (no picture) where the boxes are made: in the
+    post-processing processes of ``GpuStream`` (``--engine gpu``). Picklable: it holds only the
+    folder, the model id and the run's params; ``key`` is the image's (output stem, image path)."""
+
+    out_dir: str
+    model: str
+    params: Dict[str, Any]
+
+    def write(self, result: DetectionResult, key: Tuple[str, str]) -> None:
+        stem, image_path = key
+        record = result.to_json(self.model, self.params)
+        record["image_path"] = image_path
+        ResultWriter(Path(self.out_dir), visualize=False).write(stem, result, record)
 
 
 def summarize(records: Iterable[Dict[str, Any]]) -> Dict[str, Any]:
