@@ -17,6 +17,14 @@ box) runs under one GIL whatever the thread count. Here:
 * DB post-processing runs in a process per core (spawned), reading the maps from one
   shared-memory ring (a pipe carries them where shared memory is short).
 
+Use it from a script guarded by ``if __name__ == "__main__":`` (the processes are spawned, and
+a spawned process imports the main module)::
+
+    det = TextDetector(device="cuda", backend="torch")
+    with GpuStream(det) as stream:
+        for result in stream.detect_files(paths):
+            ...
+
 The boxes are those of the ordinary path up to nvJPEG's rounding, bilinear instead of area
 resizing, and box scores from a uint8 map (within 1/255): ``bench.gpu_throughput`` checks the
 hmean of both paths on labelled photos. On a CPU the same code runs (CPU decode and torch on

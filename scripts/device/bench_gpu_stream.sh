@@ -5,6 +5,11 @@
 # /work/.library/device/README.md):
 #   .dev_stage_bench/val      the 100 ICDAR 2015 validation holdouts (scripts/mixes/release2.toml), gts too
 #   .dev_stage_bench/street   200 other ICDAR 2015 training photos (1280x720 JPEG), cycled to LIMIT files
+# made by (after `.venv/bin/python -m bench.export_validation scripts/mixes/release2.toml --output data_cache/val_release2`):
+#   v=.dev_stage_bench/val; mkdir -p $v/test_images $v/test_gts .dev_stage_bench/street
+#   cp -L data_cache/val_release2/test_images/icdar2015/* $v/test_images/; cp -L data_cache/val_release2/test_gts/icdar2015/* $v/test_gts/
+#   ls ../shared/datasets/icdar2015_train/train_images | sort | while read f; do [ -e $v/test_images/$f ] || echo $f; done \
+#     | head -200 | while read f; do cp ../shared/datasets/icdar2015_train/train_images/$f .dev_stage_bench/street/; done
 # then, with carry [".dev_stage_bench", ".whl"]:
 #   bash scripts/device/bench_gpu_stream.sh
 # BATCHES='' skips the forward table, E2E='' the detect_many rows, EXTRA='' the CPU-decode stream rows.
