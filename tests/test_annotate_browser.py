@@ -85,7 +85,9 @@ def test_detect_delete_add_and_save_to_a_new_dataset(server, tmp_path):
         page.locator("#single-name input, #single-name textarea").first.fill("scan_fixed")
         page.locator("#single-add").click()
         page.locator("#single-dataset-summary").get_by_text("Added").wait_for()
+        page.wait_for_timeout(1500)        # the dropdown set to the dataset's folder must not replace it
         summary = page.locator("#single-dataset-summary").inner_text()
+        assert "Added" in summary, summary
         page.screenshot(path=str(tmp_path / "annotate.png"), full_page=True)
 
         page.get_by_role("tab", name="训练微调 Train").click()       # the train tab lists it, and checks it

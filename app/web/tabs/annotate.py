@@ -136,5 +136,7 @@ def listen(ctx: WebContext, panel: AnnotatePanel) -> Any:
     # preprocess=False: the boxes are read as sent (the picture is the source file, never a re-encoded copy)
     added = panel.add.click(on_add, [panel.editor, panel.source, panel.dataset, panel.split, panel.name],
                             [panel.summary, panel.dataset], preprocess=False, concurrency_id="dataset", **private)
-    panel.dataset.change(on_dataset, [panel.dataset], [panel.summary], queue=False, **private)
+    # .input, not .change: "Add" sets the dropdown to the resolved folder, and a .change there
+    # replaced its "Added ..." confirmation with the plain summary (a race the browser tests lost)
+    panel.dataset.input(on_dataset, [panel.dataset], [panel.summary], queue=False, **private)
     return added
