@@ -17,6 +17,9 @@ box) runs under one GIL whatever the thread count. Here:
 * DB post-processing runs in a process per core (spawned), reading the maps from one
   shared-memory ring (a pipe carries them where shared memory is short).
 
+Loading is :mod:`models.gpu_decode`, the ring :mod:`models.shm_ring`, the processes
+:mod:`models.stream_worker`; this module batches, runs the network and keeps the order.
+
 Use it from a script guarded by ``if __name__ == "__main__":`` (the processes are spawned, and
 a spawned process imports the main module)::
 
@@ -32,28 +35,24 @@ the CPU), which is how the tests check it; it only pays on a GPU.
 """
 from __future__ import annotations
 
-import ctypes
-import io
 import logging
 import multiprocessing as mp
 import os
 import pickle
 import queue
-import threading
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import astuple, dataclass, field
-from multiprocessing import shared_memory
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Dict, Iterable, Iterator, List, Sequence, Tuple
 
-import numpy as np
 import torch
 import torch.nn.functional as F
-from PIL import ExifTags, Image
 
 from .config import DetectorConfig
-from .preprocess import ImageDecodeError, ResizeInfo, load_image_for_detection, pad_to_stride, target_size
+from .gpu_decode import GpuLoader, Loaded
+from .preprocess import ResizeInfo, pad_to_stride, target_size
+from .shm_ring import SlotRing, try_ring
 from .stream_worker import READY, maps_bytes
 from .stream_worker import run as post_worker
 
@@ -62,43 +61,10 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-#: JPEG files start with an SOI marker followed by another marker.
-JPEG_MAGIC = b"\xff\xd8\xff"
 #: ITU-R BT.601 luma, as OpenCV's RGB2GRAY.
 GRAY_WEIGHTS = (0.299, 0.587, 0.114)
 #: Seconds the post-processing processes get to import numpy, OpenCV and torch.
 READY_TIMEOUT_S = 120.0
-#: PIL modes nvJPEG decodes to RGB as PIL would (CMYK / YCCK JPEGs go to the CPU decoder).
-GPU_JPEG_MODES = ("RGB", "L")
-
-
-def nvjpeg_decoder():
-    """torchvision's ``decode_jpeg`` and its RGB read mode, or None where torchvision does
-    not import (the CPU build of torch: the product never needs it)."""
-    try:
-        from torchvision.io import ImageReadMode, decode_jpeg
-    except Exception:   # ImportError, or a torchvision built for another torch (RuntimeError)
-        return None
-    return decode_jpeg, ImageReadMode.RGB
-
-
-def apply_orientation(image: torch.Tensor, orientation: int) -> torch.Tensor:
-    """A CHW image turned as its EXIF ``orientation`` (1-8) asks, as PIL's ``exif_transpose``."""
-    if orientation == 2:
-        return image.flip(2)
-    if orientation == 3:
-        return image.flip(1, 2)
-    if orientation == 4:
-        return image.flip(1)
-    if orientation == 5:
-        return image.transpose(1, 2)
-    if orientation == 6:
-        return torch.rot90(image, -1, dims=(1, 2))
-    if orientation == 7:
-        return image.transpose(1, 2).flip(1, 2)
-    if orientation == 8:
-        return torch.rot90(image, 1, dims=(1, 2))
-    return image
 
 
 @dataclass
@@ -133,59 +99,6 @@ class _Flight:
     event: Any = None                        # torch.cuda.Event after the copies
 
 
-@dataclass
-class _Loaded:
-    """One image after loading: on the device (CHW uint8) or an error."""
-
-    index: int
-    name: str
-    image: torch.Tensor | None = None
-    orig_size: Tuple[int, int] = (0, 0)        # (height, width) of the original
-    error: str | None = None
-    decode_s: float = 0.0
-    on_gpu: bool = False
-    ready: Any = None         # CUDA: an event on the loader's stream after the image was written
-
-
-# ---------------------------------------------------------------------------- shared memory
-class _SlotRing:
-    """Fixed-size slots in one shared-memory block: the maps of one image each.
-
-    Why: a pipe moved about 1 GB/s in tests, and at 1,000 images/s the maps are 2 GB/s; a
-    slot costs the post-processing process no copy at all. The block is registered as
-    pinned memory with CUDA where possible, so device-to-slot copies are plain DMA."""
-
-    def __init__(self, slots: int, slot_bytes: int) -> None:
-        self.slot_bytes = slot_bytes
-        self.shm = shared_memory.SharedMemory(create=True, size=slots * slot_bytes)
-        self.free: "queue.Queue[int]" = queue.Queue()
-        for i in range(slots):
-            self.free.put(i)
-        self.array = np.ndarray((slots, slot_bytes), dtype=np.uint8, buffer=self.shm.buf)
-        self.pinned = False
-        self._ptr = 0
-
-    def pin(self) -> None:
-        """Register the block with CUDA (page-locked): asynchronous copies into it."""
-        try:
-            self._ptr = ctypes.addressof(ctypes.c_char.from_buffer(self.shm.buf))
-            err = torch.cuda.cudart().cudaHostRegister(self._ptr, self.shm.size, 0)
-            self.pinned = int(getattr(err, "value", err)) == 0   # cudaSuccess
-        except Exception as exc:     # an unsupported runtime: pageable copies still work
-            log.info("shared memory not pinned: %s", exc)
-            self.pinned = False
-
-    def close(self) -> None:
-        if self.pinned:
-            try:
-                torch.cuda.cudart().cudaHostUnregister(self._ptr)
-            except Exception:
-                pass
-        del self.array
-        self.shm.close()
-        self.shm.unlink()
-
-
 # ---------------------------------------------------------------------------- the stream
 class GpuStream:
     """Detect text in many image files with the decode, resize and post-processing off the
@@ -212,113 +125,10 @@ class GpuStream:
         self.post_workers = max(1, int(post_workers if post_workers else (os.cpu_count() or 2) - 2))
         self.loader_threads = max(1, int(loader_threads))
         self.decode_chunk = max(1, int(decode_chunk))
-        self.decoder = nvjpeg_decoder() if (gpu_decode and self.device.type == "cuda") else None
+        self.loader = GpuLoader(self.device, gpu_decode)
         self.stats = StreamStats()
         self._procs: List[Any] = []
-        self._ring: _SlotRing | None = None
-        self._local = threading.local()       # each loader thread's CUDA stream
-
-    # ------------------------------------------------------------------ loading
-    def _load_chunk(self, items: Sequence[Tuple[int, str, Path]], cfg: DetectorConfig) -> List[_Loaded]:
-        """Read and decode a few files: JPEGs in one nvJPEG call, the rest on the CPU.
-
-        On CUDA the loader works on a stream of its own and marks each image with an event:
-        nvJPEG writes its output on a private stream, ordered only after the stream that
-        allocated it, so outputs allocated on the main thread's stream could land in memory
-        that stream's queued kernels have yet to read (seen on an H200 as changing boxes)."""
-        if self.device.type != "cuda":
-            return self._load(items, cfg)
-        stream = getattr(self._local, "stream", None)
-        if stream is None:
-            stream = self._local.stream = torch.cuda.Stream(self.device)
-        with torch.cuda.stream(stream):
-            out = self._load(items, cfg)
-            ready = torch.cuda.Event()
-            ready.record(stream)
-        for item in out:
-            item.ready = ready
-        return out
-
-    def _load(self, items: Sequence[Tuple[int, str, Path]], cfg: DetectorConfig) -> List[_Loaded]:
-        out: List[_Loaded] = []
-        gpu: List[Tuple[_Loaded, bytes, int]] = []
-        for index, name, path in items:
-            t0 = time.perf_counter()
-            item = _Loaded(index, name)
-            try:
-                data = Path(path).read_bytes()
-            except OSError:      # missing, a folder, unreadable: the CPU loader says which
-                self._cpu_decode(item, path, cfg, t0)
-                out.append(item)
-                continue
-            orientation = self._gpu_orientation(data, cfg) if self.decoder is not None else None
-            if orientation is not None:
-                item.decode_s = time.perf_counter() - t0
-                gpu.append((item, data, orientation))
-            else:
-                self._cpu_decode(item, data, cfg, t0)
-            out.append(item)
-        if gpu:
-            self._gpu_decode(gpu, cfg)
-        return out
-
-    @staticmethod
-    def _gpu_orientation(data: bytes, cfg: DetectorConfig) -> int | None:
-        """The EXIF orientation (1-8) of a JPEG that nvJPEG may take (a readable header, RGB
-        or grey, within the pixel limit), else None: anything else goes to the CPU decoder,
-        which explains what is wrong. Only the header is read."""
-        if not data.startswith(JPEG_MAGIC):
-            return None
-        try:
-            with Image.open(io.BytesIO(data)) as img:
-                w, h = img.size
-                if img.mode not in GPU_JPEG_MODES or not 0 < w * h <= cfg.max_megapixels * 1e6:
-                    return None
-                try:
-                    orientation = int(img.getexif().get(ExifTags.Base.Orientation, 1))
-                except Exception:     # a broken EXIF block: the picture as stored, as on the CPU
-                    orientation = 1
-                return orientation if 1 <= orientation <= 8 else 1
-        except Exception:
-            return None
-
-    def _gpu_decode(self, gpu: List[Tuple[_Loaded, bytes, int]], cfg: DetectorConfig) -> None:
-        """One nvJPEG call for the chunk's JPEGs (its CUDA path ignores EXIF: turned here)."""
-        decode_jpeg, rgb = self.decoder
-        t0 = time.perf_counter()
-        # nvJPEG writes on its own stream as soon as it is called: memory this stream freed
-        # (a turned image's original) must be truly free by then
-        torch.cuda.current_stream(self.device).synchronize()
-        tensors = [torch.frombuffer(bytearray(d), dtype=torch.uint8) for _, d, _ in gpu]
-        try:
-            images = decode_jpeg(tensors, mode=rgb, device=self.device)
-        except Exception:      # one bad file fails the whole call: decode them one by one
-            images = []
-            for t in tensors:
-                try:
-                    images.append(decode_jpeg(t, mode=rgb, device=self.device))
-                except Exception:
-                    images.append(None)
-        share = (time.perf_counter() - t0) / len(gpu)
-        for (item, data, orientation), image in zip(gpu, images):
-            if image is None:
-                self._cpu_decode(item, data, cfg, time.perf_counter())
-                continue
-            image = apply_orientation(image, orientation)
-            item.image, item.on_gpu = image, True
-            item.orig_size = (int(image.shape[1]), int(image.shape[2]))
-            item.decode_s += share
-
-    def _cpu_decode(self, item: _Loaded, source: bytes | Path, cfg: DetectorConfig, t0: float) -> None:
-        try:
-            rgb, orig = load_image_for_detection(source, cfg, name=item.name)
-        except ImageDecodeError as exc:
-            item.error = str(exc)
-            return
-        rgb = rgb if rgb.flags.writeable else rgb.copy()    # PIL's arrays are read-only
-        item.image = torch.from_numpy(rgb).to(self.device).permute(2, 0, 1)
-        item.orig_size = (int(orig[0]), int(orig[1]))
-        item.decode_s += time.perf_counter() - t0
+        self._ring: SlotRing | None = None
 
     # ------------------------------------------------------------------ on the device
     def _prepare(self, image: torch.Tensor, orig: Tuple[int, int], cfg: DetectorConfig) -> Tuple[torch.Tensor, ResizeInfo]:
@@ -335,7 +145,7 @@ class GpuStream:
         return x, info
 
     @torch.inference_mode()
-    def _forward(self, group: List[Tuple[_Loaded, torch.Tensor, ResizeInfo]], cfg: DetectorConfig) -> torch.Tensor:
+    def _forward(self, group: List[Tuple[Loaded, torch.Tensor, ResizeInfo]], cfg: DetectorConfig) -> torch.Tensor:
         """A batch of one padded shape -> packed maps on the device, (N, bytes) uint8."""
         ih, iw = group[0][2].input_h, group[0][2].input_w
         mean = torch.tensor(cfg.mean, device=self.device).view(3, 1, 1) * 255.0
@@ -383,7 +193,7 @@ class GpuStream:
         # The batches in flight plus one per process. A slot holds a square input of the size
         # limit (3.5 MB at 1280 px); the maps of a larger one (a tall receipt kept at its
         # short-side floor) take the pipe.
-        self._ring = _try_ring(2 * self.batch_size + self.post_workers, self._slot_bytes)
+        self._ring = try_ring(2 * self.batch_size + self.post_workers, self._slot_bytes)
         if self._ring is not None and self.device.type == "cuda":
             self._ring.pin()
         ctx = mp.get_context("spawn")     # never fork a process that holds a CUDA context
@@ -480,21 +290,21 @@ class GpuStream:
         self._flight: _Flight | None = None
         t_start = time.perf_counter()
         self._pending: Dict[int, Any] = {}      # index -> result, waiting to be yielded in order
-        self._waiting: Dict[int, Tuple[_Loaded, ResizeInfo, float]] = {}   # index -> in post-processing
+        self._waiting: Dict[int, Tuple[Loaded, ResizeInfo, float]] = {}   # index -> in post-processing
         next_out = 0
         try:
             chunks = [[(i, labels[i], paths[i]) for i in range(s, min(s + self.decode_chunk, len(paths)))]
                       for s in range(0, len(paths), self.decode_chunk)]
-            buckets: Dict[Tuple[int, int], List[Tuple[_Loaded, torch.Tensor, ResizeInfo]]] = {}
+            buckets: Dict[Tuple[int, int], List[Tuple[Loaded, torch.Tensor, ResizeInfo]]] = {}
             with ThreadPoolExecutor(self.loader_threads, thread_name_prefix="stream-load") as pool:
-                futures: List[Future | None] = [pool.submit(self._load_chunk, c, cfg)
+                futures: List[Future | None] = [pool.submit(self.loader.load_chunk, c, cfg)
                                                 for c in chunks[:2 * self.loader_threads]]
                 for c in range(len(chunks)):
                     t0 = time.perf_counter()
                     loaded = futures[c].result()
                     futures[c] = None
                     if len(futures) < len(chunks):
-                        futures.append(pool.submit(self._load_chunk, chunks[len(futures)], cfg))
+                        futures.append(pool.submit(self.loader.load_chunk, chunks[len(futures)], cfg))
                     stats.add("wait for decode", time.perf_counter() - t0)
                     t0 = time.perf_counter()
                     for item in loaded:
@@ -528,7 +338,7 @@ class GpuStream:
             if own or next_out < len(paths):   # an abandoned run leaves jobs behind: start afresh
                 self.close()
 
-    def _run_group(self, group: List[Tuple[_Loaded, torch.Tensor, ResizeInfo]], cfg: DetectorConfig,
+    def _run_group(self, group: List[Tuple[Loaded, torch.Tensor, ResizeInfo]], cfg: DetectorConfig,
                    job_cfg: bytes) -> None:
         """Launch one batch (forward, maps into free slots) and land the one before it.
 
@@ -657,16 +467,3 @@ class GpuStream:
         if dead:
             raise RuntimeError(f"a post-processing process died (exit code {dead[0]}); the results "
                                "so far were yielded, rerun the rest")
-
-
-def _try_ring(slots: int, slot_bytes: int) -> _SlotRing | None:
-    """The shared-memory ring, or None where /dev/shm cannot hold it (pipes then)."""
-    try:
-        stat = os.statvfs("/dev/shm")
-        if stat.f_bavail * stat.f_frsize < 2 * slots * slot_bytes:
-            log.info("/dev/shm too small for %d slots of %d bytes: maps go through pipes", slots, slot_bytes)
-            return None
-        return _SlotRing(slots, slot_bytes)
-    except (OSError, ValueError) as exc:
-        log.info("no shared memory (%s): maps go through pipes", exc)
-        return None

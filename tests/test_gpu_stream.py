@@ -16,7 +16,8 @@ from PIL import Image, ImageOps
 
 import models.gpu_stream as gpu_stream
 from models import DetectorConfig, TextDetector
-from models.gpu_stream import GpuStream, apply_orientation
+from models.gpu_decode import apply_orientation
+from models.gpu_stream import GpuStream
 from models.postprocess import DBPostProcess
 from models.preprocess import ResizeInfo
 from models.stream_worker import maps_bytes, unpack_maps
@@ -118,7 +119,7 @@ def test_the_stream_gives_detect_many_s_boxes_and_errors_in_order(files):
 
 @pytest.mark.skipif(not DEFAULT_WEIGHTS.exists(), reason="released weights not present")
 def test_without_shared_memory_the_maps_take_the_pipe(files, monkeypatch):
-    monkeypatch.setattr(gpu_stream, "_try_ring", lambda slots, slot_bytes: None)
+    monkeypatch.setattr(gpu_stream, "try_ring", lambda slots, slot_bytes: None)
     det = TextDetector(device="cpu", backend="torch", config=DetectorConfig(granularity="lines"))
     good = [f for f in files if f.name in ("page_small.jpg", "text.png")]
     reference = list(det.detect_many(good))
