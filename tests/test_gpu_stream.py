@@ -150,3 +150,20 @@ def test_the_stream_refuses_other_backends():
 
     with pytest.raises(ValueError, match="PyTorch backend"):
         GpuStream(Fake())
+
+
+def test_pictures_of_the_gpu_engine_are_decoded_small_and_turned(tmp_path):
+    """FolderSink's pictures: a 1280 x 720 JPEG at half size by libjpeg, EXIF honoured, a PNG whole."""
+    from app.io.outputs import PICTURE_SIDE, picture_of
+
+    rgb = np.random.default_rng(0).integers(0, 255, (720, 1280, 3), dtype=np.uint8)
+    Image.fromarray(rgb).save(tmp_path / "photo.jpg", quality=90)
+    assert picture_of(tmp_path / "photo.jpg").shape == (360, 640, 3)
+    img = Image.fromarray(rgb)
+    exif = img.getexif()
+    exif[0x0112] = 6                                   # turned: the picture is upright, portrait
+    img.save(tmp_path / "turned.jpg", quality=90, exif=exif)
+    assert picture_of(tmp_path / "turned.jpg").shape == (640, 360, 3)
+    Image.fromarray(rgb[:300, :500]).save(tmp_path / "small.png")
+    assert picture_of(tmp_path / "small.png").shape == (300, 500, 3)
+    assert PICTURE_SIDE == 640

@@ -131,14 +131,14 @@ def _run_on_ray(args: argparse.Namespace, engine: EngineConfig, files, root: Pat
 
 def _run_on_gpu_stream(args: argparse.Namespace, engine: EngineConfig, detector, files, root: Path,
                        out_dir: Path, progress):
-    """The folder through :class:`models.gpu_stream.GpuStream`: JSON and ICDAR files, no pictures,
-    written by its post-processing processes."""
+    """The folder through :class:`models.gpu_stream.GpuStream`; its post-processing processes
+    write each image's files (pictures at least 640 px long, drawn on a reduced decode)."""
     from app.io.batch import run_batch
     from models.gpu_stream import GpuStream
 
     with GpuStream(detector, batch_size=engine.gpu_batch_size, post_workers=engine.post_processes or None) as stream:
         report = run_batch(detector, files, root, out_dir, overwrite=args.overwrite, progress=progress,
-                           runner=stream, pictures=False)
+                           runner=stream)
         return report, stream.stats
 
 
@@ -146,7 +146,7 @@ def _print_stream_summary(st) -> None:
     rate = st.images / st.seconds if st.seconds else 0.0
     memory = ("shared memory, pinned" if st.pinned else "shared memory") if st.shared_memory else "pipes"
     print(f"gpu stream: {st.images} images in {st.seconds:.1f} s ({rate:.1f} images/s); decoded on the GPU "
-          f"{st.gpu_decoded}, on the CPU {st.cpu_decoded}; maps through {memory}; no pictures with --engine gpu")
+          f"{st.gpu_decoded}, on the CPU {st.cpu_decoded}; maps through {memory}")
 
 
 def _print_ray_summary(e: dict) -> None:

@@ -126,8 +126,7 @@ def run_batch(detector: TextDetector, files: Sequence[Path], root: Path, out_dir
     (so results made with and without recognition never count as each other's). ``runner``
     detects instead of ``detector.detect_many``: a :class:`models.gpu_stream.GpuStream` over it
     (``--engine gpu``) writes the files of its successful images in its own processes
-    (:class:`FolderSink`); ``pictures=False`` writes no pictures (that engine keeps no decoded
-    image on the CPU).
+    (:class:`FolderSink`, pictures drawn on a reduced CPU decode); ``pictures=False`` writes none.
 
     Raises:
         FolderBusyError: another run is writing into ``out_dir``.
@@ -144,7 +143,7 @@ def _stream_to_files(stream: Any, detector: TextDetector, todo: Sequence[Tuple[P
     """The folder through a GpuStream whose processes write each successful image's files
     (:class:`FolderSink`); this thread writes the failures and keeps the report. Returns the
     count of images done."""
-    sink = FolderSink(str(out_dir), detector.model_id, params)
+    sink = FolderSink(str(out_dir), detector.model_id, params, pictures=writer.visualize)
     keys = [(stem, str(f)) for f, stem in todo]
     results = stream.detect_files(paths, names=paths, sink=sink, keys=keys, **overrides)
     try:
@@ -152,7 +151,7 @@ def _stream_to_files(stream: Any, detector: TextDetector, todo: Sequence[Tuple[P
             record = result.to_json(detector.model_id, params)
             record["image_path"] = str(f)
             if not result.success:
-                writer.write(stem, result, record)
+                writer.write(stem, result, record)     # a failure has no picture
             report.records.append(record)
             done += 1
             if progress is not None:
@@ -202,7 +201,7 @@ def _run_locked(detector: TextDetector, files: Sequence[Path], root: Path, out_d
         result.image = None
 
     paths = [str(f) for f, _ in todo]
-    if runner is not None and hasattr(runner, "detect_files") and recognizer is None and not pictures:
+    if runner is not None and hasattr(runner, "detect_files") and recognizer is None:
         done = _stream_to_files(runner, detector, todo, paths, out_dir, writer, params, overrides, report, done,
                                 len(files), progress, cancel)
         report.cancelled = cancel is not None and cancel.is_set() and done < len(files)

@@ -22,7 +22,7 @@ class EngineConfig:
 
     engine: str = setting("local", "who detects a folder: 'local' = this process; 'gpu' = this process on a "
                           "GPU, JPEGs decoded there and boxes made by a process per core (over 1,000 "
-                          "images/s on an H100; JSON and ICDAR files, no pictures); 'ray' = a pool of Ray "
+                          "images/s on an H100; pictures drawn at least 640 px long); 'ray' = a pool of Ray "
                           "actors (pip install -r requirements-ray.txt)", choices=ENGINES)
     address: str | None = setting(None, "with --engine ray: the cluster to join, 'auto' (the one `ray start` "
                                   "runs on this node) or ray://host:port; not given: start a local Ray",
