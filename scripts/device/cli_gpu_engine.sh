@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Issue #12.6, what a user's folder run gets on a lent GPU: `python -m app detect FOLDER --engine gpu`
-# (files to JSON and ICDAR files on disk, every file fsynced) against the local engine on CUDA.
+# (files to JSON, pictures and ICDAR files on disk, every file fsynced) against the local engine on CUDA.
 # Staged as for bench_gpu_stream.sh (carry .dev_stage_bench and .whl); the 200 street photos are
 # copied 15 times (3,000 files) on the machine.
 set -u
