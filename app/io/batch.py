@@ -115,7 +115,7 @@ def run_batch(detector: TextDetector, files: Sequence[Path], root: Path, out_dir
               overrides: Dict[str, Any] | None = None, overwrite: bool = False,
               progress: ProgressFn | None = None, cancel: threading.Event | None = None,
               write_backlog: int = 4, recognizer: TextRecognizer | None = None,
-              runner: Any = None, pictures: bool = True) -> BatchReport:
+              runner: Any = None) -> BatchReport:
     """Detect ``files`` (found under ``root``) and write results under ``out_dir``.
 
     ``progress(done, total, record)`` is called after each image is written, in input
@@ -126,14 +126,14 @@ def run_batch(detector: TextDetector, files: Sequence[Path], root: Path, out_dir
     (so results made with and without recognition never count as each other's). ``runner``
     detects instead of ``detector.detect_many``: a :class:`models.gpu_stream.GpuStream` over it
     (``--engine gpu``) writes the files of its successful images in its own processes
-    (:class:`FolderSink`, pictures drawn on a reduced CPU decode); ``pictures=False`` writes none.
+    (:class:`FolderSink`, pictures drawn on a reduced CPU decode).
 
     Raises:
         FolderBusyError: another run is writing into ``out_dir``.
     """
     with folder_lock(out_dir):
         return _run_locked(detector, files, root, out_dir, overrides, overwrite, progress, cancel, write_backlog,
-                           recognizer, runner, pictures)
+                           recognizer, runner)
 
 
 def _stream_to_files(stream: Any, detector: TextDetector, todo: Sequence[Tuple[Path, str]], paths: List[str],
@@ -143,7 +143,7 @@ def _stream_to_files(stream: Any, detector: TextDetector, todo: Sequence[Tuple[P
     """The folder through a GpuStream whose processes write each successful image's files
     (:class:`FolderSink`); this thread writes the failures and keeps the report. Returns the
     count of images done."""
-    sink = FolderSink(str(out_dir), detector.model_id, params, pictures=writer.visualize)
+    sink = FolderSink(str(out_dir), detector.model_id, params)
     keys = [(stem, str(f)) for f, stem in todo]
     results = stream.detect_files(paths, names=paths, sink=sink, keys=keys, **overrides)
     try:
@@ -177,8 +177,8 @@ def result_params(detector: TextDetector, overrides: Dict[str, Any] | None,
 def _run_locked(detector: TextDetector, files: Sequence[Path], root: Path, out_dir: Path,
                 overrides: Dict[str, Any] | None, overwrite: bool, progress: ProgressFn | None,
                 cancel: threading.Event | None, write_backlog: int,
-                recognizer: TextRecognizer | None = None, runner: Any = None, pictures: bool = True) -> BatchReport:
-    writer = ResultWriter(out_dir, visualize=pictures)
+                recognizer: TextRecognizer | None = None, runner: Any = None) -> BatchReport:
+    writer = ResultWriter(out_dir)
     stale = writer.remove_stale_temp_files()   # a killed run's half-written files
     overrides = overrides or {}
     params = result_params(detector, overrides, recognizer)
@@ -209,7 +209,7 @@ def _run_locked(detector: TextDetector, files: Sequence[Path], root: Path, out_d
         return report
     # One stream through detect_many (decoding and post-processing overlap inference there)
     # and one writer thread, so drawing, JPEG encoding and fsync never leave the backend idle.
-    results = (runner or detector).detect_many(paths, names=paths, keep_image=pictures, **overrides)
+    results = (runner or detector).detect_many(paths, names=paths, keep_image=True, **overrides)
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="batch-write") as pool:
         try:
             for (f, stem), result in zip(todo, results):

@@ -1,6 +1,7 @@
 """Which engine runs a folder job: the local runner (:mod:`.batch`), the same runner fed by
-:class:`models.gpu_stream.GpuStream` on a GPU, or a Ray cluster (:mod:`.ray_engine`). Declared once as settings, so ``--engine``, ``--address``,
-``--num-workers`` ... get their type, bounds and help from here (``app/cli/options.py``)."""
+:class:`models.gpu_stream.GpuStream` on a GPU, or a Ray cluster (:mod:`.ray_engine`).
+Declared once as settings, so ``--engine``, ``--address``, ``--num-workers`` ... get their
+type, bounds and help from here (``app/cli/options.py``)."""
 from __future__ import annotations
 
 from dataclasses import dataclass

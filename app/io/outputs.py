@@ -159,25 +159,23 @@ def picture_of(path: str | Path) -> np.ndarray:
 @dataclass(frozen=True)
 class FolderSink:
     """Writes one image's files where its boxes are made: in the post-processing processes of
-    ``GpuStream`` (``--engine gpu``). Picklable: it holds only the folder, the model id, the
-    run's params and whether to draw pictures; ``key`` is the image's (output stem, path)."""
+    ``GpuStream`` (``--engine gpu``): the same three files as the local engine's. Picklable: it
+    holds only the folder, the model id and the run's params; ``key`` is the image's (output
+    stem, path)."""
 
     out_dir: str
     model: str
     params: Dict[str, Any]
-    pictures: bool = True
 
     def write(self, result: DetectionResult, key: Tuple[str, str]) -> None:
         stem, image_path = key
         record = result.to_json(self.model, self.params)
         record["image_path"] = image_path
-        image = None
-        if self.pictures:
-            try:
-                image = picture_of(image_path)
-            except Exception:   # decoded on the GPU but not here: the boxes still count, the
-                pass            # picture is missing, so a rerun redoes the image
-        ResultWriter(Path(self.out_dir), visualize=self.pictures).write(stem, result, record, image)
+        try:
+            image = picture_of(image_path)
+        except Exception:   # decoded on the GPU but not here: the boxes still count, the picture
+            image = None    # is missing, so a rerun redoes the image
+        ResultWriter(Path(self.out_dir)).write(stem, result, record, image)
 
 
 def summarize(records: Iterable[Dict[str, Any]]) -> Dict[str, Any]:
