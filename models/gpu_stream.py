@@ -175,7 +175,7 @@ class GpuStream:
         """(N, H, W) probabilities -> (N, bytes): uint8 map, bitmap 8 pixels a byte, grey."""
         n, h, w = prob.shape
         p8 = (prob.float() * 255.0).round_().clamp_(0, 255).to(torch.uint8).reshape(n, -1)
-        bits = (prob > thresh).to(torch.uint8).reshape(n, h, w // 8, 8)
+        bits = (prob.float() > thresh).to(torch.uint8).reshape(n, h, w // 8, 8)   # float32, as the CPU path compares
         order = torch.tensor([128, 64, 32, 16, 8, 4, 2, 1], dtype=torch.uint8, device=prob.device)
         packed = (bits * order).sum(-1, dtype=torch.uint8).reshape(n, -1)
         parts = [p8, packed] + ([gray.reshape(n, -1)] if gray is not None else [])
