@@ -252,8 +252,8 @@ class GpuStream:
         and the folder runner take either. The decoded images stay on the GPU: ``keep_image``
         (pictures) is refused rather than silently ignored."""
         if keep_image:
-            raise ValueError("the GPU stream keeps no decoded image on the CPU: no pictures "
-                             "(the folder command with --engine gpu writes JSON and ICDAR files)")
+            raise ValueError("the GPU stream keeps no decoded image on the CPU (--engine gpu draws its "
+                             "pictures from a CPU decode of their own: app.io.outputs.FolderSink)")
         return self.detect_files(images, names, **overrides)
 
     def detect_files(self, files: Iterable[str | Path], names: Sequence[str] | None = None,
