@@ -167,3 +167,18 @@ def test_pictures_of_the_gpu_engine_are_decoded_small_and_turned(tmp_path):
     Image.fromarray(rgb[:300, :500]).save(tmp_path / "small.png")
     assert picture_of(tmp_path / "small.png").shape == (300, 500, 3)
     assert PICTURE_SIDE == 640
+
+
+@pytest.mark.skipif(not DEFAULT_WEIGHTS.exists(), reason="released weights not present")
+def test_maps_larger_than_a_slot_take_the_pipe(files):
+    """Slots are sized at start for the configured size limit; a call that asks for larger
+    inputs still works (those maps go through the pipe)."""
+    det = TextDetector(device="cpu", backend="torch", config=DetectorConfig(granularity="lines", limit_side=320))
+    page = [f for f in files if f.name == "page_small.jpg"]
+    reference = list(det.detect_many(page, limit_side=960))
+    with GpuStream(det, batch_size=1, post_workers=1) as stream:
+        assert stream._ring is None or stream._ring.slot_bytes < 960 * 960
+        small = list(stream.detect_files(page))
+        large = list(stream.detect_files(page, limit_side=960))
+    assert small[0].success and large[0].success
+    assert len(large[0].boxes) == len(reference[0].boxes)
