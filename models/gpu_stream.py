@@ -42,7 +42,7 @@ import pickle
 import queue
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import astuple, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Dict, Iterable, Iterator, List, Sequence, Tuple
 
@@ -365,8 +365,8 @@ class GpuStream:
         cuda = self.device.type == "cuda"
         flight = _Flight(group, (ih, iw), with_gray, job_cfg, t0)
         if ring is None or nbytes > ring.slot_bytes:
-            flight.host = packed.to("cpu", non_blocking=cuda) if not cuda else torch.empty(
-                packed.shape, dtype=torch.uint8, pin_memory=True).copy_(packed, non_blocking=True)
+            flight.host = torch.empty(packed.shape, dtype=torch.uint8, pin_memory=True).copy_(
+                packed, non_blocking=True) if cuda else packed
         elif ring.pinned or not cuda:
             flight.slots = [self._take_slot() for _ in group]
             for k, slot in enumerate(flight.slots):
@@ -398,8 +398,7 @@ class GpuStream:
             self._waiting[item.index] = (item, info, infer_s)
             payload = host[k] if host is not None else None
             extra = (item.name, item.decode_s, infer_s, self._keys[item.index] if self._keys else None)
-            self._jobs.put((item.index, slot, payload, (ih, iw), astuple(info), flight.with_gray, flight.job_cfg,
-                            extra))
+            self._jobs.put((item.index, slot, payload, (ih, iw), info, flight.with_gray, flight.job_cfg, extra))
 
     def _land_last(self) -> None:
         if self._flight is not None:

@@ -82,6 +82,17 @@ def load_image_for_detection(source: ImageSource, cfg: DetectorConfig,
     return _decode(source, cfg.max_megapixels, name, needed)
 
 
+def load_image_at_least(source: ImageSource, long_side: int, max_megapixels: float = 40.0,
+                        name: str | None = None) -> np.ndarray:
+    """:func:`load_image`, but a JPEG at least twice as large is decoded at 1/2, 1/4 or 1/8
+    scale by libjpeg, its long side never below ``long_side``: pictures to draw on, cheaply."""
+    def needed(h: int, w: int) -> Tuple[int, int]:
+        r = min(1.0, long_side / max(h, w))
+        return max(1, round(h * r)), max(1, round(w * r))
+
+    return _decode(source, max_megapixels, name, needed)[0]
+
+
 def _decode(source: ImageSource, max_megapixels: float, name: str | None,
             needed: Callable[[int, int], Tuple[int, int]] | None = None) -> Tuple[np.ndarray, Tuple[int, int]]:
     """The checked decode behind :func:`load_image`; ``needed(h, w)`` (when given) is the

@@ -48,7 +48,6 @@ def run(shm_name: str | None, slot_bytes: int, jobs: Any, results: Any) -> None:
 
     from .detector import DetectionResult
     from .postprocess import DBPostProcess
-    from .preprocess import ResizeInfo
 
     cv2.setNumThreads(1)
     runs: Dict[bytes, Tuple[DBPostProcess, Any]] = {}
@@ -68,11 +67,8 @@ def run(shm_name: str | None, slot_bytes: int, jobs: Any, results: Any) -> None:
                     runs[run_blob] = (DBPostProcess(DetectorConfig(**settings)), sink)
                 post, sink = runs[run_blob]
                 flat = view[slot] if slot is not None else payload
-                info = ResizeInfo(*info)
                 prob, bitmap, gray = unpack_maps(flat, h, w, (info.resized_h, info.resized_w), with_gray)
-                full = ResizeInfo(info.orig_h, info.orig_w, info.resized_h, info.resized_w,
-                                  info.resized_h, info.resized_w)    # the maps are cropped already
-                boxes = post(prob, full, gray, bitmap=bitmap)
+                boxes = post(prob, info, gray, bitmap=bitmap)   # its crop to the content is a no-op now
             except Exception as exc:   # one image's failure must not lose the others, nor the run
                 results.put((index, slot, None, None, None, time.perf_counter() - t0,
                              f"post-processing failed ({type(exc).__name__}: {exc})", None))

@@ -131,19 +131,21 @@ def run_batch(detector: TextDetector, files: Sequence[Path], root: Path, out_dir
     Raises:
         FolderBusyError: another run is writing into ``out_dir``.
     """
+    if runner is not None and recognizer is not None:
+        raise ValueError("recognition needs the decoded images on the CPU: run it with the local engine")
     with folder_lock(out_dir):
         return _run_locked(detector, files, root, out_dir, overrides, overwrite, progress, cancel, write_backlog,
                            recognizer, runner)
 
 
-def _stream_to_files(stream: Any, detector: TextDetector, todo: Sequence[Tuple[Path, str]], paths: List[str],
-                     out_dir: Path, writer: ResultWriter, params: Dict[str, Any], overrides: Dict[str, Any],
-                     report: BatchReport, done: int, total: int, progress: ProgressFn | None,
-                     cancel: threading.Event | None) -> int:
+def _stream_to_files(stream: Any, detector: TextDetector, todo: Sequence[Tuple[Path, str]], writer: ResultWriter,
+                     params: Dict[str, Any], overrides: Dict[str, Any], report: BatchReport, done: int, total: int,
+                     progress: ProgressFn | None, cancel: threading.Event | None) -> int:
     """The folder through a GpuStream whose processes write each successful image's files
     (:class:`FolderSink`); this thread writes the failures and keeps the report. Returns the
     count of images done."""
-    sink = FolderSink(str(out_dir), detector.model_id, params)
+    sink = FolderSink(str(writer.out_dir), detector.model_id, params)
+    paths = [str(f) for f, _ in todo]
     keys = [(stem, str(f)) for f, stem in todo]
     results = stream.detect_files(paths, names=paths, sink=sink, keys=keys, **overrides)
     try:
@@ -200,35 +202,33 @@ def _run_locked(detector: TextDetector, files: Sequence[Path], root: Path, out_d
         writer.write(stem, result, record, result.image)
         result.image = None
 
-    paths = [str(f) for f, _ in todo]
-    if runner is not None and hasattr(runner, "detect_files") and recognizer is None:
-        done = _stream_to_files(runner, detector, todo, paths, out_dir, writer, params, overrides, report, done,
-                                len(files), progress, cancel)
-        report.cancelled = cancel is not None and cancel.is_set() and done < len(files)
-        atomic_write_text(out_dir / "summary.json", json.dumps(report.summary, ensure_ascii=False, indent=2))
-        return report
-    # One stream through detect_many (decoding and post-processing overlap inference there)
-    # and one writer thread, so drawing, JPEG encoding and fsync never leave the backend idle.
-    results = (runner or detector).detect_many(paths, names=paths, keep_image=True, **overrides)
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="batch-write") as pool:
-        try:
-            for (f, stem), result in zip(todo, results):
-                if recognizer is not None and result.success:
-                    try:
-                        recognizer.annotate(result)
-                    except Exception as exc:   # ORT raises its own types; one image fails, the run goes on
-                        result = DetectionResult.failure(f"text recognition failed: {exc}", result.image_path)
-                record = result.to_json(detector.model_id, params)
-                record["image_path"] = str(f)
-                pending.append((pool.submit(write, stem, result, record), record))
-                while len(pending) > write_backlog or (pending and pending[0][0].done()):
-                    finish_oldest()
-                if cancel is not None and cancel.is_set():
-                    break
-        finally:
-            results.close()          # stop decoding ahead
-            while pending:
-                finish_oldest()      # images already detected are written, never half
+    if runner is not None:
+        done = _stream_to_files(runner, detector, todo, writer, params, overrides, report, done, len(files),
+                                progress, cancel)
+    else:
+        # One stream through detect_many (decoding and post-processing overlap inference there)
+        # and one writer thread, so drawing, JPEG encoding and fsync never leave the backend idle.
+        paths = [str(f) for f, _ in todo]
+        results = detector.detect_many(paths, names=paths, keep_image=True, **overrides)
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="batch-write") as pool:
+            try:
+                for (f, stem), result in zip(todo, results):
+                    if recognizer is not None and result.success:
+                        try:
+                            recognizer.annotate(result)
+                        except Exception as exc:   # ORT raises its own types; one image fails, the run goes on
+                            result = DetectionResult.failure(f"text recognition failed: {exc}", result.image_path)
+                    record = result.to_json(detector.model_id, params)
+                    record["image_path"] = str(f)
+                    pending.append((pool.submit(write, stem, result, record), record))
+                    while len(pending) > write_backlog or (pending and pending[0][0].done()):
+                        finish_oldest()
+                    if cancel is not None and cancel.is_set():
+                        break
+            finally:
+                results.close()          # stop decoding ahead
+                while pending:
+                    finish_oldest()      # images already detected are written, never half
     report.cancelled = cancel is not None and cancel.is_set() and done < len(files)
     atomic_write_text(out_dir / "summary.json", json.dumps(report.summary, ensure_ascii=False, indent=2))
     return report

@@ -14,7 +14,6 @@ from typing import Any, Dict, Iterable, List, Sequence, Tuple
 
 import cv2
 import numpy as np
-from PIL import ExifTags, Image, ImageOps
 
 from models.detector import DetectionResult
 from models.files import atomic_write_bytes, atomic_write_text, remove_stale_temp_files
@@ -22,6 +21,7 @@ from models.files import atomic_write_bytes, atomic_write_text, remove_stale_tem
 # collect_images and output_stem live beside the image types (models/ needs them too);
 # app code keeps importing them from here.
 from models.image_types import collect_images, output_stem  # noqa: F401
+from models.preprocess import load_image_at_least
 
 from .visualize import draw_boxes, draw_texts_beside
 
@@ -142,18 +142,12 @@ PICTURE_SIDE = 640
 
 
 def picture_of(path: str | Path) -> np.ndarray:
-    """The image to draw a picture on, EXIF-turned, decoded small where the format allows.
+    """The image to draw a picture on, decoded as the local engine decodes (EXIF, alpha on
+    white, 16-bit), but small where the format allows.
 
     Why: ``--engine gpu`` decodes on the GPU, so the pictures need a CPU decode of their own;
     at reduced scale it costs a few milliseconds, not the network's share of a core."""
-    with Image.open(path) as img:
-        w, h = img.size
-        if img.format in ("JPEG", "MPO") and max(w, h) > PICTURE_SIDE:
-            r = PICTURE_SIDE / max(w, h)
-            img.draft("RGB", (max(1, round(w * r)), max(1, round(h * r))))    # never below the size asked
-        if img.getexif().get(ExifTags.Base.Orientation, 1) != 1:
-            img = ImageOps.exif_transpose(img)
-        return np.asarray(img.convert("RGB"))
+    return load_image_at_least(path, PICTURE_SIDE)
 
 
 @dataclass(frozen=True)
