@@ -112,3 +112,19 @@ def test_gpu_engine_refuses_what_it_cannot_do(tmp_path, random_weights):
     assert res.returncode == 2 and "PyTorch network on the GPU" in res.stderr and "Traceback" not in res.stderr
     res = _run(*base, "--recognize")
     assert res.returncode == 2 and "--engine gpu only detects" in res.stderr
+
+
+def test_gpu_engine_write_failure_is_a_clear_error(tmp_path, random_weights):
+    """A result that cannot be written (here `json` is a file, not a folder) stops the run
+    with one ERROR line naming the image, not a traceback."""
+    images = tmp_path / "in"
+    images.mkdir()
+    cv2.imwrite(str(images / "page.png"), text_like_image())
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "json").write_text("not a folder")
+    res = _run("detect", str(images), "--output", str(out), "--weights", str(random_weights), "--no-progress",
+               "--engine", "gpu", "--post-processes", "1")
+    assert res.returncode == 2, res.stderr
+    assert "ERROR: writing the results of" in res.stderr and "page.png" in res.stderr
+    assert "Traceback" not in res.stderr

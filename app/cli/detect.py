@@ -94,8 +94,8 @@ def run(args: argparse.Namespace) -> int:
     except FolderBusyError as exc:
         bar.close()
         return fail(exc)
-    except (ValueError, RuntimeError) as exc:   # RayEngineError is a RuntimeError
-        if detector is not None:
+    except (ValueError, RuntimeError) as exc:   # RayEngineError is a RuntimeError; the gpu engine's too
+        if engine.engine == "local":
             raise
         bar.close()
         return fail(exc)
