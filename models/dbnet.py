@@ -26,6 +26,7 @@ class DBNetConfig:
     inner_channels: int = 256       # FPN lateral width
     k: float = 50.0                 # amplifying factor of the approximate binarization
     depths: Tuple[int, ...] = RESNET18_DEPTHS  # residual blocks per backbone stage
+    word_head: bool = False         # a second probability map, of words (models.granularity)
 
     def __post_init__(self) -> None:
         # JSON metadata gives a list; a tuple keeps the config hashable and comparable.
@@ -39,6 +40,8 @@ class DBNetConfig:
             name += "[" + ",".join(map(str, self.depths)) + "]"
         if self.inner_channels != 256:
             name += f"-FPN{self.inner_channels}"
+        if self.word_head:
+            name += "+words"
         return name
 
 
@@ -110,15 +113,24 @@ class DBNet(nn.Module):
         # dominated by a flood of false positives (focal-loss style prior).
         self.prob_head = MapHead(self.neck.out_channels, bias_init=-4.6)
         self.thresh_head = MapHead(self.neck.out_channels)
+        # Words of a line, as scene text is read and labelled: a neck and a map of their own on
+        # the shared backbone, trained on word-labelled sources only (``app train --word-head``),
+        # so that the lines learned from documents stay exactly as they were. (A map alone on
+        # the line neck's features did not learn words: measured in weights/MODEL_CARD.md.)
+        self.word_neck = FPNNeck(self.backbone.out_channels, self.config.inner_channels) if self.config.word_head else None
+        self.word_head = MapHead(self.neck.out_channels, bias_init=-4.6) if self.config.word_head else None
         for m in [self.neck, self.prob_head, self.thresh_head]:
             for mod in m.modules():
                 if isinstance(mod, nn.Conv2d):
                     nn.init.kaiming_normal_(mod.weight, nonlinearity="relu")
 
     def forward(self, images: torch.Tensor) -> torch.Tensor | Dict[str, torch.Tensor]:
-        feat = self.neck(self.backbone(images))
+        feats = self.backbone(images)
+        feat = self.neck(feats)
         prob_logits = self.prob_head(feat)
         if not self.training:
+            if self.word_head is not None:   # channel 0: lines, channel 1: words
+                prob_logits = torch.cat([prob_logits, self.word_logits(feats)], dim=1)
             return torch.sigmoid(prob_logits)
         # Maps are formed in fp32: under bf16 autocast, k * (P - T) with k = 50 would
         # amplify bf16 rounding of P and T into visible noise on B.
@@ -126,4 +138,11 @@ class DBNet(nn.Module):
         prob = torch.sigmoid(prob_logits)
         thresh = torch.sigmoid(self.thresh_head(feat).float())
         binary = torch.sigmoid(self.config.k * (prob - thresh))
-        return {"prob": prob, "prob_logits": prob_logits, "thresh": thresh, "binary": binary}
+        out = {"prob": prob, "prob_logits": prob_logits, "thresh": thresh, "binary": binary}
+        if self.word_head is not None:
+            out["word_logits"] = self.word_logits(feats).float()
+        return out
+
+    def word_logits(self, feats: List[torch.Tensor]) -> torch.Tensor:
+        """The word map's logits from the backbone's features (a network with a word map)."""
+        return self.word_head(self.word_neck(feats))

@@ -91,7 +91,7 @@ class _Flight:
 
     group: list
     shape: Tuple[int, int]
-    with_gray: bool
+    layers: Tuple[bool, bool]                # (grey image, word map) packed after the line map
     job_cfg: bytes
     t0: float
     slots: List[int] | None = None
@@ -119,6 +119,7 @@ class GpuStream:
                              "use TextDetector(device='cuda', backend='torch')")
         self.detector = detector
         self.net = detector.backend.model
+        self.word_map = bool(getattr(self.net.config, "word_head", False))
         self.device = torch.device(detector.backend.device)
         self.half = detector.backend.half
         self.batch_size = max(1, int(batch_size))
@@ -167,18 +168,23 @@ class GpuStream:
                 if gray is not None:
                     gray[k, :info.resized_h, :info.resized_w] = (x * weights[0]).sum(0).round_().clamp_(0, 255).to(torch.uint8)
         batch = batch.half() if self.half else batch
-        prob = self.net(batch.contiguous(memory_format=torch.channels_last))[:, 0]
-        return self._pack_maps(prob, gray, cfg.thresh)
+        maps = self.net(batch.contiguous(memory_format=torch.channels_last))
+        words = maps[:, 1] if self.word_map and gray is not None else None   # only auto and words use it
+        return self._pack_maps(maps[:, 0], gray, cfg.thresh, words)
 
     @staticmethod
-    def _pack_maps(prob: torch.Tensor, gray: torch.Tensor | None, thresh: float) -> torch.Tensor:
-        """(N, H, W) probabilities -> (N, bytes): uint8 map, bitmap 8 pixels a byte, grey."""
+    def _pack_maps(prob: torch.Tensor, gray: torch.Tensor | None, thresh: float,
+                   words: torch.Tensor | None = None) -> torch.Tensor:
+        """(N, H, W) probabilities -> (N, bytes): uint8 map, bitmap 8 pixels a byte, grey, uint8
+        word map (:func:`models.stream_worker.maps_bytes`)."""
         n, h, w = prob.shape
         p8 = (prob.float() * 255.0).round_().clamp_(0, 255).to(torch.uint8).reshape(n, -1)
         bits = (prob.float() > thresh).to(torch.uint8).reshape(n, h, w // 8, 8)   # float32, as the CPU path compares
         order = torch.tensor([128, 64, 32, 16, 8, 4, 2, 1], dtype=torch.uint8, device=prob.device)
         packed = (bits * order).sum(-1, dtype=torch.uint8).reshape(n, -1)
         parts = [p8, packed] + ([gray.reshape(n, -1)] if gray is not None else [])
+        if words is not None:
+            parts.append((words.float() * 255.0).round_().clamp_(0, 255).to(torch.uint8).reshape(n, -1))
         return torch.cat(parts, dim=1)
 
     # ------------------------------------------------------------------ workers
@@ -189,7 +195,7 @@ class GpuStream:
         if self._procs:
             return self
         side = pad_to_stride(self.detector.config.limit_side)
-        self._slot_bytes = maps_bytes(side, side, True)
+        self._slot_bytes = maps_bytes(side, side, True, self.word_map)
         # The batches in flight plus one per process. A slot holds a square input of the size
         # limit (3.5 MB at 1280 px); the maps of a larger one (a tall receipt kept at its
         # short-side floor) take the pipe.
@@ -359,11 +365,12 @@ class GpuStream:
         t0 = time.perf_counter()
         packed = self._forward(group, cfg)
         with_gray = cfg.granularity != "lines"
+        layers = (with_gray, with_gray and self.word_map)
         ih, iw = group[0][2].input_h, group[0][2].input_w
-        nbytes = maps_bytes(ih, iw, with_gray)
+        nbytes = maps_bytes(ih, iw, *layers)
         ring = self._ring
         cuda = self.device.type == "cuda"
-        flight = _Flight(group, (ih, iw), with_gray, job_cfg, t0)
+        flight = _Flight(group, (ih, iw), layers, job_cfg, t0)
         if ring is None or nbytes > ring.slot_bytes:
             flight.host = torch.empty(packed.shape, dtype=torch.uint8, pin_memory=True).copy_(
                 packed, non_blocking=True) if cuda else packed
@@ -386,7 +393,7 @@ class GpuStream:
             flight.event.synchronize()
             self.stats.add("wait for the GPU", time.perf_counter() - t0)   # the GPU is the limit while this grows
         ih, iw = flight.shape
-        nbytes = maps_bytes(ih, iw, flight.with_gray)
+        nbytes = maps_bytes(ih, iw, *flight.layers)
         host = flight.host.numpy() if flight.host is not None else None
         if flight.slots is not None and host is not None:
             for k, slot in enumerate(flight.slots):
@@ -398,7 +405,7 @@ class GpuStream:
             self._waiting[item.index] = (item, info, infer_s)
             payload = host[k] if host is not None else None
             extra = (item.name, item.decode_s, infer_s, self._keys[item.index] if self._keys else None)
-            self._jobs.put((item.index, slot, payload, (ih, iw), info, flight.with_gray, flight.job_cfg, extra))
+            self._jobs.put((item.index, slot, payload, (ih, iw), info, flight.layers, flight.job_cfg, extra))
 
     def _land_last(self) -> None:
         if self._flight is not None:

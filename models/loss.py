@@ -68,3 +68,14 @@ class DBLoss(torch.nn.Module):
         l_binary = dice_loss(out["binary"][:, 0], gt, mask, c.eps)
         total = c.alpha * l_prob + c.beta * l_thresh + c.gamma * l_binary
         return {"loss": total, "prob": l_prob.detach(), "thresh": l_thresh.detach(), "binary": l_binary.detach()}
+
+    def words(self, out: Dict[str, torch.Tensor], batch: Dict[str, torch.Tensor]) -> Dict[str, torch.Tensor]:
+        """The word map's loss (``TrainConfig.word_head``): the probability terms of the DB loss,
+        balanced BCE and dice, on the word map; it has no threshold map of its own."""
+        c = self.cfg
+        gt, mask = batch["shrink_map"], batch["shrink_mask"]
+        logits = out["word_logits"][:, 0]
+        l_prob = balanced_bce(logits, gt, mask, c.negative_ratio, c.eps)
+        l_dice = dice_loss(torch.sigmoid(logits), gt, mask, c.eps)
+        total = c.alpha * l_prob + c.gamma * l_dice
+        return {"loss": total, "word_prob": l_prob.detach(), "word_dice": l_dice.detach()}

@@ -110,42 +110,27 @@ class DBPostProcess:
 
     def __call__(self, prob: np.ndarray, info: ResizeInfo, gray: np.ndarray | None = None,
                  bitmap: np.ndarray | None = None) -> Boxes:
-        """``prob``: the (input_h, input_w) probability map of one padded image; ``gray``:
-        that image in grey, the same size (padded or not), for ``auto``'s background cue
-        and the CJK guard of ``auto`` and ``words`` (without it, every line may be cut);
-        ``bitmap``: ``prob > thresh`` as uint8, when the GPU thresholded the exact map and
-        ``prob`` is a uint8 copy of it (:mod:`models.gpu_stream`)."""
+        """``prob``: the (input_h, input_w) probability map of one padded image, or (2, input_h,
+        input_w) for a network with a word map (lines, then words: ``DBNetConfig.word_head``);
+        ``gray``: that image in grey, the same size (padded or not), for ``auto``'s background
+        cue and the CJK guard of ``auto`` and ``words`` (without it, every line may be cut);
+        ``bitmap``: the line map ``> thresh`` as uint8, when the GPU thresholded the exact map
+        and ``prob`` is a uint8 copy of it (:mod:`models.gpu_stream`)."""
         prob = np.asarray(prob, dtype=np.float32)
+        words_map = None
         if prob.ndim == 3:
+            if prob.shape[0] > 1:
+                words_map = prob[1, :info.resized_h, :info.resized_w]
             prob = prob[0]
         prob = prob[:info.resized_h, :info.resized_w]   # drop the padding
         if gray is not None:
             gray = gray[:info.resized_h, :info.resized_w]
-        if bitmap is None:
-            bitmap = (prob > self.thresh).astype(np.uint8)
-        else:
-            bitmap = np.ascontiguousarray(bitmap[:info.resized_h, :info.resized_w], dtype=np.uint8)
-        if self.dilation_kernel is not None:
-            bitmap = cv2.dilate(bitmap, self.dilation_kernel)
-        contours, _ = cv2.findContours(bitmap, cv2.RETR_LIST, cv2.CHAIN_APPROX_SIMPLE)
-        if len(contours) > self.max_candidates:
-            # Keep the largest regions: a cap must never drop big text for specks.
-            contours = sorted(contours, key=cv2.contourArea, reverse=True)[:self.max_candidates]
+        lines = self._regions(prob, bitmap)
         sx, sy = info.scale_x, info.scale_y
-        lines = []                                   # (kernel box, its outline, grown quad, score)
-        for contour in contours:
-            if len(contour) < 3:
-                continue
-            box, short = mini_box(contour)
-            if short < self.min_size:
-                continue
-            score = box_score_fast(prob, box) if self.score_mode == "fast" else box_score_slow(prob, contour)
-            if score < self.box_thresh:
-                continue
-            quad = self._grow(box)
-            if quad is not None:
-                lines.append((box, contour, quad, score))
-        regions = self._words_or_lines(prob, lines, gray)
+        if words_map is not None:
+            regions = self._words_from_map(prob, words_map, lines, gray)
+        else:
+            regions = self._words_or_lines(prob, lines, gray)
         quads, scores, polys = [], [], []
         for _, outline, quad, score in regions:
             if self.box_type == "poly":
@@ -162,6 +147,48 @@ class DBPostProcess:
         order = np.lexsort((quads_arr[:, 0, 0], quads_arr[:, 0, 1]))
         return Boxes(quads_arr[order], np.asarray(scores, np.float32)[order],
                      [polys[i] for i in order] if polys else [])
+
+    def _regions(self, prob: np.ndarray, bitmap: np.ndarray | None = None) -> list:
+        """The text regions of one unpadded map: (kernel box, its outline, grown quad, score)
+        for every connected area above ``thresh`` whose mean probability reaches ``box_thresh``."""
+        if bitmap is None:
+            bitmap = (prob > self.thresh).astype(np.uint8)
+        else:
+            bitmap = np.ascontiguousarray(bitmap[:prob.shape[0], :prob.shape[1]], dtype=np.uint8)
+        if self.dilation_kernel is not None:
+            bitmap = cv2.dilate(bitmap, self.dilation_kernel)
+        contours, _ = cv2.findContours(bitmap, cv2.RETR_LIST, cv2.CHAIN_APPROX_SIMPLE)
+        if len(contours) > self.max_candidates:
+            # Keep the largest regions: a cap must never drop big text for specks.
+            contours = sorted(contours, key=cv2.contourArea, reverse=True)[:self.max_candidates]
+        regions = []
+        for contour in contours:
+            if len(contour) < 3:
+                continue
+            box, short = mini_box(contour)
+            if short < self.min_size:
+                continue
+            score = box_score_fast(prob, box) if self.score_mode == "fast" else box_score_slow(prob, contour)
+            if score < self.box_thresh:
+                continue
+            quad = self._grow(box)
+            if quad is not None:
+                regions.append((box, contour, quad, score))
+        return regions
+
+    def _words_from_map(self, prob: np.ndarray, words_map: np.ndarray, lines: list, gray: np.ndarray | None) -> list:
+        """Where this image wants words (``granularity``; ``auto`` judges by the line map, as
+        without a word map), the regions of the word map, each cut at its own gaps and kept
+        whole where CJK (as the lines are in :meth:`_words_or_lines`); the lines elsewhere."""
+        cfg = self.config
+        if cfg.granularity == "lines" or (cfg.granularity == "auto" and len(lines) > cfg.words_max_lines):
+            return lines
+        if not wants_words(cfg, len(lines), gray, prob):
+            return lines
+        words_map = np.ascontiguousarray(words_map)
+        words = self._regions(words_map)
+        return self._cut(words_map, words, gray, [split_words(words_map, box, cfg.word_gap, cfg.word_gap_width)
+                                                  for box, *_ in words])
 
     def _grow(self, box: np.ndarray) -> np.ndarray | None:
         """The shrunk kernel ``box`` unclipped back to the text's size (None: too small)."""
@@ -184,6 +211,11 @@ class DBPostProcess:
         cut = [split_words(prob, box, cfg.word_gap, cfg.word_gap_width) for box, *_ in lines]
         if all(len(pieces) == 1 for pieces in cut) or not wants_words(cfg, len(lines), gray, prob):
             return lines
+        return self._cut(prob, lines, gray, cut)
+
+    def _cut(self, prob: np.ndarray, lines: list, gray: np.ndarray | None, cut: list) -> list:
+        """Each line replaced by its pieces (``cut``: :func:`split_words` of each), scored and
+        grown like lines, a piece below ``box_thresh`` dropped; a CJK line stays whole."""
         out = []
         for (box, outline, quad, score), pieces, keep in zip(lines, cut, self._cjk_lines(gray, lines, cut)):
             if len(pieces) == 1 or keep:

@@ -18,19 +18,24 @@ from .config import DetectorConfig
 READY = ("ready",)
 
 
-def maps_bytes(h: int, w: int, with_gray: bool) -> int:
+def maps_bytes(h: int, w: int, with_gray: bool, with_words: bool = False) -> int:
     """Bytes of one image's maps at padded size ``h`` x ``w``: the uint8 probability map, the
     bitmap packed eight pixels a byte (``w`` is a multiple of 32) and, for ``auto`` and
-    ``words``, the uint8 grey image."""
-    return h * w + h * (w // 8) + (h * w if with_gray else 0)
+    ``words``, the uint8 grey image and (a network with a word map) the uint8 word map."""
+    return h * w + h * (w // 8) + (h * w if with_gray else 0) + (h * w if with_words else 0)
 
 
-def unpack_maps(flat: np.ndarray, h: int, w: int, content: Tuple[int, int], with_gray: bool):
-    """The probability map (float32, 0..1), bitmap and grey image of one image from its
-    packed bytes; only the ``content`` (height, width) part, without the padding."""
+def unpack_maps(flat: np.ndarray, h: int, w: int, content: Tuple[int, int], with_gray: bool,
+                with_words: bool = False):
+    """The probability map (float32, 0..1; (2, h, w) with the word map), bitmap and grey image
+    of one image from its packed bytes; only the ``content`` (height, width) part, without the
+    padding."""
     rh, rw = content
     n, nb = h * w, h * (w // 8)
     prob = flat[:n].reshape(h, w)[:rh, :rw].astype(np.float32)
+    if with_words:
+        start = 2 * n + nb if with_gray else n + nb
+        prob = np.stack([prob, flat[start:start + n].reshape(h, w)[:rh, :rw].astype(np.float32)])
     prob *= np.float32(1.0 / 255.0)
     bitmap = np.unpackbits(flat[n:n + nb].reshape(h, w // 8)[:rh], axis=1)[:, :rw]
     gray = flat[n + nb:2 * n + nb].reshape(h, w)[:rh, :rw] if with_gray else None
@@ -39,7 +44,7 @@ def unpack_maps(flat: np.ndarray, h: int, w: int, content: Tuple[int, int], with
 
 def run(shm_name: str | None, slot_bytes: int, jobs: Any, results: Any) -> None:
     """Serve post-processing jobs until ``None``: ``(index, slot, payload, (h, w), info,
-    with_gray, run, extra)`` in, ``(index, slot, quads, scores, polygons, seconds, error,
+    (with_gray, with_words), run, extra)`` in, ``(index, slot, quads, scores, polygons, seconds, error,
     sink_error)`` out. The maps are in shared-memory slot ``slot``, or in ``payload`` when the
     stream sent them by pipe; ``run`` is the pickled (DetectorConfig dict, sink) of the run
     (unpickled once per run); ``extra`` is (name, decode seconds, inference seconds, sink key)."""
@@ -59,7 +64,7 @@ def run(shm_name: str | None, slot_bytes: int, jobs: Any, results: Any) -> None:
             job = jobs.get()
             if job is None:
                 return
-            index, slot, payload, (h, w), info, with_gray, run_blob, (name, decode_s, infer_s, key) = job
+            index, slot, payload, (h, w), info, layers, run_blob, (name, decode_s, infer_s, key) = job
             t0 = time.perf_counter()
             try:
                 if run_blob not in runs:
@@ -67,7 +72,7 @@ def run(shm_name: str | None, slot_bytes: int, jobs: Any, results: Any) -> None:
                     runs[run_blob] = (DBPostProcess(DetectorConfig(**settings)), sink)
                 post, sink = runs[run_blob]
                 flat = view[slot] if slot is not None else payload
-                prob, bitmap, gray = unpack_maps(flat, h, w, (info.resized_h, info.resized_w), with_gray)
+                prob, bitmap, gray = unpack_maps(flat, h, w, (info.resized_h, info.resized_w), *layers)
                 boxes = post(prob, info, gray, bitmap=bitmap)   # its crop to the content is a no-op now
             except Exception as exc:   # one image's failure must not lose the others, nor the run
                 results.put((index, slot, None, None, None, time.perf_counter() - t0,

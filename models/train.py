@@ -89,6 +89,10 @@ class TrainConfig:
                                         "maps (e.g. the release, when training a lighter network)")
     teacher_weight: float = setting(1.0, "weight of the distillation loss (BCE to the teacher's probability map)",
                                     min=0.0)
+    word_head: bool = setting(False, "train the word map only (its own neck and map on the shared backbone; the "
+                                     "network gains one if --init has none, started as a copy of its line map): "
+                                     "everything else stays frozen, so the lines are unchanged; give it "
+                                     "word-labelled data (scene photos, ICDAR 2013)")
     resume: bool = setting(False, "continue WORKDIR/checkpoint.pt exactly")
     device: str = setting("auto", "auto (CUDA when available), cpu or cuda")
     precision: str = setting("auto", "auto: bf16 only on CPUs with native bf16 (else fp32), fp16 AMP on CUDA",
@@ -227,12 +231,23 @@ class Trainer:
         ``--depths``) that takes every tensor of ``--init`` whose name and shape it shares."""
         width = self.cfg.fpn_channels
         depths = parse_depths(self.cfg.depths) if self.cfg.depths else None
+        if self.cfg.word_head and (not self.cfg.init_weights or width or depths):
+            raise ValueError("--word-head trains a word map on the features of a trained network: give it --init "
+                             "weights, without --fpn-channels or --depths (the features must stay as trained)")
         if not self.cfg.init_weights:
             return DBNet(DBNetConfig(inner_channels=width or DBNetConfig.inner_channels,
                                      depths=depths or DBNetConfig.depths)).train()
         model, _ = load_model(self.cfg.init_weights)
         wanted = replace(model.config, inner_channels=width or model.config.inner_channels,
-                         depths=depths or model.config.depths)
+                         depths=depths or model.config.depths, word_head=model.config.word_head or self.cfg.word_head)
+        if wanted == replace(model.config, word_head=True) and not model.config.word_head:
+            with_words = DBNet(wanted)
+            transplant(model, with_words)
+            with_words.word_neck.load_state_dict(model.neck.state_dict())
+            with_words.word_head.load_state_dict(model.prob_head.state_dict())
+            self.notes.append(f"{wanted.name}: a word map added to {self.cfg.init_weights}, started as a copy "
+                              "of its line map (neck and map)")
+            return with_words.train()
         if wanted == model.config:
             log.info("initialised from %s", self.cfg.init_weights)
             return model.train()
@@ -255,6 +270,8 @@ class Trainer:
         return teacher
 
     def _frozen_modules(self) -> List[torch.nn.Module]:
+        if self.cfg.word_head:   # everything but the word map: the lines stay exactly as they were
+            return [m for name, m in self.model.named_children() if name not in ("word_neck", "word_head")]
         bb = self.model.backbone
         return [bb.stem, bb.layer1][: self.cfg.freeze]
 
@@ -454,7 +471,7 @@ class Trainer:
                     target = self.teacher(images).float()      # eval mode: probabilities
         if self.cancel.is_set():   # before the backward pass, the slower half of a step
             raise TrainingCancelled
-        losses = self.loss_fn(out, batch)
+        losses = self.loss_fn.words(out, batch) if self.cfg.word_head else self.loss_fn(out, batch)
         if target is not None:
             # soft targets over every pixel: the teacher's confidence on text and background alike
             distill = F.binary_cross_entropy_with_logits(out["prob_logits"], target)

@@ -265,3 +265,36 @@ def test_cli_export_end_to_end(tmp_path, random_weights, capsys):
     assert main(["export", "--weights", str(tmp_path / "none.safetensors"), "--output",
                  str(tmp_path / "y.onnx")]) == 2
     assert "No trained detector weights" in capsys.readouterr().err
+
+
+@pytest.fixture(scope="module")
+def random_word_weights(tmp_path_factory):
+    """A network with a word map (``DBNetConfig.word_head``), random weights."""
+    import torch
+
+    from models.dbnet import DBNet, DBNetConfig
+    from models.weights import save_weights
+
+    torch.manual_seed(1)
+    path = tmp_path_factory.mktemp("weights") / "random_words.safetensors"
+    save_weights(DBNet(DBNetConfig(word_head=True)), path)
+    return path
+
+
+def test_a_word_map_is_exported_checked_and_kept_in_float(tmp_path_factory, random_word_weights):
+    """Both maps leave the graph ([N,2,H,W]); int8 keeps both final layers in float and checks
+    both maps; the ONNX backend hands both to the post-processing, as PyTorch does."""
+    from models import TextDetector
+
+    r = _export(tmp_path_factory, random_word_weights, precision="int8", dynamic=True)
+    assert r.passed
+    assert sum("ConvTranspose" in n for n in r.float_nodes) == 2, r.float_nodes
+    model = onnx.load(str(r.path))
+    assert model.graph.output[0].type.tensor_type.shape.dim[1].dim_value == 2
+    assert "channel 1 words" in parse_metadata({p.key: p.value for p in model.metadata_props}).raw["output"]
+    x = prepare(render_pages(1, seed=11, size=(S, S))[0].image, DetectorConfig(), (S, S))[0][None]
+    onnx_det = TextDetector(model=r.path, device="cpu", backend="onnx")
+    torch_det = TextDetector(weights=random_word_weights, device="cpu", backend="torch")
+    a, b = onnx_det.backend.run(x), torch_det.backend.run(x)
+    assert a.shape == b.shape == (1, 2, S, S)
+    assert np.corrcoef(a[0, 1].ravel(), b[0, 1].ravel())[0, 1] > 0.9

@@ -40,16 +40,24 @@ def test_exif_orientation_on_the_device_matches_pil(orientation):
     assert np.array_equal(got, expected)
 
 
-def test_packed_maps_round_trip():
-    """uint8 map within 1/255, the bitmap exact (thresholded on the device), grey exact."""
+@pytest.mark.parametrize("with_words", [False, True])
+def test_packed_maps_round_trip(with_words):
+    """uint8 map within 1/255, the bitmap exact (thresholded on the device), grey exact; a
+    network's word map travels after the grey image, as a second map."""
     h, w, rh, rw = 64, 96, 50, 90
     prob = torch.rand(2, h, w)
+    words = torch.rand(2, h, w) if with_words else None
     gray = torch.randint(0, 256, (2, h, w), dtype=torch.uint8)
-    packed = GpuStream._pack_maps(prob, gray, 0.3).numpy()
-    assert packed.shape == (2, maps_bytes(h, w, True))
+    packed = GpuStream._pack_maps(prob, gray, 0.3, words).numpy()
+    assert packed.shape == (2, maps_bytes(h, w, True, with_words))
     for k in range(2):
-        p, bits, g = unpack_maps(packed[k], h, w, (rh, rw), True)
-        assert p.shape == bits.shape == g.shape == (rh, rw)
+        p, bits, g = unpack_maps(packed[k], h, w, (rh, rw), True, with_words)
+        assert bits.shape == g.shape == (rh, rw)
+        if with_words:
+            assert p.shape == (2, rh, rw)
+            np.testing.assert_allclose(p[1], words[k, :rh, :rw].numpy(), atol=0.5 / 255 + 1e-6)
+            p = p[0]
+        assert p.shape == (rh, rw)
         np.testing.assert_allclose(p, prob[k, :rh, :rw].numpy(), atol=0.5 / 255 + 1e-6)
         assert np.array_equal(bits, (prob[k, :rh, :rw] > 0.3).numpy().astype(np.uint8))
         assert np.array_equal(g, gray[k, :rh, :rw].numpy())

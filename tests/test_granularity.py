@@ -144,3 +144,35 @@ def test_the_shipped_guard_reads_the_script():
                                                                   "Fresh bread 250g"))]
     assert min(chinese) >= 0.5, chinese
     assert max(english) < 0.5, english
+
+
+def _with_word_map(prob: np.ndarray) -> np.ndarray:
+    """A network with a word map: the joined line of :func:`_sign_map` and its three words apart."""
+    words = np.zeros_like(prob)
+    for x0, x1 in ((62, 158), (192, 258), (292, 418)):
+        words[132:158, x0:x1] = 0.9
+    return np.stack([prob, words])
+
+
+@pytest.mark.parametrize("granularity, background, boxes", [
+    ("lines", "busy", 1), ("words", "flat", 3), ("auto", "busy", 3), ("auto", "flat", 1)])
+def test_a_word_map_gives_the_words_where_words_are_wanted(monkeypatch, granularity, background, boxes):
+    monkeypatch.setattr(postprocess, "load_guard", lambda: _Says(0.0))
+    maps = _with_word_map(_sign_map())
+    gray = _busy() if background == "busy" else np.full(maps.shape[1:], 240, np.uint8)
+    got = DBPostProcess(DetectorConfig(granularity=granularity))(maps, _info(*maps.shape[1:]), gray)
+    assert len(got.quads) == boxes
+    if boxes == 3:   # the word map's own boxes, not cuts of the line
+        alone = DBPostProcess(DetectorConfig(granularity="lines"))(maps[1], _info(*maps.shape[1:]))
+        assert np.array_equal(got.quads, alone.quads)
+
+
+@pytest.mark.parametrize("p, boxes", [(0.9, 2), (0.1, 4)])
+def test_the_word_map_is_cut_at_its_gaps_and_guarded_like_lines(monkeypatch, p, boxes):
+    """Words the word map still joins are cut at its dips; a CJK region stays whole."""
+    guard = _Says(p)
+    monkeypatch.setattr(postprocess, "load_guard", lambda: guard)
+    maps = np.stack([_sign_map(), _sign_map()])
+    maps[1, 220:250, 100:300] = 0.9     # a word the line map does not hold: found all the same
+    got = DBPostProcess(DetectorConfig(granularity="words"))(maps, _info(*maps.shape[1:]), _busy())
+    assert len(got.quads) == boxes and guard.calls == 1

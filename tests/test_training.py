@@ -316,3 +316,40 @@ def test_fpn_channels_must_split_into_four_levels(tiny_set, tmp_path):
 
     with pytest.raises(ValueError, match="fpn_channels"):
         TrainConfig(data=str(tiny_set), workdir=str(tmp_path / "r"), fpn_channels=66)
+
+
+def test_a_word_head_learns_on_frozen_features_and_leaves_the_lines_alone(tiny_set, tmp_path, random_weights):
+    """--word-head: the network gains a word map started as a copy of its line map; only the
+    word map trains (every other tensor, BatchNorm statistics included, stays as in --init),
+    the saved file describes it and the detector's backend hands over both maps."""
+    from models import TextDetector
+    from models.weights import load_model
+
+    init, _ = load_model(random_weights)
+    t = _trainer(tiny_set, tmp_path / "run", max_steps=2, init_weights=str(random_weights), word_head=True,
+                 eval_every=100)
+    assert t.model.config.word_head and any("word map added" in n for n in t.notes)
+    for name, tensor in init.prob_head.state_dict().items():
+        assert torch.equal(t.model.word_head.state_dict()[name].cpu(), tensor), name
+    for name, tensor in init.neck.state_dict().items():
+        assert torch.equal(t.model.word_neck.state_dict()[name].cpu(), tensor), name
+    t.fit()
+    steps = [json.loads(line) for line in (tmp_path / "run" / "log.jsonl").read_text().splitlines()]
+    assert [e for e in steps if e.get("type") == "step"][-1]["word_prob"] > 0
+    trained, meta = load_model(tmp_path / "run" / "last.safetensors")
+    assert trained.config.word_head and json.loads(meta["arch"])["word_head"] is True
+    own = trained.state_dict()
+    for name, tensor in init.state_dict().items():   # fp16 on disk: equal to the half of --init
+        assert torch.equal(own[name], tensor.half().float()), name
+    assert any(not torch.equal(own[name], init.prob_head.state_dict()[name[len("word_head."):]].half().float())
+               for name in own if name.startswith("word_head.") and own[name].is_floating_point())
+    det = TextDetector(weights=tmp_path / "run" / "last.safetensors", device="cpu", backend="torch")
+    assert det.backend.run(np.zeros((1, 3, 64, 96), np.float32)).shape == (1, 2, 64, 96)
+    assert det.detect(np.full((96, 128, 3), 200, np.uint8)).success
+
+
+@pytest.mark.parametrize("extra", [{}, {"fpn_channels": 64}, {"depths": "1,1,1,2"}])
+def test_a_word_head_needs_the_features_of_a_trained_network(tiny_set, tmp_path, random_weights, extra):
+    init = {} if not extra else {"init_weights": str(random_weights)}
+    with pytest.raises(ValueError, match="--word-head trains a word map"):
+        _trainer(tiny_set, tmp_path / "run", max_steps=1, word_head=True, **init, **extra)

@@ -19,14 +19,18 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(run=run)
 
 
+#: The fields of a step record that are not loss terms (the terms depend on what is trained).
+STEP_FIELDS = frozenset({"type", "time", "epoch", "step", "total_steps", "lr", "images_per_s", "loss"})
+
+
 def run(args: argparse.Namespace) -> int:
     from models.data.icdar import DatasetError
     from models.train import TrainConfig, Trainer
 
     def progress(e: dict) -> None:
         if e["type"] == "step":
-            print(f"epoch {e['epoch']} step {e['step']}/{e['total_steps']} loss {e['loss']:.4f} "
-                  f"(prob {e['prob']:.4f} thresh {e['thresh']:.4f} binary {e['binary']:.4f}) "
+            terms = " ".join(f"{k} {v:.4f}" for k, v in e.items() if k not in STEP_FIELDS)
+            print(f"epoch {e['epoch']} step {e['step']}/{e['total_steps']} loss {e['loss']:.4f} ({terms}) "
                   f"lr {e['lr']:.2e} {e.get('images_per_s') or 0:.2f} img/s", flush=True)
         elif e["type"] == "eval":
             print(f"eval step {e['step']} epoch {e['epoch']}: precision {e['precision']:.4f} recall {e['recall']:.4f} "

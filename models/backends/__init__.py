@@ -7,7 +7,7 @@ and the thread count.
 """
 from __future__ import annotations
 
-from typing import Callable, Protocol, Tuple
+from typing import Any, Callable, Protocol, Tuple
 
 import numpy as np
 
@@ -19,7 +19,8 @@ class Backend(Protocol):
     max_batch: int
 
     def run(self, batch: np.ndarray) -> np.ndarray:
-        """(N, 3, H, W) float32 -> (N, H, W) float32 probabilities."""
+        """(N, 3, H, W) float32 -> (N, H, W) float32 probabilities, or (N, 2, H, W) (lines,
+        words) for a network with a word map (:func:`squeeze_maps`)."""
         ...
 
 
@@ -32,9 +33,13 @@ def check_batch(batch: np.ndarray, fixed_shape: Tuple[int, int] | None) -> None:
                          f"{batch.shape[2]}x{batch.shape[3]} (pad with prepare(..., pad_to=fixed_shape))")
 
 
+def squeeze_maps(prob: Any) -> Any:
+    """(N, 1, H, W) -> (N, H, W); (N, 2, H, W), a line and a word map, stays as it is."""
+    return prob[:, 0] if prob.ndim == 4 and prob.shape[1] == 1 else prob
+
+
 def run_in_chunks(x: np.ndarray, step: int, forward: Callable[[np.ndarray], np.ndarray]) -> np.ndarray:
-    """``forward`` on at most ``step`` images at a time -> (N, H, W) float32 probabilities."""
+    """``forward`` on at most ``step`` images at a time -> (N, H, W) float32 probabilities
+    ((N, 2, H, W) with a word map)."""
     prob = np.concatenate([forward(x[i:i + step]) for i in range(0, len(x), step)], axis=0)
-    if prob.ndim == 4:
-        prob = prob[:, 0]
-    return prob.astype(np.float32, copy=False)
+    return squeeze_maps(prob).astype(np.float32, copy=False)

@@ -145,8 +145,9 @@ class OnnxBackend:
             got = [(i.name, i.shape) for i in inputs]
             raise OnnxModelError(f"{self.path}: expected one input [N,3,H,W], got {got}")
         out_shape = outputs[0].shape
-        if len(out_shape) not in (3, 4) or (len(out_shape) == 4 and _dim(out_shape[1]) not in (None, 1)):
-            raise OnnxModelError(f"{self.path}: expected a probability map [N,1,H,W] as first output, "
+        if len(out_shape) not in (3, 4) or (len(out_shape) == 4 and _dim(out_shape[1]) not in (None, 1, 2)):
+            raise OnnxModelError(f"{self.path}: expected a probability map [N,1,H,W] (or [N,2,H,W]: lines, words) "
+                                 f"as first output, "
                                  f"got {outputs[0].name} {out_shape}")
         inp = inputs[0]
         self.input_name, self.output_name = inp.name, outputs[0].name

@@ -8,6 +8,7 @@ import numpy as np
 import torch
 
 from ..dbnet import DBNet
+from . import squeeze_maps
 
 
 class TorchBackend:
@@ -59,4 +60,4 @@ class TorchBackend:
             prob = self.model(x)
         # float16 on CUDA: half the bytes over the bus (the copy, not the network, bounds large
         # batches); DBPostProcess widens each map in TextDetector's worker threads
-        return prob[:, 0].cpu().numpy()
+        return squeeze_maps(prob).cpu().numpy()

@@ -92,22 +92,25 @@ def _logit(p: np.ndarray) -> np.ndarray:
 
 
 def _content(prob: np.ndarray, info: ResizeInfo) -> np.ndarray:
-    return prob[:info.resized_h, :info.resized_w]
+    """The page's pixels of each map (padding dropped): (maps, h, w), one map or a line and a word map."""
+    return prob[..., :info.resized_h, :info.resized_w].reshape(-1, info.resized_h, info.resized_w)
 
 
 def logit_correlation(ref: Sequence[np.ndarray], got: Sequence[np.ndarray],
                       samples: Sequence[CheckInput]) -> float:
-    """Smallest per-page Pearson correlation of the logits (page content, padding excluded)."""
+    """Smallest per-page Pearson correlation of the logits (page content, padding excluded; the
+    worse of the two maps of a network with a word map)."""
     worst = 1.0
     for a, b, s in zip(ref, got, samples):
         if s.info is None:
             continue
-        la, lb = _logit(_content(a, s.info)).ravel(), _logit(_content(b, s.info)).ravel()
-        if la.std() == 0 or lb.std() == 0:
-            corr = 1.0 if np.allclose(la, lb, atol=1e-3) else 0.0
-        else:
-            corr = float(np.corrcoef(la, lb)[0, 1])
-        worst = min(worst, corr)
+        for ma, mb in zip(_content(a, s.info), _content(b, s.info)):   # each map of a page
+            la, lb = _logit(ma).ravel(), _logit(mb).ravel()
+            if la.std() == 0 or lb.std() == 0:
+                corr = 1.0 if np.allclose(la, lb, atol=1e-3) else 0.0
+            else:
+                corr = float(np.corrcoef(la, lb)[0, 1])
+            worst = min(worst, corr)
     return worst
 
 
@@ -144,6 +147,13 @@ def int8_checks(ref: Sequence[np.ndarray], got: Sequence[np.ndarray], samples: S
         h8, _ = hmean_against(got_boxes, gt)
         checks.append(Check("hmean vs rendered ground truth, fp32", h32))
         checks.append(Check("hmean vs rendered ground truth, int8", h8, note=f"change {100 * (h8 - h32):+.1f} points"))
+        if ref and ref[0].ndim == 3:   # a word map: its boxes must agree too
+            words = cfg.with_overrides(granularity="words")
+            ref_words = boxes(ref, samples, words)
+            word_hmean, _ = hmean_against(boxes(got, samples, words), ref_words)
+            checks.append(Check("word-map box agreement hmean (int8 vs fp32)",
+                                word_hmean if any(len(b) for b in ref_words) else 0.0, min_hmean, ">=",
+                                f"{sum(len(b) for b in ref_words)} fp32 word boxes"))
         checks.append(Check("logit correlation (worst page)", corr))
     else:
         checks.append(Check("logit correlation int8 vs fp32 (worst page)", corr, min_corr, ">=",

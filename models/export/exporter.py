@@ -38,6 +38,7 @@ from typing import Any, Dict, List, Tuple
 import numpy as np
 import torch
 
+from ..backends import squeeze_maps
 from ..files import atomic_write_bytes
 from ..preprocess import prepare
 from ..weights import load_model, weights_id
@@ -102,7 +103,8 @@ class ExportReport:
 
 
 class ProbabilityMap(torch.nn.Module):
-    """The exported module: DBNet body -> logits -> float32 sigmoid (``prob``).
+    """The exported module: DBNet body -> logits -> float32 sigmoid (``prob``; a second
+    channel, the word map, for a network with one).
 
     ``half`` runs the body in float16 behind an input cast; the sigmoid stays float32 so
     small probabilities keep their precision for the threshold comparison.
@@ -116,8 +118,11 @@ class ProbabilityMap(torch.nn.Module):
 
     def forward(self, images: torch.Tensor) -> torch.Tensor:
         x = images.half() if self.half else images
-        feat = self.body.neck(self.body.backbone(x))
-        return torch.sigmoid(self.body.prob_head(feat).float())
+        feats = self.body.backbone(x)
+        logits = self.body.prob_head(self.body.neck(feats))
+        if self.body.word_head is not None:   # [N,2,H,W]: lines, words
+            logits = torch.cat([logits, self.body.word_logits(feats)], dim=1)
+        return torch.sigmoid(logits.float())
 
 
 @contextlib.contextmanager
@@ -188,13 +193,13 @@ def _ort_fn(path: Path):
     from ..backends.onnx import session_options
 
     sess = ort.InferenceSession(str(path), session_options(), providers=["CPUExecutionProvider"])
-    return lambda x: sess.run([OUTPUT_NAME], {INPUT_NAME: x})[0][:, 0]
+    return lambda x: squeeze_maps(sess.run([OUTPUT_NAME], {INPUT_NAME: x})[0])
 
 
 def torch_map_fn(net):
     def run(x: np.ndarray) -> np.ndarray:
         with torch.inference_mode():
-            return net(torch.from_numpy(x)).float().numpy()[:, 0]
+            return squeeze_maps(net(torch.from_numpy(x)).float().numpy())
     return run
 
 
@@ -285,6 +290,7 @@ def export_onnx(cfg: ExportConfig) -> ExportReport:
         report.seconds = time.perf_counter() - t0
         meta = build_metadata(height=cfg.height, width=cfg.width, dynamic=cfg.dynamic,
                               precision=cfg.precision, opset=opset, weights_id=wid, cfg=cfg.detector,
+                              word_map=net.config.word_head,
                               extra={"calibration": {"images": cfg.calibration_images,
                                                      "method": cfg.calibration_method,
                                                      "float_nodes": float_nodes}}
@@ -294,7 +300,8 @@ def export_onnx(cfg: ExportConfig) -> ExportReport:
                                                   for c in checks})
         _set_metadata(model, meta)
         model.producer_name = "cv_resnet18_ocr-detection"
-        model.doc_string = (f"{net.config.name} text detection: images [N,3,H,W] -> prob [N,1,H,W]; "
+        channels = "2 (lines, words)" if net.config.word_head else "1"
+        model.doc_string = (f"{net.config.name} text detection: images [N,3,H,W] -> prob [N,{channels},H,W]; "
                             "see metadata_props for preprocessing, size policy and thresholds")
         if report.passed:
             _save(model, out)

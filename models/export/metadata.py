@@ -45,13 +45,16 @@ def size_policy(height: int, width: int, dynamic: bool, cfg: DetectorConfig) -> 
 
 
 def build_metadata(*, height: int, width: int, dynamic: bool, precision: str, opset: int,
-                   weights_id: str, cfg: DetectorConfig, extra: Mapping[str, Any] | None = None) -> Dict[str, str]:
+                   weights_id: str, cfg: DetectorConfig, extra: Mapping[str, Any] | None = None,
+                   word_map: bool = False) -> Dict[str, str]:
     """The ``metadata_props`` of an export (verification fields are added after checking)."""
     meta: Dict[str, Any] = {
         "format": FORMAT,
         "producer": PRODUCER,
         "input": f"{INPUT_NAME}: float32 [N,3,H,W], RGB, (pixel/255 - mean) / std",
-        "output": f"{OUTPUT_NAME}: float32 [N,1,H,W], text probability per input pixel",
+        "output": (f"{OUTPUT_NAME}: float32 [N,2,H,W], text probability per input pixel: channel 0 lines, "
+                   "channel 1 words" if word_map else f"{OUTPUT_NAME}: float32 [N,1,H,W], text probability per "
+                   "input pixel"),
         "mean": list(cfg.mean),
         "std": list(cfg.std),
         "shape": "dynamic" if dynamic else "fixed",

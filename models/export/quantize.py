@@ -46,7 +46,8 @@ def describe(node: onnx.NodeProto) -> str:
 
 
 def head_nodes(model: onnx.ModelProto) -> List[onnx.NodeProto]:
-    """The nodes kept in float: the graph output's Sigmoid and the layer producing its logits."""
+    """The nodes kept in float: the graph output's Sigmoid and the layers producing its logits
+    (one, or two: the line and the word map)."""
     producers = {out: n for n in model.graph.node for out in n.output}
     out: List[onnx.NodeProto] = []
     node = producers.get(model.graph.output[0].name)
@@ -56,8 +57,13 @@ def head_nodes(model: onnx.ModelProto) -> List[onnx.NodeProto]:
         logit = producers.get(node.input[0])
         while logit is not None and logit.op_type in ("Cast", "Identity"):
             logit = producers.get(logit.input[0])
-        if logit is not None and logit.op_type in ("Conv", "ConvTranspose"):
-            out.append(logit)
+        # A network with a word map concatenates its two maps' logits before the sigmoid.
+        for layer in ([producers.get(i) for i in logit.input] if logit is not None and logit.op_type == "Concat"
+                      else [logit]):
+            while layer is not None and layer.op_type in ("Cast", "Identity"):
+                layer = producers.get(layer.input[0])
+            if layer is not None and layer.op_type in ("Conv", "ConvTranspose"):
+                out.append(layer)
         out.append(node)
     return out
 
