@@ -27,6 +27,7 @@ class DBNetConfig:
     k: float = 50.0                 # amplifying factor of the approximate binarization
     depths: Tuple[int, ...] = RESNET18_DEPTHS  # residual blocks per backbone stage
     word_head: bool = False         # a second probability map, of words (models.granularity)
+    word_neck: bool = True          # the word map on a neck of its own (else on the line neck's features)
 
     def __post_init__(self) -> None:
         # JSON metadata gives a list; a tuple keeps the config hashable and comparable.
@@ -41,7 +42,7 @@ class DBNetConfig:
         if self.inner_channels != 256:
             name += f"-FPN{self.inner_channels}"
         if self.word_head:
-            name += "+words"
+            name += "+words" if self.word_neck else "+wordmap"
         return name
 
 
@@ -117,7 +118,8 @@ class DBNet(nn.Module):
         # the shared backbone, trained on word-labelled sources only (``app train --word-head``),
         # so that the lines learned from documents stay exactly as they were. (A map alone on
         # the line neck's features did not learn words: measured in weights/MODEL_CARD.md.)
-        self.word_neck = FPNNeck(self.backbone.out_channels, self.config.inner_channels) if self.config.word_head else None
+        self.word_neck = (FPNNeck(self.backbone.out_channels, self.config.inner_channels)
+                          if self.config.word_head and self.config.word_neck else None)
         self.word_head = MapHead(self.neck.out_channels, bias_init=-4.6) if self.config.word_head else None
         for m in [self.neck, self.prob_head, self.thresh_head]:
             for mod in m.modules():
@@ -130,7 +132,7 @@ class DBNet(nn.Module):
         prob_logits = self.prob_head(feat)
         if not self.training:
             if self.word_head is not None:   # channel 0: lines, channel 1: words
-                prob_logits = torch.cat([prob_logits, self.word_logits(feats)], dim=1)
+                prob_logits = torch.cat([prob_logits, self.word_logits(feats, feat)], dim=1)
             return torch.sigmoid(prob_logits)
         # Maps are formed in fp32: under bf16 autocast, k * (P - T) with k = 50 would
         # amplify bf16 rounding of P and T into visible noise on B.
@@ -140,9 +142,10 @@ class DBNet(nn.Module):
         binary = torch.sigmoid(self.config.k * (prob - thresh))
         out = {"prob": prob, "prob_logits": prob_logits, "thresh": thresh, "binary": binary}
         if self.word_head is not None:
-            out["word_logits"] = self.word_logits(feats).float()
+            out["word_logits"] = self.word_logits(feats, feat).float()
         return out
 
-    def word_logits(self, feats: List[torch.Tensor]) -> torch.Tensor:
-        """The word map's logits from the backbone's features (a network with a word map)."""
-        return self.word_head(self.word_neck(feats))
+    def word_logits(self, feats: List[torch.Tensor], feat: torch.Tensor) -> torch.Tensor:
+        """The word map's logits (a network with a word map) from the backbone's features
+        ``feats`` through its own neck, or from the line neck's output ``feat``."""
+        return self.word_head(self.word_neck(feats) if self.word_neck is not None else feat)

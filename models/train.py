@@ -93,6 +93,9 @@ class TrainConfig:
                                      "network gains one if --init has none, started as a copy of its line map): "
                                      "everything else stays frozen, so the lines are unchanged; give it "
                                      "word-labelled data (scene photos, ICDAR 2013)")
+    word_neck: bool = setting(True, "with --word-head: the word map gets a neck of its own; --no-word-neck: it "
+                                    "reads the line neck's features (a smaller cost at inference: README, "
+                                    "training)")
     resume: bool = setting(False, "continue WORKDIR/checkpoint.pt exactly")
     device: str = setting("auto", "auto (CUDA when available), cpu or cuda")
     precision: str = setting("auto", "auto: bf16 only on CPUs with native bf16 (else fp32), fp16 AMP on CUDA",
@@ -239,14 +242,16 @@ class Trainer:
                                      depths=depths or DBNetConfig.depths)).train()
         model, _ = load_model(self.cfg.init_weights)
         wanted = replace(model.config, inner_channels=width or model.config.inner_channels,
-                         depths=depths or model.config.depths, word_head=model.config.word_head or self.cfg.word_head)
-        if wanted == replace(model.config, word_head=True) and not model.config.word_head:
+                         depths=depths or model.config.depths, word_head=model.config.word_head or self.cfg.word_head,
+                         word_neck=model.config.word_neck if model.config.word_head else self.cfg.word_neck)
+        if wanted == replace(model.config, word_head=True, word_neck=wanted.word_neck) and not model.config.word_head:
             with_words = DBNet(wanted)
             transplant(model, with_words)
-            with_words.word_neck.load_state_dict(model.neck.state_dict())
+            if with_words.word_neck is not None:
+                with_words.word_neck.load_state_dict(model.neck.state_dict())
             with_words.word_head.load_state_dict(model.prob_head.state_dict())
             self.notes.append(f"{wanted.name}: a word map added to {self.cfg.init_weights}, started as a copy "
-                              "of its line map (neck and map)")
+                              f"of its line map ({'neck and map' if wanted.word_neck else 'on the line neck'})")
             return with_words.train()
         if wanted == model.config:
             log.info("initialised from %s", self.cfg.init_weights)
@@ -357,10 +362,13 @@ class Trainer:
 
     # ------------------------------------------------------------------ evaluation
     def evaluate(self, det_cfg: DetectorConfig | None = None) -> Dict[str, Any]:
-        """P/R/hmean per source on the validation images (see :func:`evaluate_sources`)."""
+        """P/R/hmean per source on the validation images (see :func:`evaluate_sources`), with
+        word boxes when the run trains the word map."""
         def stop_if_cancelled(*_: Any) -> None:
             if self.cancel.is_set():
                 raise TrainingCancelled
+        if det_cfg is None and self.cfg.word_head:   # what is trained: the word map's boxes
+            det_cfg = DetectorConfig(granularity="words")
         return evaluate_sources(self.model, self.sources, det_cfg, self.device, progress=stop_if_cancelled)
 
     # ------------------------------------------------------------------ loop

@@ -318,26 +318,34 @@ def test_fpn_channels_must_split_into_four_levels(tiny_set, tmp_path):
         TrainConfig(data=str(tiny_set), workdir=str(tmp_path / "r"), fpn_channels=66)
 
 
-def test_a_word_head_learns_on_frozen_features_and_leaves_the_lines_alone(tiny_set, tmp_path, random_weights):
-    """--word-head: the network gains a word map started as a copy of its line map; only the
-    word map trains (every other tensor, BatchNorm statistics included, stays as in --init),
-    the saved file describes it and the detector's backend hands over both maps."""
+@pytest.mark.parametrize("word_neck", [True, False])
+def test_a_word_head_learns_on_frozen_features_and_leaves_the_lines_alone(tiny_set, tmp_path, random_weights,
+                                                                         word_neck):
+    """--word-head: the network gains a word map (with a neck of its own, or on the line
+    neck's features) started as a copy of its line map; only the word map trains (every other
+    tensor, BatchNorm statistics included, stays as in --init), the saved file describes it and
+    the detector's backend hands over both maps."""
     from models import TextDetector
     from models.weights import load_model
 
     init, _ = load_model(random_weights)
     t = _trainer(tiny_set, tmp_path / "run", max_steps=2, init_weights=str(random_weights), word_head=True,
-                 eval_every=100)
-    assert t.model.config.word_head and any("word map added" in n for n in t.notes)
+                 word_neck=word_neck, eval_every=100)
+    assert t.model.config.word_head and t.model.config.word_neck == word_neck
+    assert any("word map added" in n for n in t.notes)
     for name, tensor in init.prob_head.state_dict().items():
         assert torch.equal(t.model.word_head.state_dict()[name].cpu(), tensor), name
-    for name, tensor in init.neck.state_dict().items():
-        assert torch.equal(t.model.word_neck.state_dict()[name].cpu(), tensor), name
+    if word_neck:
+        for name, tensor in init.neck.state_dict().items():
+            assert torch.equal(t.model.word_neck.state_dict()[name].cpu(), tensor), name
+    else:
+        assert t.model.word_neck is None
     t.fit()
     steps = [json.loads(line) for line in (tmp_path / "run" / "log.jsonl").read_text().splitlines()]
     assert [e for e in steps if e.get("type") == "step"][-1]["word_prob"] > 0
     trained, meta = load_model(tmp_path / "run" / "last.safetensors")
     assert trained.config.word_head and json.loads(meta["arch"])["word_head"] is True
+    assert json.loads(meta["arch"])["word_neck"] is word_neck
     own = trained.state_dict()
     for name, tensor in init.state_dict().items():   # fp16 on disk: equal to the half of --init
         assert torch.equal(own[name], tensor.half().float()), name
