@@ -133,3 +133,14 @@ def test_error_analysis_prints_recall_by_height(tmp_path, capsys):
     out = capsys.readouterr().out
     assert "1 text regions that count" in out
     assert "| 16-24 px | 1 | 100% | 1.00 | 0.00 |" in out and "precision 1.000" in out
+
+
+def test_architecture_speed_names_the_word_map_variants():
+    from bench.architecture_speed import parse_network
+
+    assert parse_network("64:1112").word_head is False
+    own, shared = parse_network("64:1112+w"), parse_network("64:1112+wl")
+    assert own.word_head and own.word_neck and own.depths == (1, 1, 1, 2) and own.inner_channels == 64
+    assert shared.word_head and not shared.word_neck
+    with pytest.raises(SystemExit, match="unknown suffix"):
+        parse_network("64:1112+x")
