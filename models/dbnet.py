@@ -116,8 +116,8 @@ class DBNet(nn.Module):
         self.thresh_head = MapHead(self.neck.out_channels)
         # Words of a line, as scene text is read and labelled: a neck and a map of their own on
         # the shared backbone, trained on word-labelled sources only (``app train --word-head``),
-        # so that the lines learned from documents stay exactly as they were. (A map alone on
-        # the line neck's features did not learn words: measured in weights/MODEL_CARD.md.)
+        # so that the lines learned from documents stay exactly as they were. ``word_neck=False``
+        # puts the map on the line neck's features: cheaper, and it learned less (weights/MODEL_CARD.md).
         self.word_neck = (FPNNeck(self.backbone.out_channels, self.config.inner_channels)
                           if self.config.word_head and self.config.word_neck else None)
         self.word_head = MapHead(self.neck.out_channels, bias_init=-4.6) if self.config.word_head else None
