@@ -140,12 +140,19 @@ class DBNet(nn.Module):
         prob = torch.sigmoid(prob_logits)
         thresh = torch.sigmoid(self.thresh_head(feat).float())
         binary = torch.sigmoid(self.config.k * (prob - thresh))
-        out = {"prob": prob, "prob_logits": prob_logits, "thresh": thresh, "binary": binary}
-        if self.word_head is not None:
-            out["word_logits"] = self.word_logits(feats, feat).float()
-        return out
+        # The word map is not run here: training the lines must leave it (BatchNorm statistics
+        # included) as it is; training the word map runs :meth:`train_word_logits` instead.
+        return {"prob": prob, "prob_logits": prob_logits, "thresh": thresh, "binary": binary}
 
-    def word_logits(self, feats: List[torch.Tensor], feat: torch.Tensor) -> torch.Tensor:
+    def word_logits(self, feats: List[torch.Tensor], feat: torch.Tensor | None = None) -> torch.Tensor:
         """The word map's logits (a network with a word map) from the backbone's features
-        ``feats`` through its own neck, or from the line neck's output ``feat``."""
-        return self.word_head(self.word_neck(feats) if self.word_neck is not None else feat)
+        ``feats`` through its own neck, or from the line neck's output ``feat`` (computed here
+        when not given)."""
+        if self.word_neck is not None:
+            return self.word_head(self.word_neck(feats))
+        return self.word_head(feat if feat is not None else self.neck(feats))
+
+    def train_word_logits(self, images: torch.Tensor) -> torch.Tensor:
+        """The word map's logits alone, in fp32: what a word-map training step needs (the line
+        maps, frozen then, are not computed)."""
+        return self.word_logits(self.backbone(images)).float()

@@ -119,7 +119,7 @@ class GpuStream:
                              "use TextDetector(device='cuda', backend='torch')")
         self.detector = detector
         self.net = detector.backend.model
-        self.word_map = bool(getattr(self.net.config, "word_head", False))
+        self.word_map = self.net.config.word_head
         self.device = torch.device(detector.backend.device)
         self.half = detector.backend.half
         self.batch_size = max(1, int(batch_size))

@@ -176,14 +176,17 @@ class DBPostProcess:
                 regions.append((box, contour, quad, score))
         return regions
 
+    def _lines_only(self, lines: list) -> bool:
+        """Lines without asking the pixels: ``granularity`` lines, or ``auto`` on a page of many lines."""
+        cfg = self.config
+        return cfg.granularity == "lines" or (cfg.granularity == "auto" and len(lines) > cfg.words_max_lines)
+
     def _words_from_map(self, prob: np.ndarray, words_map: np.ndarray, lines: list, gray: np.ndarray | None) -> list:
         """Where this image wants words (``granularity``; ``auto`` judges by the line map, as
         without a word map), the regions of the word map, each cut at its own gaps and kept
         whole where CJK (as the lines are in :meth:`_words_or_lines`); the lines elsewhere."""
         cfg = self.config
-        if cfg.granularity == "lines" or (cfg.granularity == "auto" and len(lines) > cfg.words_max_lines):
-            return lines
-        if not wants_words(cfg, len(lines), gray, prob):
+        if self._lines_only(lines) or not wants_words(cfg, len(lines), gray, prob):
             return lines
         words_map = np.ascontiguousarray(words_map)
         words = self._regions(words_map)
@@ -205,7 +208,7 @@ class DBPostProcess:
         whole. The costlier questions (auto's background cue, the guard) are asked only
         when some line has a gap to cut at."""
         cfg = self.config
-        if not lines or cfg.granularity == "lines" or (cfg.granularity == "auto" and len(lines) > cfg.words_max_lines):
+        if not lines or self._lines_only(lines):
             return lines
         prob = np.ascontiguousarray(prob)   # the unpadded view is strided: copy it once, not per line
         cut = [split_words(prob, box, cfg.word_gap, cfg.word_gap_width) for box, *_ in lines]

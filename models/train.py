@@ -234,17 +234,16 @@ class Trainer:
         ``--depths``) that takes every tensor of ``--init`` whose name and shape it shares."""
         width = self.cfg.fpn_channels
         depths = parse_depths(self.cfg.depths) if self.cfg.depths else None
-        if self.cfg.word_head and (not self.cfg.init_weights or width or depths):
+        if self.cfg.word_head and (not self.cfg.init_weights or width or depths or self.cfg.teacher):
             raise ValueError("--word-head trains a word map on the features of a trained network: give it --init "
-                             "weights, without --fpn-channels or --depths (the features must stay as trained)")
+                             "weights, without --fpn-channels, --depths or --teacher (the features and the line "
+                             "map must stay as trained)")
         if not self.cfg.init_weights:
             return DBNet(DBNetConfig(inner_channels=width or DBNetConfig.inner_channels,
                                      depths=depths or DBNetConfig.depths)).train()
         model, _ = load_model(self.cfg.init_weights)
-        wanted = replace(model.config, inner_channels=width or model.config.inner_channels,
-                         depths=depths or model.config.depths, word_head=model.config.word_head or self.cfg.word_head,
-                         word_neck=model.config.word_neck if model.config.word_head else self.cfg.word_neck)
-        if wanted == replace(model.config, word_head=True, word_neck=wanted.word_neck) and not model.config.word_head:
+        if self.cfg.word_head and not model.config.word_head:
+            wanted = replace(model.config, word_head=True, word_neck=self.cfg.word_neck)
             with_words = DBNet(wanted)
             transplant(model, with_words)
             if with_words.word_neck is not None:
@@ -253,6 +252,8 @@ class Trainer:
             self.notes.append(f"{wanted.name}: a word map added to {self.cfg.init_weights}, started as a copy "
                               f"of its line map ({'neck and map' if wanted.word_neck else 'on the line neck'})")
             return with_words.train()
+        wanted = replace(model.config, inner_channels=width or model.config.inner_channels,
+                         depths=depths or model.config.depths)
         if wanted == model.config:
             log.info("initialised from %s", self.cfg.init_weights)
             return model.train()
@@ -472,7 +473,7 @@ class Trainer:
         images = batch["image"].contiguous(memory_format=torch.channels_last)
         dev_type = "cuda" if self.device.startswith("cuda") else "cpu"
         with torch.autocast(dev_type, dtype=self.amp_dtype or torch.float32, enabled=self.amp_dtype is not None):
-            out = self.model(images)
+            out = {"word_logits": self.model.train_word_logits(images)} if self.cfg.word_head else self.model(images)
             target = None
             if self.teacher is not None:
                 with torch.no_grad():

@@ -356,8 +356,29 @@ def test_a_word_head_learns_on_frozen_features_and_leaves_the_lines_alone(tiny_s
     assert det.detect(np.full((96, 128, 3), 200, np.uint8)).success
 
 
-@pytest.mark.parametrize("extra", [{}, {"fpn_channels": 64}, {"depths": "1,1,1,2"}])
+@pytest.mark.parametrize("extra", [{}, {"fpn_channels": 64}, {"depths": "1,1,1,2"}, {"teacher": "T"}])
 def test_a_word_head_needs_the_features_of_a_trained_network(tiny_set, tmp_path, random_weights, extra):
     init = {} if not extra else {"init_weights": str(random_weights)}
+    extra = {k: str(random_weights) if v == "T" else v for k, v in extra.items()}
     with pytest.raises(ValueError, match="--word-head trains a word map"):
         _trainer(tiny_set, tmp_path / "run", max_steps=1, word_head=True, **init, **extra)
+
+
+def test_training_the_lines_of_a_word_map_network_leaves_its_word_map_alone(tiny_set, tmp_path, random_weights):
+    """Without --word-head the word branch is not run: its weights and BatchNorm statistics stay."""
+    from models.weights import load_model
+
+    words = _trainer(tiny_set, tmp_path / "words", max_steps=1, init_weights=str(random_weights), word_head=True,
+                     eval_every=100)
+    words.fit()
+    before, _ = load_model(tmp_path / "words" / "last.safetensors")
+    t = _trainer(tiny_set, tmp_path / "lines", max_steps=2, init_weights=str(tmp_path / "words" / "last.safetensors"),
+                 eval_every=100)
+    t.fit()
+    after, _ = load_model(tmp_path / "lines" / "last.safetensors")
+    assert after.config.word_head
+    for name, tensor in before.state_dict().items():
+        if name.startswith(("word_neck.", "word_head.")):
+            assert torch.equal(after.state_dict()[name], tensor), name
+    assert any(not torch.equal(after.state_dict()[n], v) for n, v in before.state_dict().items()
+               if n.startswith("prob_head.") and v.is_floating_point())
