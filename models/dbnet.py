@@ -134,15 +134,32 @@ class DBNet(nn.Module):
             if self.word_head is not None:   # channel 0: lines, channel 1: words
                 prob_logits = torch.cat([prob_logits, self.word_logits(feats, feat)], dim=1)
             return torch.sigmoid(prob_logits)
+        # The word map is not run here: training the lines must leave it (BatchNorm statistics
+        # included) as it is; training the word map runs :meth:`train_word_logits` instead, and
+        # training both :meth:`train_with_words`.
+        return self._train_maps(feat, prob_logits)
+
+    def _train_maps(self, feat: torch.Tensor, prob_logits: torch.Tensor) -> Dict[str, torch.Tensor]:
+        """The line maps a training step scores: P (and its logits), T and the approximate B."""
         # Maps are formed in fp32: under bf16 autocast, k * (P - T) with k = 50 would
         # amplify bf16 rounding of P and T into visible noise on B.
         prob_logits = prob_logits.float()
         prob = torch.sigmoid(prob_logits)
         thresh = torch.sigmoid(self.thresh_head(feat).float())
         binary = torch.sigmoid(self.config.k * (prob - thresh))
-        # The word map is not run here: training the lines must leave it (BatchNorm statistics
-        # included) as it is; training the word map runs :meth:`train_word_logits` instead.
         return {"prob": prob, "prob_logits": prob_logits, "thresh": thresh, "binary": binary}
+
+    def train_with_words(self, images: torch.Tensor) -> Dict[str, torch.Tensor]:
+        """The line maps of a training step plus the word map's logits (``word_logits``, fp32),
+        from one pass through the backbone: what training the whole network with its word map
+        needs (``app train --word-joint``)."""
+        if self.word_head is None:
+            raise ValueError("this network has no word map")
+        feats = self.backbone(images)
+        feat = self.neck(feats)
+        out = self._train_maps(feat, self.prob_head(feat))
+        out["word_logits"] = self.word_logits(feats, feat).float()
+        return out
 
     def word_logits(self, feats: List[torch.Tensor], feat: torch.Tensor | None = None) -> torch.Tensor:
         """The word map's logits (a network with a word map) from the backbone's features

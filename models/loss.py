@@ -69,11 +69,20 @@ class DBLoss(torch.nn.Module):
         total = c.alpha * l_prob + c.beta * l_thresh + c.gamma * l_binary
         return {"loss": total, "prob": l_prob.detach(), "thresh": l_thresh.detach(), "binary": l_binary.detach()}
 
-    def words(self, out: Dict[str, torch.Tensor], batch: Dict[str, torch.Tensor]) -> Dict[str, torch.Tensor]:
+    def words(self, out: Dict[str, torch.Tensor], batch: Dict[str, torch.Tensor],
+              labelled: torch.Tensor | None = None) -> Dict[str, torch.Tensor]:
         """The word map's loss (``TrainConfig.word_head``): the probability terms of the DB loss,
-        balanced BCE and dice, on the word map; it has no threshold map of its own."""
+        balanced BCE and dice, on the word map; it has no threshold map of its own.
+
+        ``labelled`` (one flag per crop) keeps the crops whose labels are words: a line label
+        says nothing about where its words end, so the other crops teach the word map nothing."""
         c = self.cfg
         gt, mask = batch["shrink_map"], batch["shrink_mask"]
+        if labelled is not None:
+            mask = mask * labelled.to(mask.dtype).view(-1, 1, 1)
+            if not bool(labelled.any()):   # no word-labelled crop in this batch: nothing to learn
+                zero = out["word_logits"].sum() * 0.0
+                return {"loss": zero, "word_prob": zero.detach(), "word_dice": zero.detach()}
         logits = out["word_logits"][:, 0]
         l_prob = balanced_bce(logits, gt, mask, c.negative_ratio, c.eps)
         l_dice = dice_loss(torch.sigmoid(logits), gt, mask, c.eps)

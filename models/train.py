@@ -93,9 +93,14 @@ class TrainConfig:
                                      "network gains one if --init has none, started as a copy of its line map): "
                                      "everything else stays frozen, so the lines are unchanged; give it "
                                      "word-labelled data (scene photos, ICDAR 2013)")
-    word_neck: bool = setting(True, "with --word-head: the word map gets a neck of its own; --no-word-neck: it "
+    word_neck: bool = setting(True, "with --word-head or --word-joint: the word map gets a neck of its own; --no-word-neck: it "
                                     "reads the line neck's features (a smaller cost at inference: README, "
                                     "training)")
+    word_joint: bool = setting(False, "train the whole network together with a word map (added as with "
+                                      "--word-head if --init has none): the line loss on every crop, the word "
+                                      "map's loss on crops of sources whose mix file marks granularity = "
+                                      "\"words\"; validation then scores --granularity auto")
+    word_weight: float = setting(1.0, "with --word-joint: weight of the word map's loss", min=0.0)
     resume: bool = setting(False, "continue WORKDIR/checkpoint.pt exactly")
     device: str = setting("auto", "auto (CUDA when available), cpu or cuda")
     precision: str = setting("auto", "auto: bf16 only on CPUs with native bf16 (else fp32), fp16 AMP on CUDA",
@@ -215,7 +220,8 @@ class Trainer:
         self.loss_fn = DBLoss(cfg.loss)
         self.optimizer = self._build_optimizer()
         self.scaler = torch.amp.GradScaler("cuda") if self.amp_dtype == torch.float16 else None
-        self.dataset = DetectionDataset(self.train_samples, replace(cfg.augment, size=cfg.input_size), cfg.seed)
+        self.dataset = DetectionDataset(self.train_samples, replace(cfg.augment, size=cfg.input_size), cfg.seed,
+                                        self._word_labelled() if cfg.word_joint else None)
         if len(self.dataset) < cfg.batch_size:
             raise ValueError(f"the training split has {len(self.dataset)} images, fewer than the batch size "
                              f"{cfg.batch_size}; lower the batch size or add images")
@@ -229,20 +235,34 @@ class Trainer:
             self._load_checkpoint()
 
     # ------------------------------------------------------------------ setup
+    def _word_labelled(self) -> List[bool]:
+        """One flag per training sample: does its source label words? (``--word-joint``)"""
+        flags = [ls.source.granularity == "words" for ls in self.sources for _ in ls.train]
+        if not any(flags):
+            raise ValueError("--word-joint trains the word map on word-labelled crops, and no source is marked "
+                             "granularity = \"words\" (a mix file's [[source]] key; scene photos, ICDAR 2013)")
+        return flags
+
     def _build_model(self) -> DBNet:
         """A new network, the one of ``--init``, or a lighter one (``--fpn-channels``,
         ``--depths``) that takes every tensor of ``--init`` whose name and shape it shares."""
         width = self.cfg.fpn_channels
         depths = parse_depths(self.cfg.depths) if self.cfg.depths else None
+        if self.cfg.word_head and self.cfg.word_joint:
+            raise ValueError("--word-head trains the word map alone and --word-joint the whole network with it: "
+                             "choose one")
         if self.cfg.word_head and (not self.cfg.init_weights or width or depths or self.cfg.teacher):
             raise ValueError("--word-head trains a word map on the features of a trained network: give it --init "
                              "weights, without --fpn-channels, --depths or --teacher (the features and the line "
                              "map must stay as trained)")
+        if self.cfg.word_joint and (not self.cfg.init_weights or width or depths or self.cfg.teacher):
+            raise ValueError("--word-joint fine-tunes a trained network with a word map: give it --init weights, "
+                             "without --fpn-channels, --depths or --teacher")
         if not self.cfg.init_weights:
             return DBNet(DBNetConfig(inner_channels=width or DBNetConfig.inner_channels,
                                      depths=depths or DBNetConfig.depths)).train()
         model, _ = load_model(self.cfg.init_weights)
-        if self.cfg.word_head and not model.config.word_head:
+        if (self.cfg.word_head or self.cfg.word_joint) and not model.config.word_head:
             wanted = replace(model.config, word_head=True, word_neck=self.cfg.word_neck)
             with_words = DBNet(wanted)
             transplant(model, with_words)
@@ -370,6 +390,8 @@ class Trainer:
                 raise TrainingCancelled
         if det_cfg is None and self.cfg.word_head:   # what is trained: the word map's boxes
             det_cfg = DetectorConfig(granularity="words")
+        if det_cfg is None and self.cfg.word_joint:  # both maps, each where the product uses it
+            det_cfg = DetectorConfig(granularity="auto")
         return evaluate_sources(self.model, self.sources, det_cfg, self.device, progress=stop_if_cancelled)
 
     # ------------------------------------------------------------------ loop
@@ -473,7 +495,12 @@ class Trainer:
         images = batch["image"].contiguous(memory_format=torch.channels_last)
         dev_type = "cuda" if self.device.startswith("cuda") else "cpu"
         with torch.autocast(dev_type, dtype=self.amp_dtype or torch.float32, enabled=self.amp_dtype is not None):
-            out = {"word_logits": self.model.train_word_logits(images)} if self.cfg.word_head else self.model(images)
+            if self.cfg.word_head:
+                out = {"word_logits": self.model.train_word_logits(images)}
+            elif self.cfg.word_joint:
+                out = self.model.train_with_words(images)
+            else:
+                out = self.model(images)
             target = None
             if self.teacher is not None:
                 with torch.no_grad():
@@ -481,6 +508,9 @@ class Trainer:
         if self.cancel.is_set():   # before the backward pass, the slower half of a step
             raise TrainingCancelled
         losses = self.loss_fn.words(out, batch) if self.cfg.word_head else self.loss_fn(out, batch)
+        if self.cfg.word_joint:
+            words = self.loss_fn.words(out, batch, labelled=batch["word_labels"])
+            losses = {**losses, "loss": losses["loss"] + self.cfg.word_weight * words.pop("loss"), **words}
         if target is not None:
             # soft targets over every pixel: the teacher's confidence on text and background alike
             distill = F.binary_cross_entropy_with_logits(out["prob_logits"], target)

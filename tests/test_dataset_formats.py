@@ -107,6 +107,11 @@ def test_source_specs_and_mix_files(tmp_path):
     sources, seed = read_mix_file(mix)
     assert seed == 7
     assert sources == [DataSource(str(tmp_path / "a"), 3.0, 2), DataSource("/abs/b", 1.0, 0)]
+    mix.write_text('[[source]]\npath = "a"\ngranularity = "words"\n[[source]]\npath = "b"\n')
+    assert [s.granularity for s in read_mix_file(mix)[0]] == ["words", "lines"]
+    mix.write_text('[[source]]\npath = "a"\ngranularity = "word"\n')
+    with pytest.raises(DatasetError, match="granularity is one of lines, words"):
+        read_mix_file(mix)
     mix.write_text('[[source]]\npath = "a"\nwieght = 3\n')
     with pytest.raises(DatasetError, match="unknown keys"):
         read_mix_file(mix)

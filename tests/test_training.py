@@ -364,6 +364,67 @@ def test_a_word_head_needs_the_features_of_a_trained_network(tiny_set, tmp_path,
         _trainer(tiny_set, tmp_path / "run", max_steps=1, word_head=True, **init, **extra)
 
 
+def test_the_word_loss_counts_only_word_labelled_crops():
+    """DBLoss.words(labelled=...) on a batch equals the loss on its word-labelled crops alone
+    (hard negatives are mined among those crops only); a batch without one gives zero."""
+    from models.loss import DBLoss
+
+    torch.manual_seed(0)
+    logits = torch.randn(3, 1, 32, 32, requires_grad=True)
+    batch = {"shrink_map": (torch.rand(3, 32, 32) > 0.7).float(), "shrink_mask": torch.ones(3, 32, 32)}
+    loss = DBLoss()
+    picked = loss.words({"word_logits": logits}, batch, labelled=torch.tensor([True, False, True]))
+    alone = loss.words({"word_logits": logits[[0, 2]]}, {k: v[[0, 2]] for k, v in batch.items()})
+    assert torch.allclose(picked["loss"], alone["loss"])
+    none = loss.words({"word_logits": logits}, batch, labelled=torch.zeros(3, dtype=torch.bool))
+    assert none["loss"].item() == 0.0
+    none["loss"].backward()                     # still part of the graph: a step can run on it
+    assert float(logits.grad.abs().sum()) == 0.0
+
+
+@pytest.mark.parametrize("word_neck", [True, False])
+def test_word_joint_trains_the_whole_network_and_its_word_map_on_word_labels(tiny_set, tmp_path, random_weights,
+                                                                             word_neck):
+    """--word-joint: a word map is added as with --word-head, but every part learns; the word
+    loss sees only the crops of sources marked granularity = "words", and validation scores
+    the product's auto granularity."""
+    from models.weights import load_model
+
+    mix = tmp_path / "mix.toml"
+    mix.write_text(f'[[source]]\nname = "scenes"\npath = "{tiny_set}"\ngranularity = "words"\n'
+                   f'[[source]]\nname = "pages"\npath = "{tiny_set}"\n')
+    init, _ = load_model(random_weights)
+    t = _trainer(mix, tmp_path / "run", max_steps=2, init_weights=str(random_weights), word_joint=True,
+                 word_neck=word_neck, eval_every=100)
+    assert t.dataset.word_labelled == [True] * 8 + [False] * 8
+    assert t.dataset[0]["word_labels"].item() and not t.dataset[8]["word_labels"].item()
+    assert t._frozen_modules() == []
+    t.fit()
+    steps = [json.loads(line) for line in (tmp_path / "run" / "log.jsonl").read_text().splitlines()]
+    last = [e for e in steps if e.get("type") == "step"][-1]
+    assert {"prob", "thresh", "binary", "word_prob", "word_dice"} <= set(last)
+    trained, _ = load_model(tmp_path / "run" / "last.safetensors")
+    assert trained.config.word_head and trained.config.word_neck == word_neck
+    own = trained.state_dict()
+    for part in ("backbone.", "neck.", "prob_head."):    # nothing frozen: the lines' parts learn too
+        assert any(not torch.equal(own[n], v.half().float()) for n, v in init.state_dict().items()
+                   if n.startswith(part) and v.is_floating_point()), part
+    assert any(not torch.equal(own[n], init.prob_head.state_dict()[n[len("word_head."):]].half().float())
+               for n in own if n.startswith("word_head.") and own[n].is_floating_point())
+
+
+def test_word_joint_needs_word_labelled_data_and_trained_weights(tiny_set, tmp_path, random_weights):
+    with pytest.raises(ValueError, match="no source is marked"):
+        _trainer(tiny_set, tmp_path / "a", max_steps=1, init_weights=str(random_weights), word_joint=True)
+    mix = tmp_path / "mix.toml"
+    mix.write_text(f'[[source]]\npath = "{tiny_set}"\ngranularity = "words"\n')
+    with pytest.raises(ValueError, match="--word-joint fine-tunes a trained network"):
+        _trainer(mix, tmp_path / "b", max_steps=1, word_joint=True)
+    with pytest.raises(ValueError, match="choose one"):
+        _trainer(mix, tmp_path / "c", max_steps=1, init_weights=str(random_weights), word_joint=True,
+                 word_head=True)
+
+
 def test_training_the_lines_of_a_word_map_network_leaves_its_word_map_alone(tiny_set, tmp_path, random_weights):
     """Without --word-head the word branch is not run: its weights and BatchNorm statistics stay."""
     from models.weights import load_model

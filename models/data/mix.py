@@ -10,8 +10,10 @@ file, which also names the held-out counts::
     path = "../shared/datasets/icdar2015_train"   # relative to the mix file
     weight = 0.35
     holdout = 100
+    granularity = "words"       # what its labels mark: "lines" (the default) or "words"
 
-A source with its own test split validates on it; otherwise ``holdout`` images, chosen by
+``granularity`` matters to ``app train --word-joint``: only word-labelled crops teach the
+word map. A source with its own test split validates on it; otherwise ``holdout`` images, chosen by
 ``seed`` from the sorted file list, never enter training. The split is written to the run
 folder (``split.json``) so it can be checked and reproduced.
 """
@@ -27,6 +29,7 @@ import numpy as np
 from .icdar import DatasetError, Sample, has_split, read_split
 
 DEFAULT_SPLIT_SEED = 2026
+GRANULARITIES = ("lines", "words")   # what a source's labels mark (a mix file's ``granularity``)
 
 
 @dataclass(frozen=True)
@@ -37,6 +40,7 @@ class DataSource:
     weight: float = 1.0
     holdout: int = 0
     name: str = ""
+    granularity: str = "lines"   # "words": its labels are words (the word map learns from them)
 
     @property
     def label(self) -> str:
@@ -80,16 +84,20 @@ def read_mix_file(path: str | Path) -> Tuple[List[DataSource], int]:
         raise DatasetError(f"{path}: expected one or more [[source]] tables with path, weight, holdout")
     sources = []
     for k, e in enumerate(entries, start=1):
-        unknown = set(e) - {"path", "weight", "holdout", "name"}
+        unknown = set(e) - {"path", "weight", "holdout", "name", "granularity"}
         if "path" not in e or unknown:
-            raise DatasetError(f"{path}, source {k}: needs 'path' (and optional weight, holdout, name)"
-                               + (f"; unknown keys {sorted(unknown)}" if unknown else ""))
+            raise DatasetError(f"{path}, source {k}: needs 'path' (and optional weight, holdout, name, "
+                               f"granularity)" + (f"; unknown keys {sorted(unknown)}" if unknown else ""))
         p = Path(e["path"])
         weight, holdout = float(e.get("weight", 1.0)), int(e.get("holdout", 0))
         if weight <= 0 or holdout < 0:
             raise DatasetError(f"{path}, source {k}: weight must be > 0 and holdout >= 0")
+        granularity = str(e.get("granularity", "lines"))
+        if granularity not in GRANULARITIES:
+            raise DatasetError(f"{path}, source {k}: granularity is one of {', '.join(GRANULARITIES)} "
+                               f"(what its labels mark), not {granularity!r}")
         sources.append(DataSource(str(p if p.is_absolute() else path.parent / p), weight, holdout,
-                                  str(e.get("name", ""))))
+                                  str(e.get("name", "")), granularity))
     return sources, int(doc.get("seed", DEFAULT_SPLIT_SEED))
 
 
@@ -151,5 +159,5 @@ def split_record(loaded: Sequence[LoadedSource], seed: int) -> Dict[str, object]
     """What ``split.json`` stores: which images each source trains and validates on."""
     return {"seed": seed, "sources": [
         {"name": ls.source.label, "path": ls.source.path, "weight": ls.source.weight,
-         "holdout": ls.source.holdout, "train_images": len(ls.train),
+         "holdout": ls.source.holdout, "granularity": ls.source.granularity, "train_images": len(ls.train),
          "val_images": [str(s.image_path) for s in ls.val]} for ls in loaded]}

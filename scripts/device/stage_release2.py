@@ -7,7 +7,7 @@ the data goes in three calls: training images only (the validation holdouts of
 
     .venv/bin/python scripts/device/stage_release2.py 1    # .dev_stage1/icdar2015   (~36 MB)
     .venv/bin/python scripts/device/stage_release2.py 2    # .dev_stage2/{funsd,wildreceipt,born_digital,tapuscorpus} (~32 MB)
-    .venv/bin/python scripts/device/stage_release2.py 3    # .dev_stage3/renders (1000, ~28 MB)
+    .venv/bin/python scripts/device/stage_release2.py 3 [N]   # .dev_stage3/renders (N = 1000, ~28 MB)
     .venv/bin/python scripts/device/stage_release2.py teacher   # .dev_stage0/teacher.safetensors (24.7 MB)
 
 The teacher is the ResNet-18 release 2 (``db_resnet18-4051da5ead``), which the light network
@@ -94,7 +94,7 @@ def stage_teacher(dst: Path = Path(".dev_stage0/teacher.safetensors")) -> None:
     dst.write_bytes(blob)
 
 
-def main(stage: str) -> None:
+def main(stage: str, renders_kept: int = 1000) -> None:
     if stage == "teacher":
         stage_teacher()
         return
@@ -111,7 +111,7 @@ def main(stage: str) -> None:
         renders = Path("data_cache/synth_v2")
         names = sorted(p.stem for p in (renders / "train_images").glob("*.jpg"))
         random.Random(2026).shuffle(names)
-        keep = set(names[:1000])
+        keep = set(names[:renders_kept])
         icdar2015_layout(renders, Path(".dev_stage3/renders"), 70, set(), keep)
         # the categories of the subset, so that scripts/link_render_categories.py can link the
         # ID-card and scene renders as a source of their own on the machine (release2_gpu3.toml)
@@ -124,4 +124,4 @@ def main(stage: str) -> None:
 
 
 if __name__ == "__main__":
-    main(sys.argv[1] if len(sys.argv) > 1 else "")
+    main(sys.argv[1] if len(sys.argv) > 1 else "", int(sys.argv[2]) if len(sys.argv) > 2 else 1000)

@@ -21,6 +21,12 @@
 #   RUN=g5 INPUT=800 LR=2e-4 WARMUP=50 TRAIN_S=... STEPS=... BENCH_S=60 bash scripts/device/train_release2_gpu.sh
 #   with scripts/device/release2_gpu5.toml copied to .dev_stage3/mix.toml
 #
+# GPU stage 6 (the whole light network with a word map of its own, `--word-joint`; the data in two
+# calls: .dev_stage1 holds icdar2015 and born_digital, .dev_stage2 the other three, .dev_stage3 380
+# renders from `stage_release2.py 3 380` and scripts/device/release2_gpu6.toml as mix.toml):
+#   mv .dev_stage2/* /tmp/d/ && RUN=j6 EXTRA=--word-joint LR=2e-4 WARMUP=50 TRAIN_S=... STEPS=... \
+#       bash scripts/device/train_release2_gpu.sh
+#
 # TRAIN_S: seconds of training (SIGTERM saves a checkpoint); STEPS: the schedule's length
 # (poly decay to 0 at STEPS: pick it so that it ends inside TRAIN_S). The weights come back
 # in 15 MiB parts under $OUT: cat them together.
