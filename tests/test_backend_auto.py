@@ -85,6 +85,29 @@ def test_a_failed_verification_falls_back_once_and_is_remembered(random_weights,
     assert json.loads(marker.read_text())["reason"].startswith("int8 verification failed")
 
 
+def test_the_int8_build_tries_the_next_calibration_when_one_fails(tmp_path, monkeypatch):
+    """minmax first; a calibration that fails the gate is followed by the next one, and the
+    error of the last is what a build that never passes raises."""
+    from models.export import exporter
+
+    tried = []
+
+    def export(cfg):
+        tried.append(cfg.calibration_method)
+        if cfg.calibration_method != passes:
+            raise ExportVerificationError(_failed_report(cfg.output))
+
+    monkeypatch.setattr(exporter, "export_onnx", export)
+    passes = "percentile"
+    auto.build_int8(tmp_path / "w.safetensors", tmp_path / "m.onnx")
+    assert tried == ["minmax", "percentile"]
+    tried.clear()
+    passes = "none"
+    with pytest.raises(ExportVerificationError):
+        auto.build_int8(tmp_path / "w.safetensors", tmp_path / "m.onnx")
+    assert tried == list(auto.CALIBRATIONS)
+
+
 def test_an_exporter_crash_falls_back_to_pytorch(random_weights, cache, monkeypatch):
     def crash(weights: Path, output: Path) -> float:
         raise RuntimeError("exporter exploded")

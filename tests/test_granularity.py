@@ -176,3 +176,19 @@ def test_the_word_map_is_cut_at_its_gaps_and_guarded_like_lines(monkeypatch, p, 
     maps[1, 220:250, 100:300] = 0.9     # a word the line map does not hold: found all the same
     got = DBPostProcess(DetectorConfig(granularity="words"))(maps, _info(*maps.shape[1:]), _busy())
     assert len(got.quads) == boxes and guard.calls == 1
+
+
+@pytest.mark.parametrize("p, boxes", [(0.9, 1 + 1), (0.1, 3 + 1)])
+def test_a_cjk_line_that_the_word_map_splits_stays_whole(monkeypatch, p, boxes):
+    """The word map parts a CJK line into regions too short for the guard to read alone
+    ("可乐净含量 250g"): the guard asks about the line, and a CJK line is kept whole with the
+    word regions inside it dropped; a word outside every line is kept either way."""
+    guard = _Says(p)
+    monkeypatch.setattr(postprocess, "load_guard", lambda: guard)
+    maps = _with_word_map(_sign_map())
+    maps[1, 220:250, 100:300] = 0.9     # a word the line map does not hold
+    got = DBPostProcess(DetectorConfig(granularity="words"))(maps, _info(*maps.shape[1:]), _busy())
+    assert len(got.quads) == boxes
+    if p > 0.5:   # the line, as the line map drew it
+        line = DBPostProcess(DetectorConfig(granularity="lines"))(maps[0], _info(*maps.shape[1:]))
+        assert any(np.array_equal(q, line.quads[0]) for q in got.quads)
