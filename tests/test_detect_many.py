@@ -55,8 +55,12 @@ def test_float16_maps_on_every_core_give_the_float32_boxes_in_order():
         assert got.success and len(got.boxes) == len(ref.boxes)
         if len(ref.boxes):
             np.testing.assert_allclose(np.asarray(got.boxes), np.asarray(ref.boxes), atol=2)
-            # a box edge one pixel off moves its mean probability by a few thousandths
-            np.testing.assert_allclose(got.scores, ref.scores, atol=1e-2)
+            # the same box, the same mean probability up to float16 rounding; a box whose edge
+            # moved a pixel (float16 rounding at the threshold) moves its mean with it: on a
+            # 14 px high line of the released weights, by 0.014
+            same = np.all(np.asarray(got.boxes) == np.asarray(ref.boxes), axis=(1, 2))
+            np.testing.assert_allclose(np.asarray(got.scores)[same], np.asarray(ref.scores)[same], atol=1e-2)
+            np.testing.assert_allclose(got.scores, ref.scores, atol=3e-2)
 
 
 class CountingZeroBackend:
