@@ -93,9 +93,9 @@ class TrainConfig:
                                      "network gains one if --init has none, started as a copy of its line map): "
                                      "everything else stays frozen, so the lines are unchanged; give it "
                                      "word-labelled data (scene photos, ICDAR 2013)")
-    word_neck: bool = setting(True, "with --word-head or --word-joint: the word map gets a neck of its own; --no-word-neck: it "
-                                    "reads the line neck's features (a smaller cost at inference: README, "
-                                    "training)")
+    word_neck: bool = setting(True, "with --word-head or --word-joint: the word map gets a neck of its own; "
+                                    "--no-word-neck: it reads the line neck's features (a smaller cost at "
+                                    "inference: README, training)")
     word_joint: bool = setting(False, "train the whole network together with a word map (added as with "
                                       "--word-head if --init has none): the line loss on every crop, the word "
                                       "map's loss on crops of sources whose mix file marks granularity = "
