@@ -58,16 +58,20 @@ def conv_macs(net: torch.nn.Module, height: int, width: int) -> float:
 
 
 def parse_network(spec: str) -> DBNetConfig:
-    """``"64:1122"`` -> FPN 64 on a ResNet with 1, 1, 2 and 2 blocks per stage; a ``+w`` suffix
+    """``"64:1122"`` -> FPN 64 on a ResNet with 1, 1, 2 and 2 blocks per stage; suffixes: ``+w``
     (``"64:1112+w"``) adds the word map (``DBNetConfig.word_head``: its own neck and map), ``+wl``
-    the word map on the line neck's features (``word_neck=False``)."""
-    spec, _, suffix = spec.partition("+")
-    if suffix not in ("", "w", "wl"):
-        raise SystemExit(f"--networks: unknown suffix +{suffix} (+w: word map, +wl: word map on the line neck)")
+    the word map on the line neck's features (``word_neck=False``), ``+asf`` DBNet++'s adaptive
+    scale fusion (``DBNetConfig.asf``); they combine (``"64:1112+asf+wl"``)."""
+    spec, *suffixes = spec.split("+")
+    unknown = [s for s in suffixes if s not in ("w", "wl", "asf")]
+    words = [s for s in suffixes if s in ("w", "wl")]
+    if unknown or len(words) > 1:
+        raise SystemExit(f"--networks: unknown or repeated suffix in +{'+'.join(suffixes)} (+w: word map, "
+                         f"+wl: word map on the line neck, +asf: adaptive scale fusion)")
     try:
         inner, depths = spec.split(":") if ":" in spec else (spec, "2222")
         return DBNetConfig(inner_channels=int(inner), depths=tuple(int(d) for d in depths),
-                           word_head=bool(suffix), word_neck=suffix == "w")
+                           word_head=bool(words), word_neck=words == ["w"], asf="asf" in suffixes)
     except ValueError as exc:
         raise SystemExit(f"--networks: {spec!r} is not FPN_WIDTH:DEPTHS like 64:1122 ({exc})") from exc
 
@@ -92,7 +96,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--networks", default="256:2222,128:2222,64:2222,64:1122,64:1112,64:1111",
                     help="FPN_WIDTH:BLOCKS_PER_STAGE, comma-separated (256:2222 = the release); a +w suffix "
-                         "adds the word map (64:1112+w), +wl the word map on the line neck")
+                         "adds the word map (64:1112+w), +wl the word map on the line neck, +asf DBNet++'s "
+                         "adaptive scale fusion (64:1112+asf)")
     ap.add_argument("--size", default="736x1280", help="input HxW (multiples of 32)")
     ap.add_argument("--peer", type=Path, default=None, help="PP-OCRv4 mobile det ONNX file")
     ap.add_argument("--rounds", type=int, default=5)

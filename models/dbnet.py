@@ -28,6 +28,7 @@ class DBNetConfig:
     depths: Tuple[int, ...] = RESNET18_DEPTHS  # residual blocks per backbone stage
     word_head: bool = False         # a second probability map, of words (models.granularity)
     word_neck: bool = True          # the word map on a neck of its own (else on the line neck's features)
+    asf: bool = False               # DBNet++ adaptive scale fusion on the line neck's output
 
     def __post_init__(self) -> None:
         # JSON metadata gives a list; a tuple keeps the config hashable and comparable.
@@ -41,6 +42,8 @@ class DBNetConfig:
             name += "[" + ",".join(map(str, self.depths)) + "]"
         if self.inner_channels != 256:
             name += f"-FPN{self.inner_channels}"
+        if self.asf:
+            name += "+ASF"
         if self.word_head:
             name += "+words" if self.word_neck else "+wordmap"
         return name
@@ -80,6 +83,37 @@ class FPNNeck(nn.Module):
         return torch.cat(outs[::-1], dim=1)
 
 
+class AdaptiveScaleFusion(nn.Module):
+    """DBNet++'s adaptive scale fusion (Liao et al., TPAMI 2022): a weight per pixel for each
+    of the neck's ``levels`` concatenated scales, so that small text can lean on the fine
+    levels and large text on the coarse ones, instead of the plain concatenation.
+
+    conv3x3 to a quarter of the channels, plus a spatial attention (the channel mean ->
+    conv3x3 -> ReLU -> conv1x1 -> sigmoid) broadcast over them, then conv1x1 -> sigmoid to one
+    weight per level, each multiplying its level's channels. The weighting conv starts at zero
+    with a bias of +4 (every weight 0.98): a network fine-tuned from FPN weights starts as it
+    was and learns to depart from it."""
+
+    def __init__(self, channels: int, levels: int = 4) -> None:
+        super().__init__()
+        if channels % levels:
+            raise ValueError(f"{channels} channels do not split into {levels} levels")
+        self.levels = levels
+        self.conv = nn.Conv2d(channels, channels // 4, 3, padding=1, bias=False)
+        self.spatial = nn.Sequential(nn.Conv2d(1, 1, 3, padding=1, bias=False), nn.ReLU(inplace=True),
+                                     nn.Conv2d(1, 1, 1, bias=False), nn.Sigmoid())
+        self.scale = nn.Conv2d(channels // 4, levels, 1)
+        nn.init.zeros_(self.scale.weight)
+        nn.init.constant_(self.scale.bias, 4.0)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        s = self.conv(x)
+        s = s + self.spatial(s.mean(dim=1, keepdim=True))
+        weights = torch.sigmoid(self.scale(s))
+        parts = x.chunk(self.levels, dim=1)
+        return torch.cat([part * weights[:, i:i + 1] for i, part in enumerate(parts)], dim=1)
+
+
 class MapHead(nn.Module):
     """conv3x3 -> BN-ReLU -> deconv x2 -> BN-ReLU -> deconv x2 -> sigmoid: one full-resolution map."""
 
@@ -110,6 +144,7 @@ class DBNet(nn.Module):
             raise ValueError(f"unsupported backbone {self.config.backbone!r}")
         self.backbone = ResNet18(self.config.variant, self.config.depths)
         self.neck = FPNNeck(self.backbone.out_channels, self.config.inner_channels)
+        self.asf = AdaptiveScaleFusion(self.neck.out_channels) if self.config.asf else None
         # Text is rare: start the probability map near 0.01 so early training is not
         # dominated by a flood of false positives (focal-loss style prior).
         self.prob_head = MapHead(self.neck.out_channels, bias_init=-4.6)
@@ -126,9 +161,14 @@ class DBNet(nn.Module):
                 if isinstance(mod, nn.Conv2d):
                     nn.init.kaiming_normal_(mod.weight, nonlinearity="relu")
 
+    def line_features(self, feats: List[torch.Tensor]) -> torch.Tensor:
+        """What the line maps read: the neck's concatenated scales, fused by ASF when it has one."""
+        feat = self.neck(feats)
+        return self.asf(feat) if self.asf is not None else feat
+
     def forward(self, images: torch.Tensor) -> torch.Tensor | Dict[str, torch.Tensor]:
         feats = self.backbone(images)
-        feat = self.neck(feats)
+        feat = self.line_features(feats)
         prob_logits = self.prob_head(feat)
         if not self.training:
             if self.word_head is not None:   # channel 0: lines, channel 1: words
@@ -156,7 +196,7 @@ class DBNet(nn.Module):
         if self.word_head is None:
             raise ValueError("this network has no word map")
         feats = self.backbone(images)
-        feat = self.neck(feats)
+        feat = self.line_features(feats)
         out = self._train_maps(feat, self.prob_head(feat))
         out["word_logits"] = self.word_logits(feats, feat).float()
         return out
@@ -167,7 +207,7 @@ class DBNet(nn.Module):
         when not given)."""
         if self.word_neck is not None:
             return self.word_head(self.word_neck(feats))
-        return self.word_head(feat if feat is not None else self.neck(feats))
+        return self.word_head(feat if feat is not None else self.line_features(feats))
 
     def train_word_logits(self, images: torch.Tensor) -> torch.Tensor:
         """The word map's logits alone, in fp32: what a word-map training step needs (the line

@@ -85,6 +85,9 @@ class TrainConfig:
                               "for a new network); 1,1,1,2 is the lighter CPU network, seeded by the blocks "
                               "of --init that it keeps (README: speed)", check=_check_depths,
                           metavar="N,N,N,N")
+    asf: bool = setting(False, "add DBNet++'s adaptive scale fusion to the network (a per-pixel weight for each "
+                               "FPN scale; new layers that start as a near pass-through, the rest from --init; "
+                               "cost: README, speed)")
     teacher: str | None = setting(None, "distil from these weights: the network also learns their probability "
                                         "maps (e.g. the release, when training a lighter network)")
     teacher_weight: float = setting(1.0, "weight of the distillation loss (BCE to the teacher's probability map)",
@@ -251,19 +254,21 @@ class Trainer:
         if self.cfg.word_head and self.cfg.word_joint:
             raise ValueError("--word-head trains the word map alone and --word-joint the whole network with it: "
                              "choose one")
-        if self.cfg.word_head and (not self.cfg.init_weights or width or depths or self.cfg.teacher):
+        if self.cfg.word_head and (not self.cfg.init_weights or width or depths or self.cfg.teacher
+                                   or self.cfg.asf):
             raise ValueError("--word-head trains a word map on the features of a trained network: give it --init "
-                             "weights, without --fpn-channels, --depths or --teacher (the features and the line "
-                             "map must stay as trained)")
+                             "weights, without --fpn-channels, --depths, --asf or --teacher (the features and the "
+                             "line map must stay as trained)")
         if self.cfg.word_joint and (not self.cfg.init_weights or width or depths or self.cfg.teacher):
             raise ValueError("--word-joint fine-tunes a trained network with a word map: give it --init weights, "
                              "without --fpn-channels, --depths or --teacher")
         if not self.cfg.init_weights:
             return DBNet(DBNetConfig(inner_channels=width or DBNetConfig.inner_channels,
-                                     depths=depths or DBNetConfig.depths)).train()
+                                     depths=depths or DBNetConfig.depths, asf=self.cfg.asf)).train()
         model, _ = load_model(self.cfg.init_weights)
+        asf = self.cfg.asf or model.config.asf
         if (self.cfg.word_head or self.cfg.word_joint) and not model.config.word_head:
-            wanted = replace(model.config, word_head=True, word_neck=self.cfg.word_neck)
+            wanted = replace(model.config, word_head=True, word_neck=self.cfg.word_neck, asf=asf)
             with_words = DBNet(wanted)
             transplant(model, with_words)
             if with_words.word_neck is not None:
@@ -273,7 +278,7 @@ class Trainer:
                               f"of its line map ({'neck and map' if wanted.word_neck else 'on the line neck'})")
             return with_words.train()
         wanted = replace(model.config, inner_channels=width or model.config.inner_channels,
-                         depths=depths or model.config.depths)
+                         depths=depths or model.config.depths, asf=asf)
         if wanted == model.config:
             log.info("initialised from %s", self.cfg.init_weights)
             return model.train()

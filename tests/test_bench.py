@@ -142,5 +142,8 @@ def test_architecture_speed_names_the_word_map_variants():
     own, shared = parse_network("64:1112+w"), parse_network("64:1112+wl")
     assert own.word_head and own.word_neck and own.depths == (1, 1, 1, 2) and own.inner_channels == 64
     assert shared.word_head and not shared.word_neck
-    with pytest.raises(SystemExit, match="unknown suffix"):
-        parse_network("64:1112+x")
+    both = parse_network("64:1112+asf+wl")
+    assert both.asf and both.word_head and not both.word_neck and not parse_network("64:1112+w").asf
+    for bad in ("64:1112+x", "64:1112+w+wl"):
+        with pytest.raises(SystemExit, match="unknown or repeated suffix"):
+            parse_network(bad)

@@ -443,3 +443,33 @@ def test_training_the_lines_of_a_word_map_network_leaves_its_word_map_alone(tiny
             assert torch.equal(after.state_dict()[name], tensor), name
     assert any(not torch.equal(after.state_dict()[n], v) for n, v in before.state_dict().items()
                if n.startswith("prob_head.") and v.is_floating_point())
+
+
+def test_asf_is_added_to_a_trained_network_as_a_near_pass_through(tiny_set, tmp_path, random_weights):
+    """--asf: DBNet++'s adaptive scale fusion joins the network of --init (every other tensor
+    kept); it starts with every scale weighted 0.98, so the maps barely move before training;
+    it trains, saves, loads and exports with the architecture in the file."""
+    from models.dbnet import DBNet
+    from models.export.config import ExportConfig
+    from models.export.exporter import export_onnx
+    from models.weights import load_model
+
+    init, _ = load_model(random_weights)
+    t = _trainer(tiny_set, tmp_path / "run", max_steps=2, init_weights=str(random_weights), asf=True, eval_every=100)
+    assert t.model.config.asf and t.model.config.name.endswith("+ASF")
+    assert any("the rest start new" in n for n in t.notes)
+    x = torch.rand(1, 3, 128, 160)
+    fused = DBNet(t.model.config).eval()
+    fused.load_state_dict(t.model.state_dict())
+    with torch.no_grad():
+        before, after = init.eval()(x), fused(x)
+    assert torch.allclose(before, after, atol=0.05)
+    t.fit()
+    trained, meta = load_model(tmp_path / "run" / "last.safetensors")
+    assert trained.config.asf and json.loads(meta["arch"])["asf"] is True
+    assert any(n.startswith("asf.") for n in trained.state_dict())
+    report = export_onnx(ExportConfig(weights=tmp_path / "run" / "last.safetensors", output=tmp_path / "asf.onnx",
+                                      height=320, width=320, verify_images=3))
+    assert report.path.exists()
+    with pytest.raises(ValueError, match="--asf"):
+        _trainer(tiny_set, tmp_path / "w", max_steps=1, init_weights=str(random_weights), asf=True, word_head=True)

@@ -119,7 +119,7 @@ class ProbabilityMap(torch.nn.Module):
     def forward(self, images: torch.Tensor) -> torch.Tensor:
         x = images.half() if self.half else images
         feats = self.body.backbone(x)
-        feat = self.body.neck(feats)
+        feat = self.body.line_features(feats)
         logits = self.body.prob_head(feat)
         if self.body.word_head is not None:   # [N,2,H,W]: lines, words
             logits = torch.cat([logits, self.body.word_logits(feats, feat)], dim=1)
