@@ -27,6 +27,10 @@
 #   mv .dev_stage2/* /tmp/d/ && RUN=j6 EXTRA=--word-joint LR=2e-4 WARMUP=50 TRAIN_S=... STEPS=... \
 #       bash scripts/device/train_release2_gpu.sh
 #
+# Next (not run yet): the same data with DBNet++'s adaptive scale fusion added to the release,
+#   RUN=asf EXTRA=--asf LR=2e-4 WARMUP=50 TRAIN_S=... STEPS=... bash scripts/device/train_release2_gpu.sh
+# (and EXTRA="--asf --word-joint --no-word-neck" for both at once).
+#
 # TRAIN_S: seconds of training (SIGTERM saves a checkpoint); STEPS: the schedule's length
 # (poly decay to 0 at STEPS: pick it so that it ends inside TRAIN_S). The weights come back
 # in 15 MiB parts under $OUT: cat them together.
