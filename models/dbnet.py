@@ -167,17 +167,23 @@ class DBNet(nn.Module):
         return self.asf(feat) if self.asf is not None else feat
 
     def forward(self, images: torch.Tensor) -> torch.Tensor | Dict[str, torch.Tensor]:
-        feats = self.backbone(images)
-        feat = self.line_features(feats)
-        prob_logits = self.prob_head(feat)
         if not self.training:
-            if self.word_head is not None:   # channel 0: lines, channel 1: words
-                prob_logits = torch.cat([prob_logits, self.word_logits(feats, feat)], dim=1)
-            return torch.sigmoid(prob_logits)
+            return torch.sigmoid(self.map_logits(images))
+        feat = self.line_features(self.backbone(images))
         # The word map is not run here: training the lines must leave it (BatchNorm statistics
         # included) as it is; training the word map runs :meth:`train_word_logits` instead, and
         # training both :meth:`train_with_words`.
-        return self._train_maps(feat, prob_logits)
+        return self._train_maps(feat, self.prob_head(feat))
+
+    def map_logits(self, images: torch.Tensor) -> torch.Tensor:
+        """The logits of the maps inference reads (eval mode and the ONNX export): (N, 1, H, W),
+        or (N, 2, H, W) for a network with a word map (channel 0 lines, channel 1 words)."""
+        feats = self.backbone(images)
+        feat = self.line_features(feats)
+        logits = self.prob_head(feat)
+        if self.word_head is not None:
+            logits = torch.cat([logits, self.word_logits(feats, feat)], dim=1)
+        return logits
 
     def _train_maps(self, feat: torch.Tensor, prob_logits: torch.Tensor) -> Dict[str, torch.Tensor]:
         """The line maps a training step scores: P (and its logits), T and the approximate B."""

@@ -194,7 +194,10 @@ class DBPostProcess:
         words_map = np.ascontiguousarray(words_map)
         words = self._regions(words_map)
         owner = self._owning_lines(lines, words)
-        inside = [[j for j, o in enumerate(owner) if o == i] for i in range(len(lines))]
+        inside: List[List[int]] = [[] for _ in lines]   # the word regions of each line
+        for j, o in enumerate(owner):
+            if o is not None:
+                inside[o].append(j)
         cjk = self._cjk_lines(gray, lines, inside)     # asked only of lines the word map cuts
         kept_lines = [line for line, whole in zip(lines, cjk) if whole]
         words = [w for w, o in zip(words, owner) if o is None or not cjk[o]]

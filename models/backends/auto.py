@@ -86,18 +86,19 @@ def build_int8(weights: Path, output: Path) -> float:
     from ..export.exporter import ExportVerificationError, export_onnx
 
     t0 = time.perf_counter()
-    *first, last = CALIBRATIONS
-    for method in first:
+
+    def build(method: str) -> float:
+        export_onnx(ExportConfig(weights=weights, output=output, dynamic=True, precision="int8",
+                                 calibration_method=method))
+        return time.perf_counter() - t0
+
+    for method in CALIBRATIONS[:-1]:
         try:
-            export_onnx(ExportConfig(weights=weights, output=output, dynamic=True, precision="int8",
-                                     calibration_method=method))
-            return time.perf_counter() - t0
+            return build(method)
         except ExportVerificationError as exc:
             failed = ", ".join(c.name for c in exc.report.checks if not c.passed)
             log.info("int8 with %s calibration failed (%s); trying the next calibration", method, failed)
-    export_onnx(ExportConfig(weights=weights, output=output, dynamic=True, precision="int8",
-                             calibration_method=last))
-    return time.perf_counter() - t0
+    return build(CALIBRATIONS[-1])
 
 
 def _cpu_reason() -> str:

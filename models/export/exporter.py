@@ -118,12 +118,7 @@ class ProbabilityMap(torch.nn.Module):
 
     def forward(self, images: torch.Tensor) -> torch.Tensor:
         x = images.half() if self.half else images
-        feats = self.body.backbone(x)
-        feat = self.body.line_features(feats)
-        logits = self.body.prob_head(feat)
-        if self.body.word_head is not None:   # [N,2,H,W]: lines, words
-            logits = torch.cat([logits, self.body.word_logits(feats, feat)], dim=1)
-        return torch.sigmoid(logits.float())
+        return torch.sigmoid(self.body.map_logits(x).float())   # [N,2,H,W] with a word map: lines, words
 
 
 @contextlib.contextmanager

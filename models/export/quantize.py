@@ -49,19 +49,19 @@ def head_nodes(model: onnx.ModelProto) -> List[onnx.NodeProto]:
     """The nodes kept in float: the graph output's Sigmoid and the layers producing its logits
     (one, or two: the line and the word map)."""
     producers = {out: n for n in model.graph.node for out in n.output}
+
+    def past_casts(node: onnx.NodeProto | None) -> onnx.NodeProto | None:
+        while node is not None and node.op_type in ("Cast", "Identity"):
+            node = producers.get(node.input[0])
+        return node
+
     out: List[onnx.NodeProto] = []
-    node = producers.get(model.graph.output[0].name)
-    while node is not None and node.op_type in ("Cast", "Identity"):
-        node = producers.get(node.input[0])
+    node = past_casts(producers.get(model.graph.output[0].name))
     if node is not None and node.op_type == "Sigmoid":
-        logit = producers.get(node.input[0])
-        while logit is not None and logit.op_type in ("Cast", "Identity"):
-            logit = producers.get(logit.input[0])
+        logit = past_casts(producers.get(node.input[0]))
         # A network with a word map concatenates its two maps' logits before the sigmoid.
-        for layer in ([producers.get(i) for i in logit.input] if logit is not None and logit.op_type == "Concat"
-                      else [logit]):
-            while layer is not None and layer.op_type in ("Cast", "Identity"):
-                layer = producers.get(layer.input[0])
+        layers = [producers.get(i) for i in logit.input] if logit is not None and logit.op_type == "Concat" else [logit]
+        for layer in map(past_casts, layers):
             if layer is not None and layer.op_type in ("Conv", "ConvTranspose"):
                 out.append(layer)
         out.append(node)
