@@ -176,14 +176,31 @@ class DBNet(nn.Module):
         return self._train_maps(feat, self.prob_head(feat))
 
     def map_logits(self, images: torch.Tensor) -> torch.Tensor:
-        """The logits of the maps inference reads (eval mode and the ONNX export): (N, 1, H, W),
-        or (N, 2, H, W) for a network with a word map (channel 0 lines, channel 1 words)."""
+        """The logits of the maps inference reads (eval mode): (N, 1, H, W), or (N, 2, H, W) for
+        a network with a word map (channel 0 lines, channel 1 words)."""
+        lines, word_inputs = self.line_logits_and_word_inputs(images)
+        if self.word_head is None:
+            return lines
+        return torch.cat([lines, self.word_logits_from(word_inputs)], dim=1)
+
+    def line_logits_and_word_inputs(self, images: torch.Tensor) -> Tuple[torch.Tensor, List[torch.Tensor]]:
+        """The line map's logits (N, 1, H, W) and what the word map reads (the backbone's
+        features for a word neck of its own, else the line neck's output; empty without a word
+        map). Why apart: the word map is only wanted for images ``auto`` gives words, so
+        inference runs it later, for those alone (:meth:`word_logits_from`)."""
         feats = self.backbone(images)
         feat = self.line_features(feats)
-        logits = self.prob_head(feat)
-        if self.word_head is not None:
-            logits = torch.cat([logits, self.word_logits(feats, feat)], dim=1)
-        return logits
+        if self.word_head is None:
+            return self.prob_head(feat), []
+        return self.prob_head(feat), (list(feats) if self.word_neck is not None else [feat])
+
+    def word_logits_from(self, word_inputs: Sequence[torch.Tensor]) -> torch.Tensor:
+        """The word map's logits from :meth:`line_logits_and_word_inputs`'s second output."""
+        if self.word_head is None:
+            raise ValueError("this network has no word map")
+        if self.word_neck is not None:
+            return self.word_head(self.word_neck(list(word_inputs)))
+        return self.word_head(word_inputs[0])
 
     def _train_maps(self, feat: torch.Tensor, prob_logits: torch.Tensor) -> Dict[str, torch.Tensor]:
         """The line maps a training step scores: P (and its logits), T and the approximate B."""

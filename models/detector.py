@@ -15,7 +15,7 @@ from typing import Any, Dict, Iterable, Iterator, List, Sequence, Tuple
 import cv2
 import numpy as np
 
-from .backends import Backend
+from .backends import Backend, WordMapOnDemand
 from .backends.auto import BACKENDS, BackendChoice, choose_backend, openvino_choice
 from .backends.device import pick_device
 from .backends.torch import TorchBackend
@@ -236,10 +236,12 @@ class TextDetector:
         return _Prepared(index, label, tensor, info, {"decode": t1 - t0, "preprocess": t2 - t1},
                          image=rgb if keep_image else None, gray=gray)
 
-    def _finish(self, item: _Prepared, prob: np.ndarray, post: DBPostProcess, infer_s: float) -> DetectionResult:
+    def _finish(self, item: _Prepared, prob: np.ndarray, post: DBPostProcess, infer_s: float,
+                words: WordMapOnDemand | None = None) -> DetectionResult:
         t0 = time.perf_counter()
-        boxes = post(prob, item.info, item.gray)   # widens CUDA's float16 maps, in the worker thread
-        timings = dict(item.timings, inference=infer_s, postprocess=time.perf_counter() - t0)
+        boxes = post(prob, item.info, item.gray, words=words)   # widens CUDA's float16 maps, in the worker thread
+        word_s = words.seconds if words is not None else 0.0   # the word map, where this image wanted one
+        timings = dict(item.timings, inference=infer_s + word_s, postprocess=time.perf_counter() - t0 - word_s)
         timings["total"] = sum(timings.values())
         return DetectionResult(boxes.quads, boxes.scores, item.info.orig_w, item.info.orig_h,
                                timings, boxes.polygons, item.name, image=item.image)
@@ -257,8 +259,8 @@ class TextDetector:
         if item.error is not None:
             raise ImageDecodeError(item.error)
         t0 = time.perf_counter()
-        prob = self._run(item.tensor[None], cfg)[0]
-        return self._finish(item, prob, DBPostProcess(cfg), time.perf_counter() - t0)
+        probs, words = self._run(item.tensor[None], cfg)
+        return self._finish(item, probs[0], DBPostProcess(cfg), time.perf_counter() - t0, words[0])
 
     def detect_many(self, images: Iterable[ImageSource], names: Sequence[str] | None = None,
                     keep_image: bool = False, **overrides: Any) -> Iterator[DetectionResult]:
@@ -303,17 +305,22 @@ class TextDetector:
                 yield from self._drain(pending, [], window)
             yield from self._drain(pending, [], 0)
 
-    def _run(self, batch: np.ndarray, cfg: DetectorConfig) -> np.ndarray:
-        """The backend on a batch that ``_prepare`` made: uint8 images when it normalises them."""
+    def _run(self, batch: np.ndarray, cfg: DetectorConfig) -> Tuple[np.ndarray, List[WordMapOnDemand | None]]:
+        """The backend on a batch that ``_prepare`` made (uint8 images when it normalises them):
+        the maps, and each image's word map on demand where the backend runs it apart (else
+        None: a line-only network, or both maps already in ``maps``)."""
+        if getattr(self.backend, "word_map_on_demand", False):
+            return self.backend.run_lines(batch)
         if self._uint8_input:
-            return self.backend.run_uint8(batch, cfg.mean, cfg.std)
-        return self.backend.run(batch)
+            return self.backend.run_uint8(batch, cfg.mean, cfg.std), [None] * len(batch)
+        return self.backend.run(batch), [None] * len(batch)
 
     def _infer_group(self, group: List[_Prepared], post: DBPostProcess, pool: ThreadPoolExecutor):
         t0 = time.perf_counter()
-        probs = self._run(np.stack([g.tensor for g in group]), post.config)
+        probs, words = self._run(np.stack([g.tensor for g in group]), post.config)
         per_image = (time.perf_counter() - t0) / len(group)
-        return [(g.index, pool.submit(self._finish, g, probs[k], post, per_image)) for k, g in enumerate(group)]
+        return [(g.index, pool.submit(self._finish, g, probs[k], post, per_image, words[k]))
+                for k, g in enumerate(group)]
 
     @staticmethod
     def _drain(pending: List[Tuple[int, Any]], new: List[Tuple[int, Any]], window: int) -> Iterator[DetectionResult]:

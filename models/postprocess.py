@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import List, Tuple
+from typing import Callable, List, Tuple
 
 import cv2
 import numpy as np
@@ -109,18 +109,21 @@ class DBPostProcess:
         self.dilation_kernel = np.ones((2, 2), np.uint8) if cfg.use_dilation else None
 
     def __call__(self, prob: np.ndarray, info: ResizeInfo, gray: np.ndarray | None = None,
-                 bitmap: np.ndarray | None = None) -> Boxes:
+                 bitmap: np.ndarray | None = None,
+                 words: np.ndarray | Callable[[], np.ndarray] | None = None) -> Boxes:
         """``prob``: the (input_h, input_w) probability map of one padded image, or (2, input_h,
         input_w) for a network with a word map (lines, then words: ``DBNetConfig.word_head``);
         ``gray``: that image in grey, the same size (padded or not), for ``auto``'s background
         cue and the CJK guard of ``auto`` and ``words`` (without it, every line may be cut);
         ``bitmap``: the line map ``> thresh`` as uint8, when the GPU thresholded the exact map
-        and ``prob`` is a uint8 copy of it (:mod:`models.gpu_stream`)."""
+        and ``prob`` is a uint8 copy of it (:mod:`models.gpu_stream`); ``words``: the word map
+        apart, (input_h, input_w), or a callable that computes it, called only if this image
+        wants words (:class:`models.backends.WordMapOnDemand`: a page never runs the word map)."""
         prob = np.asarray(prob, dtype=np.float32)
-        words_map = None
+        words_map = words
         if prob.ndim == 3:
             if prob.shape[0] > 1:
-                words_map = prob[1, :info.resized_h, :info.resized_w]
+                words_map = prob[1]
             prob = prob[0]
         prob = prob[:info.resized_h, :info.resized_w]   # drop the padding
         if gray is not None:
@@ -181,7 +184,8 @@ class DBPostProcess:
         cfg = self.config
         return cfg.granularity == "lines" or (cfg.granularity == "auto" and len(lines) > cfg.words_max_lines)
 
-    def _words_from_map(self, prob: np.ndarray, words_map: np.ndarray, lines: list, gray: np.ndarray | None) -> list:
+    def _words_from_map(self, prob: np.ndarray, words_map: np.ndarray | Callable[[], np.ndarray], lines: list,
+                        gray: np.ndarray | None) -> list:
         """Where this image wants words (``granularity``; ``auto`` judges by the line map, as
         without a word map), the regions of the word map, each cut at its own gaps; the lines
         elsewhere. A line the script guard finds CJK stays whole, the word regions inside it
@@ -191,7 +195,9 @@ class DBPostProcess:
         cfg = self.config
         if self._lines_only(lines) or not wants_words(cfg, len(lines), gray, prob):
             return lines
-        words_map = np.ascontiguousarray(words_map)
+        if callable(words_map):
+            words_map = words_map()
+        words_map = np.ascontiguousarray(np.asarray(words_map, dtype=np.float32)[:prob.shape[0], :prob.shape[1]])
         words = self._regions(words_map)
         owner = self._owning_lines(lines, words)
         inside: List[List[int]] = [[] for _ in lines]   # the word regions of each line

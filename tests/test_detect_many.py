@@ -100,10 +100,10 @@ def test_the_backend_infers_the_next_image_while_the_previous_one_is_post_proces
     real_post = detector_module.DBPostProcess
 
     class FirstMapWaits(real_post):
-        def __call__(self, prob, info, gray=None):
+        def __call__(self, prob, info, gray=None, **kw):
             if not overlapped:
                 overlapped.append(backend.second_call.wait(timeout=5))
-            return super().__call__(prob, info, gray)
+            return super().__call__(prob, info, gray, **kw)
 
     monkeypatch.setattr(detector_module, "DBPostProcess", FirstMapWaits)
     images = [np.full((64 + 32 * i, 96, 3), 255, np.uint8) for i in range(4)]

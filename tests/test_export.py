@@ -283,16 +283,24 @@ def random_word_weights(tmp_path_factory):
 
 
 def test_a_word_map_is_exported_checked_and_kept_in_float(tmp_path_factory, random_word_weights):
-    """Both maps leave the graph ([N,2,H,W]); int8 keeps both final layers in float and checks
-    both maps; the ONNX backend hands both to the post-processing, as PyTorch does."""
+    """Both maps leave the graph, as two outputs (prob, word_prob: [N,1,H,W] each); int8 keeps
+    both final layers and sigmoids in float and checks both maps; the ONNX backend hands both
+    to the post-processing, as PyTorch does."""
     from models import TextDetector
 
     r = _export(tmp_path_factory, random_word_weights, precision="int8", dynamic=True)
     assert r.passed
     assert sum("ConvTranspose" in n for n in r.float_nodes) == 2, r.float_nodes
+    assert sum("Sigmoid" in n for n in r.float_nodes) == 2, r.float_nodes
     model = onnx.load(str(r.path))
-    assert model.graph.output[0].type.tensor_type.shape.dim[1].dim_value == 2
-    assert "channel 1 words" in parse_metadata({p.key: p.value for p in model.metadata_props}).raw["output"]
+    assert [o.name for o in model.graph.output] == ["prob", "word_prob"]
+    assert all(o.type.tensor_type.shape.dim[1].dim_value == 1 for o in model.graph.output)
+    assert "word_prob: float32 [N,1,H,W]" in parse_metadata({p.key: p.value for p in model.metadata_props}).raw["output"]
+    # every input of the two sigmoids comes from a float layer: no 8-bit step on the logits
+    producers = {t: n for n in model.graph.node for t in n.output}
+    for output in model.graph.output:
+        sigmoid = producers[output.name]
+        assert sigmoid.op_type == "Sigmoid" and producers[sigmoid.input[0]].op_type == "ConvTranspose"
     x = prepare(render_pages(1, seed=11, size=(S, S))[0].image, DetectorConfig(), (S, S))[0][None]
     onnx_det = TextDetector(model=r.path, device="cpu", backend="onnx")
     torch_det = TextDetector(weights=random_word_weights, device="cpu", backend="torch")

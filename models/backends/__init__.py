@@ -7,6 +7,7 @@ and the thread count.
 """
 from __future__ import annotations
 
+import time
 from typing import Any, Callable, Protocol, Tuple
 
 import numpy as np
@@ -17,11 +18,37 @@ class Backend(Protocol):
     device: str
     fixed_shape: Tuple[int, int] | None   # (H, W) for fixed-shape ONNX models
     max_batch: int
+    word_map_on_demand: bool              # run_lines below: the word map only when asked for
 
     def run(self, batch: np.ndarray) -> np.ndarray:
         """(N, 3, H, W) float32 -> (N, H, W) float32 probabilities, or (N, 2, H, W) (lines,
         words) for a network with a word map (:func:`squeeze_maps`)."""
         ...
+
+    # A backend whose network has a word map it can run apart (``word_map_on_demand`` True)
+    # also has ``run_lines(batch) -> ((N, H, W) lines, [WordMapOnDemand] * N)``.
+
+
+class WordMapOnDemand:
+    """The word map of one image, computed the first time it is asked for.
+
+    Backends that cut the word branch off (:mod:`.word_branch`; PyTorch on a CPU) hand one of
+    these per image to the post-processing, which asks only where ``granularity`` wants words:
+    a page of lines never runs the word map. ``seconds`` is what computing it took (0.0 if
+    it was never asked for), so that the timings count it as inference."""
+
+    def __init__(self, compute: Callable[[], np.ndarray]) -> None:
+        self._compute: Callable[[], np.ndarray] | None = compute
+        self._map: np.ndarray | None = None
+        self.seconds = 0.0
+
+    def __call__(self) -> np.ndarray:
+        if self._map is None:
+            t0 = time.perf_counter()
+            self._map = np.asarray(self._compute(), dtype=np.float32)
+            self._compute = None    # drop the features it read
+            self.seconds = time.perf_counter() - t0
+        return self._map
 
 
 def check_batch(batch: np.ndarray, fixed_shape: Tuple[int, int] | None) -> None:

@@ -11,15 +11,24 @@ from __future__ import annotations
 
 import logging
 import threading
+from functools import partial
 from pathlib import Path
 from typing import Any, Dict, List, Tuple
 
 import numpy as np
 
-from ..export.metadata import VERIFICATION_FAILED, VERIFICATION_PASSED, OnnxModelInfo, parse_metadata, read_metadata_file
+from ..export.metadata import (
+    VERIFICATION_FAILED,
+    VERIFICATION_PASSED,
+    WORD_OUTPUT_NAME,
+    OnnxModelInfo,
+    parse_metadata,
+    read_metadata_file,
+)
 from ..files import sha256_file
-from . import check_batch, run_in_chunks
+from . import WordMapOnDemand, check_batch, run_in_chunks, squeeze_maps
 from .device import cpu_threads
+from .word_branch import split_word_branch
 
 log = logging.getLogger(__name__)
 
@@ -111,6 +120,19 @@ class OnnxBackend:
         requested = _provider_list(device, self.info.precision)
         try:
             self.session = ort.InferenceSession(str(self.path), session_options(threads), providers=requested)
+            # A word map runs apart from the lines, for the images that want words (.word_branch).
+            self.word_map_on_demand = False
+            if any(o.name == WORD_OUTPUT_NAME for o in self.session.get_outputs()):
+                import onnx
+
+                branch = split_word_branch(onnx.load(str(self.path)))
+                if branch is not None:
+                    self._lines = ort.InferenceSession(branch.lines.SerializeToString(), session_options(threads),
+                                                       providers=requested)
+                    self._words = ort.InferenceSession(branch.words.SerializeToString(), session_options(threads),
+                                                       providers=requested)
+                    self._boundary = branch.boundary
+                    self.word_map_on_demand = True
         except Exception as exc:  # ORT raises its own exception types per failure
             raise OnnxModelError(f"{self.path}: ONNX Runtime cannot load this model ({exc})") from exc
         active = self.session.get_providers()
@@ -150,7 +172,9 @@ class OnnxBackend:
                                  f"as first output, "
                                  f"got {outputs[0].name} {out_shape}")
         inp = inputs[0]
-        self.input_name, self.output_name = inp.name, outputs[0].name
+        self.input_name = inp.name
+        # lines, and the word map where a network has one as a second output
+        self.output_names = [outputs[0].name] + [o.name for o in outputs[1:] if o.name == WORD_OUTPUT_NAME]
         self.input_dtype = np.float16 if inp.type == "tensor(float16)" else np.float32
         h, w = _dim(inp.shape[2]), _dim(inp.shape[3])
         self.fixed_shape: Tuple[int, int] | None = (h, w) if h and w else None
@@ -164,9 +188,30 @@ class OnnxBackend:
         return f"{self.path.stem}-{digest}"
 
     def run(self, batch: np.ndarray) -> np.ndarray:
-        """(N, 3, H, W) float32 -> (N, H, W) float32 probabilities."""
+        """(N, 3, H, W) float32 -> (N, H, W) float32 probabilities ((N, 2, H, W) with a word map)."""
         check_batch(batch, self.fixed_shape)
         x = np.ascontiguousarray(batch, dtype=self.input_dtype)
         with self._lock:
             return run_in_chunks(x, self.max_batch,
-                                 lambda chunk: self.session.run([self.output_name], {self.input_name: chunk})[0])
+                                 lambda chunk: np.concatenate(self.session.run(self.output_names, {self.input_name: chunk}), axis=1))
+
+    def run_lines(self, batch: np.ndarray) -> Tuple[np.ndarray, List[WordMapOnDemand]]:
+        """(N, 3, H, W) -> the (N, H, W) line maps, and each image's word map on demand."""
+        check_batch(batch, self.fixed_shape)
+        x = np.ascontiguousarray(batch, dtype=self.input_dtype)
+        lines, words = [], []
+        with self._lock:
+            for i in range(0, len(x), self.max_batch):
+                chunk = x[i:i + self.max_batch]
+                out = self._lines.run(None, {self.input_name: chunk})
+                lines.append(out[0])
+                feeds = dict(zip([t for t in self._boundary if t != self.input_name], out[1:]))
+                if self.input_name in self._boundary:
+                    feeds[self.input_name] = chunk
+                words += [WordMapOnDemand(partial(self._word_map, {k: v[j:j + 1] for k, v in feeds.items()}))
+                          for j in range(len(chunk))]
+        return squeeze_maps(np.concatenate(lines, axis=0)).astype(np.float32, copy=False), words
+
+    def _word_map(self, feeds: Dict[str, np.ndarray]) -> np.ndarray:
+        with self._lock:
+            return self._words.run(None, feeds)[0][0, 0]

@@ -14,15 +14,25 @@ from __future__ import annotations
 
 import logging
 import threading
+from functools import partial
 from pathlib import Path
-from typing import Dict, Tuple
+from typing import Dict, List, Tuple
 
 import numpy as np
 
-from ..export.metadata import VERIFICATION_FAILED, OnnxModelInfo, parse_metadata, read_metadata_file
+from ..export.metadata import (
+    INPUT_NAME,
+    OUTPUT_NAME,
+    VERIFICATION_FAILED,
+    WORD_OUTPUT_NAME,
+    OnnxModelInfo,
+    parse_metadata,
+    read_metadata_file,
+)
 from ..files import sha256_file
-from . import check_batch, run_in_chunks
+from . import WordMapOnDemand, check_batch, run_in_chunks, squeeze_maps
 from .device import cpu_threads
+from .word_branch import split_word_branch
 
 log = logging.getLogger(__name__)
 
@@ -81,14 +91,31 @@ class OpenVinoBackend:
             raise OpenVinoModelError(f"{self.path}: this export FAILED its verification against PyTorch; "
                                      "export it again")
         self.threads = int(threads or cpu_threads())
+        core = ov.Core()
+        settings = {"PERFORMANCE_HINT": "LATENCY", "INFERENCE_NUM_THREADS": self.threads}
         try:
-            self.compiled = ov.Core().compile_model(
-                str(self.path), "CPU", {"PERFORMANCE_HINT": "LATENCY", "INFERENCE_NUM_THREADS": self.threads})
+            self.compiled = core.compile_model(str(self.path), "CPU", settings)
+            self._outputs = [o for o in self.compiled.outputs if o.get_any_name() in (OUTPUT_NAME, WORD_OUTPUT_NAME)]
+            # A word map runs apart from the lines, for the images that want words (.word_branch).
+            self.word_map_on_demand = False
+            if len(self._outputs) == 2:
+                import onnx
+
+                branch = split_word_branch(onnx.load(str(self.path)))
+                if branch is not None:
+                    lines = core.compile_model(core.read_model(branch.lines.SerializeToString()), "CPU", settings)
+                    words = core.compile_model(core.read_model(branch.words.SerializeToString()), "CPU", settings)
+                    self._lines, self._words = lines.create_infer_request(), words.create_infer_request()
+                    self._line_outputs = [lines.output(OUTPUT_NAME)] + [
+                        lines.output(t) for t in branch.boundary if t != INPUT_NAME]
+                    self._word_inputs = list(branch.boundary)
+                    self.word_map_on_demand = True
         except Exception as exc:   # OpenVINO raises RuntimeError subclasses of its own
             raise OpenVinoModelError(f"{self.path}: OpenVINO cannot compile this model ({exc})") from exc
         self.fixed_shape, self.max_batch = self._check_io()
         self.request = self.compiled.create_infer_request()
-        self._output = self.compiled.output(0)
+        if not self._outputs:
+            self._outputs = [self.compiled.output(0)]
         self.metadata: Dict[str, str] = dict(self.info.raw)
         digest = sha256_file(self.path)[:10]
         self.model_id = (f"{self.info.weights_id}-openvino-{self.info.precision or 'fp32'}-{digest}"
@@ -113,5 +140,32 @@ class OpenVinoBackend:
         """(N, 3, H, W) float32 -> (N, H, W) float32 probabilities."""
         check_batch(batch, self.fixed_shape)
         x = np.ascontiguousarray(batch, dtype=np.float32)
-        with self._lock:   # copy: the request reuses its output buffer on the next call
-            return run_in_chunks(x, self.max_batch, lambda chunk: np.array(self.request.infer({0: chunk})[self._output]))
+        def full(chunk: np.ndarray) -> np.ndarray:
+            results = self.request.infer({0: chunk})
+            # a copy (concatenate makes one): the request reuses its output buffers on the next call
+            return np.concatenate([results[o] for o in self._outputs], axis=1)
+
+        with self._lock:
+            return run_in_chunks(x, self.max_batch, full)
+
+    def run_lines(self, batch: np.ndarray) -> Tuple[np.ndarray, List[WordMapOnDemand]]:
+        """(N, 3, H, W) -> the (N, H, W) line maps, and each image's word map on demand."""
+        check_batch(batch, self.fixed_shape)
+        x = np.ascontiguousarray(batch, dtype=np.float32)
+        lines, words = [], []
+        with self._lock:
+            for i in range(0, len(x), self.max_batch):
+                chunk = x[i:i + self.max_batch]
+                results = self._lines.infer({0: chunk})
+                out = [np.array(results[o]) for o in self._line_outputs]   # copies, as above
+                lines.append(out[0])
+                feeds = dict(zip([t for t in self._word_inputs if t != INPUT_NAME], out[1:]))
+                if INPUT_NAME in self._word_inputs:
+                    feeds[INPUT_NAME] = chunk
+                words += [WordMapOnDemand(partial(self._word_map, {k: v[j:j + 1] for k, v in feeds.items()}))
+                          for j in range(len(chunk))]
+        return squeeze_maps(np.concatenate(lines, axis=0)).astype(np.float32, copy=False), words
+
+    def _word_map(self, feeds: Dict[str, np.ndarray]) -> np.ndarray:
+        with self._lock:
+            return np.array(self._words.infer(feeds)[0])[0, 0]

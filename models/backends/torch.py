@@ -2,13 +2,14 @@
 from __future__ import annotations
 
 import threading
-from typing import Sequence
+from functools import partial
+from typing import List, Sequence, Tuple
 
 import numpy as np
 import torch
 
 from ..dbnet import DBNet
-from . import squeeze_maps
+from . import WordMapOnDemand, squeeze_maps
 
 
 class TorchBackend:
@@ -25,6 +26,9 @@ class TorchBackend:
         if self.half:
             self.model = self.model.half()
         self.max_batch = 8 if device.startswith("cuda") else 1
+        # On a CPU a word map runs only for the images that want words (models.backends.word_branch
+        # says why); on CUDA it costs next to nothing and the GPU runs it with the lines.
+        self.word_map_on_demand = model.word_head is not None and not device.startswith("cuda")
         # On CUDA the detector hands over padded uint8 HxWx3 images and the GPU normalises
         # them (run_uint8): a quarter of the bytes over the bus and no per-image float work
         # on the CPU, which bounds end-to-end throughput there (README, "On a GPU").
@@ -51,6 +55,20 @@ class TorchBackend:
         offset = torch.tensor(np.asarray(mean, np.float32) * np.float32(255.0), device=self.device)
         x = torch.from_numpy(batch).to(self.device, non_blocking=True).permute(0, 3, 1, 2).float()
         return self._forward((x - offset.view(1, 3, 1, 1)) * (1.0 / scale).view(1, 3, 1, 1))
+
+    @torch.inference_mode()
+    def run_lines(self, batch: np.ndarray) -> Tuple[np.ndarray, List[WordMapOnDemand]]:
+        """(N, 3, H, W) -> the (N, H, W) line maps, and each image's word map on demand."""
+        x = torch.from_numpy(batch).to(self.device).contiguous(memory_format=torch.channels_last)
+        with self._lock:
+            lines, inputs = self.model.line_logits_and_word_inputs(x)
+        words = [WordMapOnDemand(partial(self._word_map, [t[j:j + 1] for t in inputs])) for j in range(len(batch))]
+        return torch.sigmoid(lines.float())[:, 0].cpu().numpy(), words
+
+    @torch.inference_mode()
+    def _word_map(self, inputs: List[torch.Tensor]) -> np.ndarray:
+        with self._lock:
+            return torch.sigmoid(self.model.word_logits_from(inputs).float())[0, 0].cpu().numpy()
 
     def _forward(self, x: torch.Tensor) -> np.ndarray:
         """Normalised float32 NCHW on the device -> probability maps on the host."""

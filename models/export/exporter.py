@@ -44,7 +44,15 @@ from ..preprocess import prepare
 from ..weights import load_model, weights_id
 from .check import Check, CheckInput, int8_checks, max_abs_diff, run_all
 from .config import INT8_MIN_HMEAN, INT8_MIN_LOGIT_CORR, TOLERANCE, ExportConfig
-from .metadata import INPUT_NAME, OUTPUT_NAME, SCOPE_KEY, VERIFICATION_FAILED, VERIFICATION_PASSED, build_metadata
+from .metadata import (
+    INPUT_NAME,
+    OUTPUT_NAME,
+    SCOPE_KEY,
+    VERIFICATION_FAILED,
+    VERIFICATION_PASSED,
+    WORD_OUTPUT_NAME,
+    build_metadata,
+)
 from .samples import render_pages
 
 log = logging.getLogger(__name__)
@@ -104,7 +112,9 @@ class ExportReport:
 
 class ProbabilityMap(torch.nn.Module):
     """The exported module: DBNet body -> logits -> float32 sigmoid (``prob``; a second
-    channel, the word map, for a network with one).
+    output, ``word_prob``, for a network with a word map: two outputs, not two channels, so
+    that the word branch can be cut off and run only for the images that want words,
+    :mod:`models.backends.word_branch`).
 
     ``half`` runs the body in float16 behind an input cast; the sigmoid stays float32 so
     small probabilities keep their precision for the threshold comparison.
@@ -116,9 +126,12 @@ class ProbabilityMap(torch.nn.Module):
         self.body = body.half() if half else body
         self.half = half
 
-    def forward(self, images: torch.Tensor) -> torch.Tensor:
+    def forward(self, images: torch.Tensor) -> torch.Tensor | Tuple[torch.Tensor, torch.Tensor]:
         x = images.half() if self.half else images
-        return torch.sigmoid(self.body.map_logits(x).float())   # [N,2,H,W] with a word map: lines, words
+        lines, word_inputs = self.body.line_logits_and_word_inputs(x)
+        if self.body.word_head is None:
+            return torch.sigmoid(lines.float())
+        return torch.sigmoid(lines.float()), torch.sigmoid(self.body.word_logits_from(word_inputs).float())
 
 
 @contextlib.contextmanager
@@ -146,17 +159,18 @@ def to_onnx(net, cfg: ExportConfig, half: bool = False):
     if cfg.dynamic:
         dims[2] = torch.export.Dim("height", min=64, max=8192)
         dims[3] = torch.export.Dim("width", min=64, max=8192)
+    outputs = [OUTPUT_NAME, WORD_OUTPUT_NAME] if net.config.word_head else [OUTPUT_NAME]
     with _quiet_exporter():
         program = torch.onnx.export(module, (example,), None, input_names=[INPUT_NAME],
-                                    output_names=[OUTPUT_NAME], opset_version=cfg.opset, dynamo=True,
+                                    output_names=outputs, opset_version=cfg.opset, dynamo=True,
                                     dynamic_shapes={"images": dims}, external_data=False, optimize=True)
     model = program.model_proto
     _strip_debug_info(model)
-    # Plain names on the probability map's dimensions (the exporter derives them from the input).
-    out_dims = model.graph.output[0].type.tensor_type.shape.dim
-    for d, name in zip(out_dims, ("batch", None, "height", "width")):
-        if name and not d.HasField("dim_value"):
-            d.dim_param = name
+    # Plain names on the probability maps' dimensions (the exporter derives them from the input).
+    for output in model.graph.output:
+        for d, name in zip(output.type.tensor_type.shape.dim, ("batch", None, "height", "width")):
+            if name and not d.HasField("dim_value"):
+                d.dim_param = name
     return model
 
 
@@ -189,7 +203,8 @@ def _ort_fn(path: Path):
     from ..backends.onnx import session_options
 
     sess = ort.InferenceSession(str(path), session_options(), providers=["CPUExecutionProvider"])
-    return lambda x: squeeze_maps(sess.run([OUTPUT_NAME], {INPUT_NAME: x})[0])
+    # with a word map, both outputs side by side: (N, 2, H, W) as PyTorch's eval forward gives
+    return lambda x: squeeze_maps(np.concatenate(sess.run(None, {INPUT_NAME: x}), axis=1))
 
 
 def torch_map_fn(net):
@@ -296,8 +311,8 @@ def export_onnx(cfg: ExportConfig) -> ExportReport:
                                                   for c in checks})
         _set_metadata(model, meta)
         model.producer_name = "cv_resnet18_ocr-detection"
-        channels = "2 (lines, words)" if net.config.word_head else "1"
-        model.doc_string = (f"{net.config.name} text detection: images [N,3,H,W] -> prob [N,{channels},H,W]; "
+        words = f" and {WORD_OUTPUT_NAME} [N,1,H,W] (words)" if net.config.word_head else ""
+        model.doc_string = (f"{net.config.name} text detection: images [N,3,H,W] -> prob [N,1,H,W]{words}; "
                             "see metadata_props for preprocessing, size policy and thresholds")
         if report.passed:
             _save(model, out)

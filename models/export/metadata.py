@@ -17,6 +17,9 @@ FORMAT = "dbnet-resnet18-probability-map"
 PRODUCER = "cv_resnet18_ocr-detection"
 INPUT_NAME = "images"
 OUTPUT_NAME = "prob"
+#: A network with a word map has a second output, its word map (``models.backends.word_branch``
+#: runs it apart from the lines, for the images that want words).
+WORD_OUTPUT_NAME = "word_prob"
 # Node metadata key under which the exporter records each node's module path (reports name layers by it).
 SCOPE_KEY = "pkg.torch.onnx.name_scopes"
 
@@ -52,9 +55,8 @@ def build_metadata(*, height: int, width: int, dynamic: bool, precision: str, op
         "format": FORMAT,
         "producer": PRODUCER,
         "input": f"{INPUT_NAME}: float32 [N,3,H,W], RGB, (pixel/255 - mean) / std",
-        "output": (f"{OUTPUT_NAME}: float32 [N,2,H,W], text probability per input pixel: channel 0 lines, "
-                   "channel 1 words" if word_map else f"{OUTPUT_NAME}: float32 [N,1,H,W], text probability per "
-                   "input pixel"),
+        "output": (f"{OUTPUT_NAME}: float32 [N,1,H,W], text probability per input pixel (lines)"
+                   + (f"; {WORD_OUTPUT_NAME}: float32 [N,1,H,W], the same for words" if word_map else "")),
         "mean": list(cfg.mean),
         "std": list(cfg.std),
         "shape": "dynamic" if dynamic else "fixed",

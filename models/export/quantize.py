@@ -46,8 +46,8 @@ def describe(node: onnx.NodeProto) -> str:
 
 
 def head_nodes(model: onnx.ModelProto) -> List[onnx.NodeProto]:
-    """The nodes kept in float: the graph output's Sigmoid and the layers producing its logits
-    (one, or two: the line and the word map)."""
+    """The nodes kept in float: each graph output's Sigmoid and the layer producing its logits
+    (one output, or two: the line and the word map)."""
     producers = {out: n for n in model.graph.node for out in n.output}
 
     def past_casts(node: onnx.NodeProto | None) -> onnx.NodeProto | None:
@@ -56,14 +56,13 @@ def head_nodes(model: onnx.ModelProto) -> List[onnx.NodeProto]:
         return node
 
     out: List[onnx.NodeProto] = []
-    node = past_casts(producers.get(model.graph.output[0].name))
-    if node is not None and node.op_type == "Sigmoid":
-        logit = past_casts(producers.get(node.input[0]))
-        # A network with a word map concatenates its two maps' logits before the sigmoid.
-        layers = [producers.get(i) for i in logit.input] if logit is not None and logit.op_type == "Concat" else [logit]
-        for layer in map(past_casts, layers):
-            if layer is not None and layer.op_type in ("Conv", "ConvTranspose"):
-                out.append(layer)
+    for output in model.graph.output:
+        node = past_casts(producers.get(output.name))
+        if node is None or node.op_type != "Sigmoid":
+            continue
+        layer = past_casts(producers.get(node.input[0]))
+        if layer is not None and layer.op_type in ("Conv", "ConvTranspose"):
+            out.append(layer)
         out.append(node)
     return out
 
