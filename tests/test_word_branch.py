@@ -59,16 +59,22 @@ def _ort(model: onnx.ModelProto):
 
 
 def test_the_cut_graphs_compute_what_the_whole_int8_file_computes(word_int8):
-    """Line graph + word graph = the verified file, bit for bit; the int8 neck output crosses
-    (uint8, a quarter of the float bytes), not its float copy."""
+    """Line graph + word graph = the verified file, bit for bit. What crosses is the line neck's
+    four scales before their upsampling, as int8, and the shape arithmetic (int64): the word
+    graph repeats the upsampling and the concatenation."""
     model = onnx.load(str(word_int8))
     branch = split_word_branch(model)
-    assert branch is not None and len(branch.boundary) == 1
+    assert branch is not None
     x = _pages()
     whole = _ort(model).run(None, {"images": x})
     lines = _ort(branch.lines).run(None, {"images": x})
-    assert lines[1].dtype == np.uint8 and lines[1].shape == (2, 256, S // 4, S // 4)   # the neck output
-    words = _ort(branch.words).run(None, dict(zip(branch.boundary, lines[1:])))
+    crossing = lines[1:]
+    assert len(crossing) == len(branch.boundary) and "images" not in branch.boundary
+    features = sorted((a.shape for a in crossing if a.dtype == np.uint8), reverse=True)
+    assert features == [(2, 64, S // s, S // s) for s in (4, 8, 16, 32)]   # FPN inner/4 = 64 channels each
+    assert all(a.dtype in (np.uint8, np.int64) for a in crossing)
+    assert {n.op_type for n in branch.words.graph.node} >= {"Resize", "Concat", "ConvTranspose", "Sigmoid"}
+    words = _ort(branch.words).run(None, dict(zip(branch.boundary, crossing)))
     assert np.array_equal(whole[0], lines[0]) and np.array_equal(whole[1], words[0])
     # the word graph holds the word map's nodes only: far smaller than the line graph
     assert len(branch.words.graph.node) * 5 < len(branch.lines.graph.node)

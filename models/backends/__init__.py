@@ -7,6 +7,8 @@ and the thread count.
 """
 from __future__ import annotations
 
+import functools
+import threading
 import time
 from typing import Any, Callable, Protocol, Tuple
 
@@ -49,6 +51,22 @@ class WordMapOnDemand:
             self._compute = None    # drop the features it read
             self.seconds = time.perf_counter() - t0
         return self._map
+
+
+def word_maps_on_demand(n: int, compute: Callable[[], np.ndarray]) -> list:
+    """One :class:`WordMapOnDemand` per image of a batch whose word maps ``compute`` gives at
+    once, (n, H, W): the first image that asks runs it for the batch (the word graph's shape
+    arithmetic is the batch's; on a CPU a batch is one image)."""
+    lock = threading.Lock()
+    maps: list = []
+
+    def image(k: int) -> np.ndarray:
+        with lock:
+            if not maps:
+                maps.append(compute())
+        return maps[0][k]
+
+    return [WordMapOnDemand(functools.partial(image, k)) for k in range(n)]
 
 
 def check_batch(batch: np.ndarray, fixed_shape: Tuple[int, int] | None) -> None:

@@ -26,7 +26,7 @@ from ..export.metadata import (
     read_metadata_file,
 )
 from ..files import sha256_file
-from . import WordMapOnDemand, check_batch, run_in_chunks, squeeze_maps
+from . import WordMapOnDemand, check_batch, run_in_chunks, squeeze_maps, word_maps_on_demand
 from .device import cpu_threads
 from .word_branch import split_word_branch
 
@@ -205,13 +205,9 @@ class OnnxBackend:
                 chunk = x[i:i + self.max_batch]
                 out = self._lines.run(None, {self.input_name: chunk})
                 lines.append(out[0])
-                feeds = dict(zip([t for t in self._boundary if t != self.input_name], out[1:]))
-                if self.input_name in self._boundary:
-                    feeds[self.input_name] = chunk
-                words += [WordMapOnDemand(partial(self._word_map, {k: v[j:j + 1] for k, v in feeds.items()}))
-                          for j in range(len(chunk))]
+                words += word_maps_on_demand(len(chunk), partial(self._word_maps, dict(zip(self._boundary, out[1:]))))
         return squeeze_maps(np.concatenate(lines, axis=0)).astype(np.float32, copy=False), words
 
-    def _word_map(self, feeds: Dict[str, np.ndarray]) -> np.ndarray:
+    def _word_maps(self, feeds: Dict[str, np.ndarray]) -> np.ndarray:
         with self._lock:
-            return self._words.run(None, feeds)[0][0, 0]
+            return self._words.run(None, feeds)[0][:, 0]

@@ -21,7 +21,6 @@ from typing import Dict, List, Tuple
 import numpy as np
 
 from ..export.metadata import (
-    INPUT_NAME,
     OUTPUT_NAME,
     VERIFICATION_FAILED,
     WORD_OUTPUT_NAME,
@@ -30,7 +29,7 @@ from ..export.metadata import (
     read_metadata_file,
 )
 from ..files import sha256_file
-from . import WordMapOnDemand, check_batch, run_in_chunks, squeeze_maps
+from . import WordMapOnDemand, check_batch, run_in_chunks, squeeze_maps, word_maps_on_demand
 from .device import cpu_threads
 from .word_branch import split_word_branch
 
@@ -106,8 +105,7 @@ class OpenVinoBackend:
                     lines = core.compile_model(core.read_model(branch.lines.SerializeToString()), "CPU", settings)
                     words = core.compile_model(core.read_model(branch.words.SerializeToString()), "CPU", settings)
                     self._lines, self._words = lines.create_infer_request(), words.create_infer_request()
-                    self._line_outputs = [lines.output(OUTPUT_NAME)] + [
-                        lines.output(t) for t in branch.boundary if t != INPUT_NAME]
+                    self._line_outputs = [lines.output(OUTPUT_NAME)] + [lines.output(t) for t in branch.boundary]
                     self._word_inputs = list(branch.boundary)
                     self.word_map_on_demand = True
         except Exception as exc:   # OpenVINO raises RuntimeError subclasses of its own
@@ -159,13 +157,9 @@ class OpenVinoBackend:
                 results = self._lines.infer({0: chunk})
                 out = [np.array(results[o]) for o in self._line_outputs]   # copies, as above
                 lines.append(out[0])
-                feeds = dict(zip([t for t in self._word_inputs if t != INPUT_NAME], out[1:]))
-                if INPUT_NAME in self._word_inputs:
-                    feeds[INPUT_NAME] = chunk
-                words += [WordMapOnDemand(partial(self._word_map, {k: v[j:j + 1] for k, v in feeds.items()}))
-                          for j in range(len(chunk))]
+                words += word_maps_on_demand(len(chunk), partial(self._word_maps, dict(zip(self._word_inputs, out[1:]))))
         return squeeze_maps(np.concatenate(lines, axis=0)).astype(np.float32, copy=False), words
 
-    def _word_map(self, feeds: Dict[str, np.ndarray]) -> np.ndarray:
+    def _word_maps(self, feeds: Dict[str, np.ndarray]) -> np.ndarray:
         with self._lock:
-            return np.array(self._words.infer(feeds)[0])[0, 0]
+            return np.array(self._words.infer(feeds)[0])[:, 0]

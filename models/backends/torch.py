@@ -9,7 +9,7 @@ import numpy as np
 import torch
 
 from ..dbnet import DBNet
-from . import WordMapOnDemand, squeeze_maps
+from . import WordMapOnDemand, squeeze_maps, word_maps_on_demand
 
 
 class TorchBackend:
@@ -62,13 +62,12 @@ class TorchBackend:
         x = torch.from_numpy(batch).to(self.device).contiguous(memory_format=torch.channels_last)
         with self._lock:
             lines, inputs = self.model.line_logits_and_word_inputs(x)
-        words = [WordMapOnDemand(partial(self._word_map, [t[j:j + 1] for t in inputs])) for j in range(len(batch))]
-        return torch.sigmoid(lines.float())[:, 0].cpu().numpy(), words
+        return torch.sigmoid(lines.float())[:, 0].cpu().numpy(), word_maps_on_demand(len(batch), partial(self._word_maps, inputs))
 
     @torch.inference_mode()
-    def _word_map(self, inputs: List[torch.Tensor]) -> np.ndarray:
+    def _word_maps(self, inputs: List[torch.Tensor]) -> np.ndarray:
         with self._lock:
-            return torch.sigmoid(self.model.word_logits_from(inputs).float())[0, 0].cpu().numpy()
+            return torch.sigmoid(self.model.word_logits_from(inputs).float())[:, 0].cpu().numpy()
 
     def _forward(self, x: torch.Tensor) -> np.ndarray:
         """Normalised float32 NCHW on the device -> probability maps on the host."""
