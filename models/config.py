@@ -41,6 +41,10 @@ class DetectorConfig:
     word_gap: float = setting(0.8, "words: a gap is where the probability along the line stays below this fraction "
                               "of the line's typical level (higher cuts more)", min=0.0, max=1.0, step=0.05)
     word_gap_width: float = setting(0.3, "words: the narrowest gap, in line heights", min=0.0, max=5.0, step=0.05)
+    word_map_gap_width: float = setting(1.0, "words, with a network that has a word map: a region of the word map "
+                                        "is cut further only at gaps at least this many of its heights wide (the "
+                                        "word map already parts the words; narrower dips are letter spacing or a "
+                                        "fold across a word: weights/MODEL_CARD.md)", min=0.0, max=5.0, step=0.05)
     words_max_lines: int = setting(10, "auto: cut into words when the image has at most this many lines "
                                    "(documents have more)", min=0)
     words_min_edges: float = setting(0.02, "auto: cut into words only when the background, outside the text, has "

@@ -208,7 +208,7 @@ class DBPostProcess:
         kept_lines = [line for line, whole in zip(lines, cjk) if whole]
         words = [w for w, o in zip(words, owner) if o is None or not cjk[o]]
         return kept_lines + self._cut(words_map, words, gray, [
-            split_words(words_map, box, cfg.word_gap, cfg.word_gap_width) for box, *_ in words])
+            split_words(words_map, box, cfg.word_gap, cfg.word_map_gap_width) for box, *_ in words])
 
     @staticmethod
     def _owning_lines(lines: list, words: list) -> List[int | None]:

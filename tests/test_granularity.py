@@ -178,6 +178,26 @@ def test_the_word_map_is_cut_at_its_gaps_and_guarded_like_lines(monkeypatch, p, 
     assert len(got.quads) == boxes and guard.calls == 1
 
 
+def test_a_narrow_dip_in_the_word_map_does_not_cut_a_word(monkeypatch):
+    """The word map already parts the words: a dip half a height wide inside one of its regions
+    (a fold across a date on a package) keeps the word whole, where the line map's own cut
+    (``word_gap_width``, 0.3 heights) would part it; a dip wider than ``word_map_gap_width``
+    heights still cuts."""
+    monkeypatch.setattr(postprocess, "load_guard", lambda: _Says(0.0))
+    line = np.zeros((300, 500), np.float32)
+    line[130:160, 60:420] = 0.9
+    for dip, cut in ((16, False), (40, True)):    # the region's kernel is about 24 px high
+        words = line.copy()
+        words[130:160, 240:240 + dip] = 0.5   # above the threshold: one region, with a dip
+        maps = np.stack([line, words])
+        got = DBPostProcess(DetectorConfig(granularity="words"))(maps, _info(300, 500), _busy())
+        assert len(got.quads) == (2 if cut else 1), dip
+    narrow = line.copy()
+    narrow[130:160, 240:256] = 0.5
+    lines_cut = DBPostProcess(DetectorConfig(granularity="words"))(narrow, _info(300, 500), _busy())
+    assert len(lines_cut.quads) == 2    # the same dip in a line map (no word map): cut
+
+
 @pytest.mark.parametrize("p, boxes", [(0.9, 1 + 1), (0.1, 3 + 1)])
 def test_a_cjk_line_that_the_word_map_splits_stays_whole(monkeypatch, p, boxes):
     """The word map parts a CJK line into regions too short for the guard to read alone
