@@ -12,7 +12,9 @@ rate over the backend's own rate on the same images, the sum of their inference 
 what the pipeline loses to decoding, post-processing and writing), and peak RSS.
 
 Systems: ``default`` (``TextDetector()`` as a user gets it: ``backend="auto"``), ``lines``
-(the same with ``granularity="lines"``: what the default's word/line choice costs), ``torch``
+(the same with ``granularity="lines"``: what the default's word/line choice costs), ``whole``
+(the default with a word map computed for every image, as before 2026-11-27: what running it
+only where words are wanted saves; the same as ``default`` without a word map), ``torch``
 (PyTorch fp32), ``int8`` (the int8 ONNX model that auto builds, run by ONNX Runtime),
 ``openvino`` (the same model run by OpenVINO, when installed: ``requirements-openvino.txt``),
 ``peer`` (rapidocr-onnxruntime 1.4.4 defaults, detection only; it lives in ``.venv-peer``,
@@ -40,13 +42,14 @@ ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_FOLDERS = ("data_cache/val_release2/test_images/icdar2015",
                    "data_cache/val_release2/test_images/wildreceipt")
 PEER_PYTHON = ROOT / ".venv-peer" / "bin" / "python"
-SYSTEMS = ("default", "lines", "torch", "int8", "openvino", "peer")
+SYSTEMS = ("default", "lines", "whole", "torch", "int8", "openvino", "peer")
 
 
 def _ours(system: str, files: List[str], weights: str | None = None) -> Dict[str, object]:
     from models import DetectorConfig, TextDetector
 
-    backend = {"default": "auto", "lines": "auto", "torch": "torch", "int8": "onnx", "openvino": "openvino"}[system]
+    backend = {"default": "auto", "lines": "auto", "whole": "auto", "torch": "torch", "int8": "onnx",
+               "openvino": "openvino"}[system]
     config = DetectorConfig(granularity="lines") if system == "lines" else None
     model = None
     if system == "int8":
@@ -57,6 +60,8 @@ def _ours(system: str, files: List[str], weights: str | None = None) -> Dict[str
             raise SystemExit(f"no int8 model here: {choice.reason}")
         model = choice.model
     det = TextDetector(config, weights=weights, device="cpu", backend=backend, model=model)
+    if system == "whole":   # a word map run with the lines for every image, not only where wanted
+        det.backend.word_map_on_demand = False
     import tempfile
 
     from app.io.batch import run_batch
@@ -73,7 +78,8 @@ def _ours(system: str, files: List[str], weights: str | None = None) -> Dict[str
         report = run_batch(det, paths, Path(os.path.commonpath(files)), Path(out))
         folder = len(report.records) / (time.perf_counter() - t0)
     label = det.backend_summary + (f" ({Path(weights).name})" if weights else "") + \
-        (", granularity lines" if system == "lines" else "")
+        (", granularity lines" if system == "lines" else "") + \
+        (", word map run for every image" if system == "whole" else "")
     return {"label": label, "times": per_image, "folder_ips": folder,
             "raw_ips": len(files) / sum(inference), "rss_mb": peak_rss_mb()}
 

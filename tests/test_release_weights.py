@@ -51,6 +51,20 @@ def test_finds_the_lines_of_a_real_scanned_page(released):
     assert (np.asarray(res.scores) >= released.config.box_thresh).all()
 
 
+def test_a_scanned_page_never_runs_the_word_map(released, monkeypatch):
+    """The release has a word map for scene text; a page of lines is served by the line
+    graph alone (models.backends.word_branch), on the default path and on PyTorch."""
+    from models.backends import WordMapOnDemand
+
+    assert released.backend.word_map_on_demand
+    asked = []
+    real = WordMapOnDemand.__call__
+    monkeypatch.setattr(WordMapOnDemand, "__call__", lambda self: asked.append(1) or real(self))
+    assert len(released.detect(str(SAMPLES / "page.png")).boxes) >= 3 and asked == []
+    released.detect(str(SAMPLES / "page.png"), granularity="words")
+    assert asked == [1]
+
+
 @pytest.mark.parametrize("name", ["grass.png", "brick.png", "gravel.png"])
 def test_real_textures_give_no_boxes(released, name):
     res = released.detect(str(SAMPLES / name))
