@@ -125,6 +125,8 @@ class DBPostProcess:
             if prob.shape[0] > 1:
                 words_map = prob[1]
             prob = prob[0]
+        if not self.config.word_map:
+            words_map = None     # cut the lines at the line map's gaps instead
         prob = prob[:info.resized_h, :info.resized_w]   # drop the padding
         if gray is not None:
             gray = gray[:info.resized_h, :info.resized_w]

@@ -156,3 +156,22 @@ def test_pages_never_run_the_word_map_and_the_boxes_do_not_change(word_weights, 
     det.backend.word_map_on_demand = False
     at_once = det.detect(page, granularity="words", thresh=0.0, box_thresh=0.0)
     assert np.array_equal(on_demand.boxes, at_once.boxes) and np.array_equal(on_demand.scores, at_once.scores)
+
+
+def test_word_map_off_cuts_the_line_map_as_a_line_network_does(word_weights, monkeypatch):
+    """``word_map=False``: the word map is never computed and the boxes are those of the line
+    map alone, cut at its own gaps (what a network without a word map gives)."""
+    from models.postprocess import DBPostProcess
+
+    det = TextDetector(weights=word_weights, backend="torch", device="cpu")
+    asked = []
+    real = WordMapOnDemand.__call__
+    monkeypatch.setattr(WordMapOnDemand, "__call__", lambda self: asked.append(1) or real(self))
+    page = render_pages(1, seed=9, size=(S, S))[0].image
+    off = det.detect(page, granularity="words", word_map=False, thresh=0.0, box_thresh=0.0)
+    assert asked == []
+    x, info = prepare(page, det.config)
+    lines = det.backend.run(x[None])[0, 0]
+    cfg = det.config.with_overrides(granularity="words", thresh=0.0, box_thresh=0.0)
+    alone = DBPostProcess(cfg)(lines, info, None)
+    assert len(off.boxes) == len(alone.quads)
