@@ -309,10 +309,10 @@ class TextDetector:
         """The backend on a batch that ``_prepare`` made (uint8 images when it normalises them):
         the maps, and each image's word map on demand where the backend runs it apart (else
         None: a line-only network, or both maps already in ``maps``)."""
-        if getattr(self.backend, "word_map_on_demand", False):
-            return self.backend.run_lines(batch)
         if self._uint8_input:
             return self.backend.run_uint8(batch, cfg.mean, cfg.std), [None] * len(batch)
+        if getattr(self.backend, "word_map_on_demand", False):
+            return self.backend.run_lines(batch)
         return self.backend.run(batch), [None] * len(batch)
 
     def _infer_group(self, group: List[_Prepared], post: DBPostProcess, pool: ThreadPoolExecutor):

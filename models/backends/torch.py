@@ -28,7 +28,7 @@ class TorchBackend:
         self.max_batch = 8 if device.startswith("cuda") else 1
         # On a CPU a word map runs only for the images that want words (models.backends.word_branch
         # says why); on CUDA it costs next to nothing and the GPU runs it with the lines.
-        self.word_map_on_demand = model.word_head is not None and not device.startswith("cuda")
+        self.word_map_on_demand = getattr(model, "word_head", None) is not None and not device.startswith("cuda")
         # On CUDA the detector hands over padded uint8 HxWx3 images and the GPU normalises
         # them (run_uint8): a quarter of the bytes over the bus and no per-image float work
         # on the CPU, which bounds end-to-end throughput there (README, "On a GPU").
