@@ -7,7 +7,7 @@ which is all that inference and the ONNX export need.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Dict, List, Sequence, Tuple
 
 import torch
@@ -160,6 +160,16 @@ class DBNet(nn.Module):
             for mod in m.modules():
                 if isinstance(mod, nn.Conv2d):
                     nn.init.kaiming_normal_(mod.weight, nonlinearity="relu")
+
+    def without_word_map(self) -> "DBNet":
+        """This network without its word map (itself when it has none): what training the lines
+        alone must start from, since a word map reads features that such training moves."""
+        if self.word_head is None:
+            return self
+        lines = DBNet(replace(self.config, word_head=False, word_neck=DBNetConfig.word_neck))
+        lines.load_state_dict({k: v for k, v in self.state_dict().items()
+                               if not k.startswith(("word_neck.", "word_head."))})
+        return lines
 
     def line_features(self, feats: List[torch.Tensor]) -> torch.Tensor:
         """What the line maps read: the neck's concatenated scales, fused by ASF when it has one."""

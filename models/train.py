@@ -266,6 +266,15 @@ class Trainer:
             return DBNet(DBNetConfig(inner_channels=width or DBNetConfig.inner_channels,
                                      depths=depths or DBNetConfig.depths, asf=self.cfg.asf)).train()
         model, _ = load_model(self.cfg.init_weights)
+        if model.config.word_head and not (self.cfg.word_head or self.cfg.word_joint):
+            # Training the lines alone moves the features a word map reads: the map would go
+            # stale in the saved file, and auto would serve it to scene photos. Dropped, words
+            # are cut from the line map (as for the releases before 2026-11-27); --word-joint
+            # trains the two together instead.
+            model = model.without_word_map()
+            self.notes.append(f"the word map of {self.cfg.init_weights} is left out (training the lines alone "
+                              "would leave it stale); words come from the line map's gaps; --word-joint "
+                              "keeps and trains it")
         asf = self.cfg.asf or model.config.asf
         if (self.cfg.word_head or self.cfg.word_joint) and not model.config.word_head:
             wanted = replace(model.config, word_head=True, word_neck=self.cfg.word_neck, asf=asf)

@@ -16,25 +16,19 @@ from __future__ import annotations
 
 import argparse
 import sys
-from dataclasses import replace
 from pathlib import Path
 from typing import List, Sequence
 
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from models.dbnet import DBNet, DBNetConfig
+from models.dbnet import DBNet
 from models.weights import load_model, save_weights, weights_id
 
 
 def lines_only(net: DBNet) -> DBNet:
     """The network without its word map (the same network when it has none)."""
-    if not net.config.word_head:
-        return net
-    lines = DBNet(replace(net.config, word_head=False, word_neck=DBNetConfig.word_neck))
-    lines.load_state_dict({k: v for k, v in net.state_dict().items()
-                           if not k.startswith(("word_neck.", "word_head."))})
-    return lines
+    return net.without_word_map()
 
 
 def average(paths: Sequence[Path], drop_word_maps: bool = False) -> torch.nn.Module:
