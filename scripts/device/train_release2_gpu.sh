@@ -27,9 +27,14 @@
 #   mv .dev_stage2/* /tmp/d/ && RUN=j6 EXTRA=--word-joint LR=2e-4 WARMUP=50 TRAIN_S=... STEPS=... \
 #       bash scripts/device/train_release2_gpu.sh
 #
-# Next (not run yet): the same data with DBNet++'s adaptive scale fusion added to the release,
-#   RUN=asf EXTRA=--asf LR=2e-4 WARMUP=50 TRAIN_S=... STEPS=... bash scripts/device/train_release2_gpu.sh
-# (and EXTRA="--asf --word-joint --no-word-neck" for both at once).
+# Since the fifteenth stop the release carries j6n's word map (on the line neck), run only for scene
+# photos. Next (not run yet), the same data and calls as stage 6:
+#   RUN=j7 EXTRA=--word-joint LR=1e-4 WARMUP=50 TRAIN_S=... STEPS=... bash scripts/device/train_release2_gpu.sh
+# (--word-joint continues the release's word map; EXTRA="--asf --word-joint" adds DBNet++'s adaptive
+# scale fusion too), then, as the fifteenth stop did with j6n (model card, "The word map on demand"):
+#   scripts/average_weights.py --lines-only lines.safetensors weights/db_resnet18.safetensors j7.safetensors
+#   scripts/add_word_map.py new.safetensors lines.safetensors j7.safetensors
+# and measure both the jointly trained file and the graft (validation, rendered categories).
 #
 # TRAIN_S: seconds of training (SIGTERM saves a checkpoint); STEPS: the schedule's length
 # (poly decay to 0 at STEPS: pick it so that it ends inside TRAIN_S). The weights come back
