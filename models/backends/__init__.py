@@ -69,6 +69,20 @@ def word_maps_on_demand(n: int, compute: Callable[[], np.ndarray]) -> list:
     return [WordMapOnDemand(functools.partial(image, k)) for k in range(n)]
 
 
+def run_lines_in_chunks(x: np.ndarray, step: int, lines_graph: Callable[[np.ndarray], list],
+                        word_graph: Callable[[list], np.ndarray]) -> Tuple[np.ndarray, list]:
+    """A backend's ``run_lines``: ``lines_graph`` on at most ``step`` images at a time gives
+    [line maps, *what the word graph reads]; each image gets its word map on demand from
+    ``word_graph`` (that list -> (n, H, W)). Returns the (N, H, W) line maps and the N words."""
+    lines, words = [], []
+    for i in range(0, len(x), step):
+        chunk = x[i:i + step]
+        out = lines_graph(chunk)
+        lines.append(out[0])
+        words += word_maps_on_demand(len(chunk), functools.partial(word_graph, out[1:]))
+    return squeeze_maps(np.concatenate(lines, axis=0)).astype(np.float32, copy=False), words
+
+
 def check_batch(batch: np.ndarray, fixed_shape: Tuple[int, int] | None) -> None:
     """Refuse what no backend can run: not (N, 3, H, W), or another size than a fixed-shape model's."""
     if batch.ndim != 4 or batch.shape[1] != 3:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import logging
 import threading
-from functools import partial
 from pathlib import Path
 from typing import Any, Dict, List, Tuple
 
@@ -26,7 +25,7 @@ from ..export.metadata import (
     read_metadata_file,
 )
 from ..files import sha256_file
-from . import WordMapOnDemand, check_batch, run_in_chunks, squeeze_maps, word_maps_on_demand
+from . import WordMapOnDemand, check_batch, run_in_chunks, run_lines_in_chunks
 from .device import cpu_threads
 from .word_branch import split_word_branch
 
@@ -199,15 +198,10 @@ class OnnxBackend:
         """(N, 3, H, W) -> the (N, H, W) line maps, and each image's word map on demand."""
         check_batch(batch, self.fixed_shape)
         x = np.ascontiguousarray(batch, dtype=self.input_dtype)
-        lines, words = [], []
         with self._lock:
-            for i in range(0, len(x), self.max_batch):
-                chunk = x[i:i + self.max_batch]
-                out = self._lines.run(None, {self.input_name: chunk})
-                lines.append(out[0])
-                words += word_maps_on_demand(len(chunk), partial(self._word_maps, dict(zip(self._boundary, out[1:]))))
-        return squeeze_maps(np.concatenate(lines, axis=0)).astype(np.float32, copy=False), words
+            return run_lines_in_chunks(x, self.max_batch, lambda chunk: self._lines.run(None, {self.input_name: chunk}),
+                                       self._word_maps)
 
-    def _word_maps(self, feeds: Dict[str, np.ndarray]) -> np.ndarray:
+    def _word_maps(self, crossing: List[np.ndarray]) -> np.ndarray:
         with self._lock:
-            return self._words.run(None, feeds)[0][:, 0]
+            return self._words.run(None, dict(zip(self._boundary, crossing)))[0][:, 0]

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import logging
 import threading
-from functools import partial
 from pathlib import Path
 from typing import Dict, List, Tuple
 
@@ -29,7 +28,7 @@ from ..export.metadata import (
     read_metadata_file,
 )
 from ..files import sha256_file
-from . import WordMapOnDemand, check_batch, run_in_chunks, squeeze_maps, word_maps_on_demand
+from . import WordMapOnDemand, check_batch, run_in_chunks, run_lines_in_chunks
 from .device import cpu_threads
 from .word_branch import split_word_branch
 
@@ -135,7 +134,7 @@ class OpenVinoBackend:
         return fixed, batch
 
     def run(self, batch: np.ndarray) -> np.ndarray:
-        """(N, 3, H, W) float32 -> (N, H, W) float32 probabilities."""
+        """(N, 3, H, W) float32 -> (N, H, W) float32 probabilities ((N, 2, H, W) with a word map)."""
         check_batch(batch, self.fixed_shape)
         x = np.ascontiguousarray(batch, dtype=np.float32)
         def full(chunk: np.ndarray) -> np.ndarray:
@@ -150,16 +149,14 @@ class OpenVinoBackend:
         """(N, 3, H, W) -> the (N, H, W) line maps, and each image's word map on demand."""
         check_batch(batch, self.fixed_shape)
         x = np.ascontiguousarray(batch, dtype=np.float32)
-        lines, words = [], []
-        with self._lock:
-            for i in range(0, len(x), self.max_batch):
-                chunk = x[i:i + self.max_batch]
-                results = self._lines.infer({0: chunk})
-                out = [np.array(results[o]) for o in self._line_outputs]   # copies, as above
-                lines.append(out[0])
-                words += word_maps_on_demand(len(chunk), partial(self._word_maps, dict(zip(self._word_inputs, out[1:]))))
-        return squeeze_maps(np.concatenate(lines, axis=0)).astype(np.float32, copy=False), words
 
-    def _word_maps(self, feeds: Dict[str, np.ndarray]) -> np.ndarray:
+        def lines_graph(chunk: np.ndarray) -> List[np.ndarray]:
+            results = self._lines.infer({0: chunk})
+            return [np.array(results[o]) for o in self._line_outputs]   # copies, as in run
+
         with self._lock:
-            return np.array(self._words.infer(feeds)[0])[:, 0]
+            return run_lines_in_chunks(x, self.max_batch, lines_graph, self._word_maps)
+
+    def _word_maps(self, crossing: List[np.ndarray]) -> np.ndarray:
+        with self._lock:
+            return np.array(self._words.infer(dict(zip(self._word_inputs, crossing)))[0])[:, 0]
