@@ -175,3 +175,17 @@ def test_word_map_off_cuts_the_line_map_as_a_line_network_does(word_weights, mon
     cfg = det.config.with_overrides(granularity="words", thresh=0.0, box_thresh=0.0)
     alone = DBPostProcess(cfg)(lines, info, None)
     assert len(off.boxes) == len(alone.quads)
+
+
+def test_a_file_whose_word_map_cannot_be_cut_runs_whole(word_int8, monkeypatch, caplog):
+    """A cut that fails (an unexpected graph) costs speed, never the model: it runs whole."""
+    import models.backends.word_branch as word_branch
+
+    def broken(model):
+        raise ValueError("no type known for ['x']")
+
+    monkeypatch.setattr(word_branch, "split_word_branch", broken)
+    with caplog.at_level("WARNING"):
+        det = TextDetector(model=word_int8, backend="onnx", device="cpu")
+    assert not det.backend.word_map_on_demand and "cannot be run apart" in caplog.text
+    assert det.backend.run(_pages(1)).shape == (1, 2, S, S)

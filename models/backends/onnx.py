@@ -27,7 +27,7 @@ from ..export.metadata import (
 from ..files import sha256_file
 from . import WordMapOnDemand, check_batch, run_in_chunks, run_lines_in_chunks
 from .device import cpu_threads
-from .word_branch import split_word_branch
+from .word_branch import load_word_branch
 
 log = logging.getLogger(__name__)
 
@@ -119,21 +119,11 @@ class OnnxBackend:
         requested = _provider_list(device, self.info.precision)
         try:
             self.session = ort.InferenceSession(str(self.path), session_options(threads), providers=requested)
-            # A word map runs apart from the lines, for the images that want words (.word_branch).
-            self.word_map_on_demand = False
-            if any(o.name == WORD_OUTPUT_NAME for o in self.session.get_outputs()):
-                import onnx
-
-                branch = split_word_branch(onnx.load(str(self.path)))
-                if branch is not None:
-                    self._lines = ort.InferenceSession(branch.lines.SerializeToString(), session_options(threads),
-                                                       providers=requested)
-                    self._words = ort.InferenceSession(branch.words.SerializeToString(), session_options(threads),
-                                                       providers=requested)
-                    self._boundary = branch.boundary
-                    self.word_map_on_demand = True
         except Exception as exc:  # ORT raises its own exception types per failure
             raise OnnxModelError(f"{self.path}: ONNX Runtime cannot load this model ({exc})") from exc
+        self.word_map_on_demand = False
+        if any(o.name == WORD_OUTPUT_NAME for o in self.session.get_outputs()):
+            self._cut_word_branch(requested, threads)
         active = self.session.get_providers()
         self.provider = active[0]
         self.device = "cuda" if self.provider in GPU_PROVIDERS else "cpu"
@@ -152,6 +142,25 @@ class OnnxBackend:
                         self.info.verification)
         # One run at a time on CPU; on a GPU ORT serialises kernels anyway.
         self._lock = threading.Lock()
+
+    def _cut_word_branch(self, providers: List[Any], threads: int | None) -> None:
+        """The word map apart from the lines, run for the images that want words (.word_branch);
+        a file that cannot be cut runs whole."""
+        import onnxruntime as ort
+
+        branch = load_word_branch(self.path)
+        if branch is None:
+            return
+        try:
+            self._lines = ort.InferenceSession(branch.lines.SerializeToString(), session_options(threads),
+                                               providers=providers)
+            self._words = ort.InferenceSession(branch.words.SerializeToString(), session_options(threads),
+                                               providers=providers)
+        except Exception as exc:  # ORT's own exception types
+            log.warning("%s: the word map cannot be run apart (%s); it runs with the lines", self.path, exc)
+            return
+        self._boundary = branch.boundary
+        self.word_map_on_demand = True
 
     @staticmethod
     def _read_metadata(path: Path) -> Dict[str, str]:

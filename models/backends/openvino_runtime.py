@@ -30,7 +30,7 @@ from ..export.metadata import (
 from ..files import sha256_file
 from . import WordMapOnDemand, check_batch, run_in_chunks, run_lines_in_chunks
 from .device import cpu_threads
-from .word_branch import split_word_branch
+from .word_branch import load_word_branch
 
 log = logging.getLogger(__name__)
 
@@ -93,22 +93,12 @@ class OpenVinoBackend:
         settings = {"PERFORMANCE_HINT": "LATENCY", "INFERENCE_NUM_THREADS": self.threads}
         try:
             self.compiled = core.compile_model(str(self.path), "CPU", settings)
-            self._outputs = [o for o in self.compiled.outputs if o.get_any_name() in (OUTPUT_NAME, WORD_OUTPUT_NAME)]
-            # A word map runs apart from the lines, for the images that want words (.word_branch).
-            self.word_map_on_demand = False
-            if len(self._outputs) == 2:
-                import onnx
-
-                branch = split_word_branch(onnx.load(str(self.path)))
-                if branch is not None:
-                    lines = core.compile_model(core.read_model(branch.lines.SerializeToString()), "CPU", settings)
-                    words = core.compile_model(core.read_model(branch.words.SerializeToString()), "CPU", settings)
-                    self._lines, self._words = lines.create_infer_request(), words.create_infer_request()
-                    self._line_outputs = [lines.output(OUTPUT_NAME)] + [lines.output(t) for t in branch.boundary]
-                    self._word_inputs = list(branch.boundary)
-                    self.word_map_on_demand = True
         except Exception as exc:   # OpenVINO raises RuntimeError subclasses of its own
             raise OpenVinoModelError(f"{self.path}: OpenVINO cannot compile this model ({exc})") from exc
+        self._outputs = [o for o in self.compiled.outputs if o.get_any_name() in (OUTPUT_NAME, WORD_OUTPUT_NAME)]
+        self.word_map_on_demand = False
+        if len(self._outputs) == 2:
+            self._cut_word_branch(core, settings)
         self.fixed_shape, self.max_batch = self._check_io()
         self.request = self.compiled.create_infer_request()
         if not self._outputs:
@@ -119,6 +109,23 @@ class OpenVinoBackend:
                          if self.info.weights_id else f"{self.path.stem}-openvino-{digest}")
         self._lock = threading.Lock()
         log.info("OpenVINO %s runs %s on the CPU (threads %d)", openvino_version(), self.path.name, self.threads)
+
+    def _cut_word_branch(self, core, settings: Dict[str, object]) -> None:
+        """The word map apart from the lines, run for the images that want words (.word_branch);
+        a file that cannot be cut runs whole."""
+        branch = load_word_branch(self.path)
+        if branch is None:
+            return
+        try:
+            lines = core.compile_model(core.read_model(branch.lines.SerializeToString()), "CPU", settings)
+            words = core.compile_model(core.read_model(branch.words.SerializeToString()), "CPU", settings)
+        except Exception as exc:   # OpenVINO's own RuntimeError subclasses
+            log.warning("%s: the word map cannot be run apart (%s); it runs with the lines", self.path, exc)
+            return
+        self._lines, self._words = lines.create_infer_request(), words.create_infer_request()
+        self._line_outputs = [lines.output(OUTPUT_NAME)] + [lines.output(t) for t in branch.boundary]
+        self._word_inputs = list(branch.boundary)
+        self.word_map_on_demand = True
 
     def _check_io(self) -> Tuple[Tuple[int, int] | None, int]:
         inputs, outputs = self.compiled.inputs, self.compiled.outputs

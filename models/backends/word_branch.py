@@ -16,13 +16,17 @@ exactly what it computes.
 """
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Dict, List, Set, Tuple
 
 import onnx
 from onnx import helper
 
 from ..export.metadata import INPUT_NAME, OUTPUT_NAME, WORD_OUTPUT_NAME
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -38,25 +42,27 @@ def has_word_output(model: onnx.ModelProto) -> bool:
     return any(o.name == WORD_OUTPUT_NAME for o in model.graph.output)
 
 
-def _ancestors(output: str, producers: Dict[str, int], nodes: List[onnx.NodeProto]) -> Set[int]:
-    """Indices of the nodes ``output`` depends on."""
+def _ancestors(outputs: List[str], producers: Dict[str, int], nodes: List[onnx.NodeProto],
+               stop: Set[str] = frozenset()) -> Set[int]:
+    """Indices of the nodes ``outputs`` depend on, not looking past the tensors ``stop``."""
     seen: Set[int] = set()
-    stack = [output]
+    stack = list(outputs)
     while stack:
-        i = producers.get(stack.pop())
+        t = stack.pop()
+        i = None if t in stop else producers.get(t)
         if i is None or i in seen:
             continue
         seen.add(i)
-        stack.extend(t for t in nodes[i].input if t)
+        stack.extend(x for x in nodes[i].input if x)
     return seen
 
 
 #: Shared nodes that only move data (a concatenation, a nearest-neighbour upsampling, int8 <->
 #: float): the word graph repeats them rather than take their large output across. The line
 #: neck's concatenated output is 4 x 64 channels at a quarter of the input size; before its
-#: upsamplings the same data is a third of that, and OpenVINO then runs the line graph as fast
-#: as a line-only network (41.8 against 41.6 ms at 736 x 1280 on the 2-core Xeon; taking the
-#: concatenation across cost it 10-12 ms, ONNX Runtime 5).
+#: upsamplings the same data is a third of that, and OpenVINO then runs the line graph about as
+#: fast as a line-only network (42.5 against 41.6 ms at 736 x 1280 on the 2-core Xeon, the whole
+#: graph 51.9; taking the concatenation across cost it 10-12 ms, ONNX Runtime 5).
 DATA_MOVES = ("Concat", "Resize", "DequantizeLinear")
 
 
@@ -65,7 +71,7 @@ def _word_nodes(model: onnx.ModelProto, int64: Set[str]) -> Tuple[List[onnx.Node
     nodes = list(model.graph.node)
     producers = {t: i for i, n in enumerate(nodes) for t in n.output}
     constants = {t.name for t in model.graph.initializer}
-    word = _ancestors(WORD_OUTPUT_NAME, producers, nodes) - _ancestors(OUTPUT_NAME, producers, nodes)
+    word = _ancestors([WORD_OUTPUT_NAME], producers, nodes) - _ancestors([OUTPUT_NAME], producers, nodes)
     while True:
         more = set()
         for t in _inputs_of(word, nodes, producers, constants):
@@ -118,19 +124,7 @@ def _subgraph(model: onnx.ModelProto, inputs: List[str], outputs: List[str],
     """The nodes between ``inputs`` and ``outputs`` as a model of their own (opsets, metadata kept)."""
     nodes = list(model.graph.node)
     producers = {t: i for i, n in enumerate(nodes) for t in n.output}
-    stop = set(inputs)
-    keep: Set[int] = set()
-    stack = list(outputs)
-    while stack:
-        t = stack.pop()
-        if t in stop:
-            continue
-        i = producers.get(t)
-        if i is None or i in keep:
-            continue
-        keep.add(i)
-        stack.extend(x for x in nodes[i].input if x)
-    chosen = [nodes[i] for i in sorted(keep)]
+    chosen = [nodes[i] for i in sorted(_ancestors(outputs, producers, nodes, set(inputs)))]
     used = {t for n in chosen for t in n.input}
     inits = [t for t in model.graph.initializer if t.name in used]
     missing = [t for t in inputs + outputs if t not in infos]
@@ -160,3 +154,13 @@ def split_word_branch(model: onnx.ModelProto) -> WordBranch | None:
     lines = _subgraph(model, [INPUT_NAME], [OUTPUT_NAME, *boundary], infos, "dbnet_lines")
     words = _subgraph(model, list(boundary), [WORD_OUTPUT_NAME], infos, "dbnet_words")
     return WordBranch(lines, words, boundary)
+
+
+def load_word_branch(path: Path) -> WordBranch | None:
+    """:func:`split_word_branch` of a file; None, with a warning, where it cannot be cut (the
+    backend then runs it whole: slower for documents, the same boxes)."""
+    try:
+        return split_word_branch(onnx.load(str(path)))
+    except Exception as exc:   # onnx raises several types of its own; any of them means: run it whole
+        log.warning("%s: the word map cannot be run apart (%s); it runs with the lines for every image", path, exc)
+        return None
