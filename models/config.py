@@ -43,7 +43,7 @@ class DetectorConfig:
     word_gap_width: float = setting(0.3, "words: the narrowest gap, in line heights", min=0.0, max=5.0, step=0.05)
     word_map: bool = setting(True, "auto and words, with a network that has a word map (the release since "
                              "2026-11-27): take the words from it; off: cut the lines at the gaps of the line map, "
-                             "as for a network without one (scene photos about 40 % faster on a 2-core CPU, "
+                             "as for a network without one (street photos 36 % faster on a 2-core CPU, "
                              "their word boxes worse; documents are read by line and unaffected either way)")
     word_map_gap_width: float = setting(1.0, "words, with a network that has a word map: a region of the word map "
                                         "is cut further only at gaps at least this many of its heights wide (the "

@@ -114,6 +114,10 @@ class AdaptiveScaleFusion(nn.Module):
         return torch.cat([part * weights[:, i:i + 1] for i, part in enumerate(parts)], dim=1)
 
 
+#: The word map's tensors in a state dict (its own neck, if it has one, and its map).
+WORD_MAP_PARTS = ("word_neck.", "word_head.")
+
+
 class MapHead(nn.Module):
     """conv3x3 -> BN-ReLU -> deconv x2 -> BN-ReLU -> deconv x2 -> sigmoid: one full-resolution map."""
 
@@ -167,8 +171,7 @@ class DBNet(nn.Module):
         if self.word_head is None:
             return self
         lines = DBNet(replace(self.config, word_head=False, word_neck=DBNetConfig.word_neck))
-        lines.load_state_dict({k: v for k, v in self.state_dict().items()
-                               if not k.startswith(("word_neck.", "word_head."))})
+        lines.load_state_dict({k: v for k, v in self.state_dict().items() if not k.startswith(WORD_MAP_PARTS)})
         return lines
 
     def line_features(self, feats: List[torch.Tensor]) -> torch.Tensor:
@@ -200,9 +203,14 @@ class DBNet(nn.Module):
         inference runs it later, for those alone (:meth:`word_logits_from`)."""
         feats = self.backbone(images)
         feat = self.line_features(feats)
-        if self.word_head is None:
-            return self.prob_head(feat), []
-        return self.prob_head(feat), (list(feats) if self.word_neck is not None else [feat])
+        return self.prob_head(feat), (self._word_inputs(feats, feat) if self.word_head is not None else [])
+
+    def _word_inputs(self, feats: List[torch.Tensor], feat: torch.Tensor | None = None) -> List[torch.Tensor]:
+        """What the word map reads: the backbone's features ``feats`` for a word neck of its own,
+        else the line neck's output ``feat`` (computed here when not given)."""
+        if self.word_neck is not None:
+            return list(feats)
+        return [feat if feat is not None else self.line_features(feats)]
 
     def word_logits_from(self, word_inputs: Sequence[torch.Tensor]) -> torch.Tensor:
         """The word map's logits from :meth:`line_logits_and_word_inputs`'s second output."""
@@ -231,18 +239,10 @@ class DBNet(nn.Module):
         feats = self.backbone(images)
         feat = self.line_features(feats)
         out = self._train_maps(feat, self.prob_head(feat))
-        out["word_logits"] = self.word_logits(feats, feat).float()
+        out["word_logits"] = self.word_logits_from(self._word_inputs(feats, feat)).float()
         return out
-
-    def word_logits(self, feats: List[torch.Tensor], feat: torch.Tensor | None = None) -> torch.Tensor:
-        """The word map's logits (a network with a word map) from the backbone's features
-        ``feats`` through its own neck, or from the line neck's output ``feat`` (computed here
-        when not given)."""
-        if self.word_neck is not None:
-            return self.word_head(self.word_neck(feats))
-        return self.word_head(feat if feat is not None else self.line_features(feats))
 
     def train_word_logits(self, images: torch.Tensor) -> torch.Tensor:
         """The word map's logits alone, in fp32: what a word-map training step needs (the line
         maps, frozen then, are not computed)."""
-        return self.word_logits(self.backbone(images)).float()
+        return self.word_logits_from(self._word_inputs(self.backbone(images))).float()

@@ -21,10 +21,8 @@ from pathlib import Path
 from typing import List
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from models.dbnet import DBNet
+from models.dbnet import WORD_MAP_PARTS, DBNet
 from models.weights import load_model, save_weights, weights_id
-
-WORD_PARTS = ("word_neck.", "word_head.")
 
 
 def add_word_map(lines_path: Path, words_path: Path) -> DBNet:
@@ -38,8 +36,8 @@ def add_word_map(lines_path: Path, words_path: Path) -> DBNet:
         raise SystemExit(f"{lines_path} and {words_path} are different networks "
                          f"({lines.config.name} vs {words.config.name})")
     net = DBNet(words.config)
-    state = {k: v for k, v in lines.state_dict().items() if not k.startswith(WORD_PARTS)}
-    state.update({k: v for k, v in words.state_dict().items() if k.startswith(WORD_PARTS)})
+    state = {k: v for k, v in lines.state_dict().items() if not k.startswith(WORD_MAP_PARTS)}
+    state.update({k: v for k, v in words.state_dict().items() if k.startswith(WORD_MAP_PARTS)})
     net.load_state_dict(state)
     return net
 

@@ -22,13 +22,7 @@ from typing import List, Sequence
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from models.dbnet import DBNet
 from models.weights import load_model, save_weights, weights_id
-
-
-def lines_only(net: DBNet) -> DBNet:
-    """The network without its word map (the same network when it has none)."""
-    return net.without_word_map()
 
 
 def average(paths: Sequence[Path], drop_word_maps: bool = False) -> torch.nn.Module:
@@ -37,7 +31,7 @@ def average(paths: Sequence[Path], drop_word_maps: bool = False) -> torch.nn.Mod
         raise SystemExit("give at least two weights files to average")
     nets = [load_model(p)[0] for p in paths]
     if drop_word_maps:
-        nets = [lines_only(n) for n in nets]
+        nets = [n.without_word_map() for n in nets]
     base = nets[0]
     states = [base.state_dict()]
     for p, net in zip(paths[1:], nets[1:]):
