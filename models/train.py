@@ -36,6 +36,7 @@ from .data.icdar import Sample
 from .data.mix import LoadedSource, load_sources, resolve_sources, sample_weights, split_record
 from .dbnet import DBNet, DBNetConfig
 from .loss import DBLoss, LossConfig
+from .onnx_teacher import OnnxTeacher
 from .settings import changed, check_settings, from_dict, setting
 from .validation import evaluate_sources
 from .weights import load_model, save_weights, transplant
@@ -89,7 +90,9 @@ class TrainConfig:
                                "FPN scale; new layers that start as a near pass-through, the rest from --init; "
                                "cost: README, speed)")
     teacher: str | None = setting(None, "distil from these weights: the network also learns their probability "
-                                        "maps (e.g. the release, when training a lighter network)")
+                                        "maps (e.g. the release, when training a lighter network); or from "
+                                        "an ONNX DB detector such as PP-OCRv4 mobile's "
+                                        "ch_PP-OCRv4_det_infer.onnx (README, training)")
     teacher_weight: float = setting(1.0, "weight of the distillation loss (BCE to the teacher's probability map)",
                                     min=0.0)
     word_head: bool = setting(False, "train the word map only (its own neck and map on the shared backbone; the "
@@ -259,9 +262,9 @@ class Trainer:
             raise ValueError("--word-head trains a word map on the features of a trained network: give it --init "
                              "weights, without --fpn-channels, --depths, --asf or --teacher (the features and the "
                              "line map must stay as trained)")
-        if self.cfg.word_joint and (not self.cfg.init_weights or width or depths or self.cfg.teacher):
+        if self.cfg.word_joint and (not self.cfg.init_weights or width or depths):
             raise ValueError("--word-joint fine-tunes a trained network with a word map: give it --init weights, "
-                             "without --fpn-channels, --depths or --teacher")
+                             "without --fpn-channels or --depths")
         if not self.cfg.init_weights:
             return DBNet(DBNetConfig(inner_channels=width or DBNetConfig.inner_channels,
                                      depths=depths or DBNetConfig.depths, asf=self.cfg.asf)).train()
@@ -298,11 +301,15 @@ class Trainer:
                           f"{self.cfg.init_weights}" + (", the rest start new" if kept < total else ""))
         return lighter.train()
 
-    def _build_teacher(self) -> DBNet | None:
-        """The frozen network whose probability maps the student also learns (``--teacher``)."""
+    def _build_teacher(self) -> torch.nn.Module | None:
+        """The frozen network whose probability maps the student's line map also learns
+        (``--teacher``): our weights, or another detector's ONNX file (:mod:`models.onnx_teacher`)."""
         if not self.cfg.teacher:
             return None
-        teacher, _ = load_model(self.cfg.teacher)
+        if Path(self.cfg.teacher).suffix.lower() == ".onnx":
+            teacher: torch.nn.Module = OnnxTeacher(self.cfg.teacher)
+        else:
+            teacher, _ = load_model(self.cfg.teacher)
         teacher = teacher.to(self.device).to(memory_format=torch.channels_last).eval()
         for param in teacher.parameters():
             param.requires_grad_(False)
@@ -518,7 +525,8 @@ class Trainer:
             target = None
             if self.teacher is not None:
                 with torch.no_grad():
-                    target = self.teacher(images).float()      # eval mode: probabilities
+                    # eval mode: probabilities; the line map's (a word-map teacher has two)
+                    target = self.teacher(images)[:, :1].float()
         if self.cancel.is_set():   # before the backward pass, the slower half of a step
             raise TrainingCancelled
         losses = self.loss_fn.words(out, batch) if self.cfg.word_head else self.loss_fn(out, batch)

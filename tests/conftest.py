@@ -1,4 +1,4 @@
-"""Shared fixtures: a random-weight model file (tests never need trained weights)."""
+"""Shared fixtures: a random-weight model file (tests never need trained weights), a tiny rendered set."""
 from __future__ import annotations
 
 import atexit
@@ -19,6 +19,18 @@ os.environ.setdefault("OMP_NUM_THREADS", "2")
 # test run (servers started by the tests inherit it), never the user's.
 os.environ["OCR_DET_CACHE"] = tempfile.mkdtemp(prefix="ocr-det-test-cache-")
 atexit.register(shutil.rmtree, os.environ["OCR_DET_CACHE"], True)
+
+
+@pytest.fixture(scope="module")
+def tiny_set(tmp_path_factory) -> Path:
+    """8 training and 2 test renders in the ICDAR 2015 layout (what training tests read)."""
+    from models.synth.types import SynthConfig
+    from models.synth.writer import write_dataset
+
+    root = tmp_path_factory.mktemp("synth")
+    write_dataset(root, 8, SynthConfig(seed=3, long_side=(320, 400)), "train")
+    write_dataset(root, 2, SynthConfig(seed=4, long_side=(320, 400)), "test")
+    return root
 
 
 @pytest.fixture(scope="session")

@@ -13,14 +13,6 @@ from models.synth.types import SynthConfig
 from models.synth.writer import write_dataset
 
 
-@pytest.fixture(scope="module")
-def tiny_set(tmp_path_factory):
-    root = tmp_path_factory.mktemp("synth")
-    write_dataset(root, 8, SynthConfig(seed=3, long_side=(320, 400)), "train")
-    write_dataset(root, 2, SynthConfig(seed=4, long_side=(320, 400)), "test")
-    return root
-
-
 def test_synth_is_deterministic_and_read_back(tiny_set):
     a, b = render_sample(5, SynthConfig(seed=3)), render_sample(5, SynthConfig(seed=3))
     np.testing.assert_array_equal(a.image, b.image)
