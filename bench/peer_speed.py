@@ -14,7 +14,9 @@ what the pipeline loses to decoding, post-processing and writing), and peak RSS.
 Systems: ``default`` (``TextDetector()`` as a user gets it: ``backend="auto"``), ``lines``
 (the same with ``granularity="lines"``: what the default's word/line choice costs), ``whole``
 (the default with a word map computed for every image, as before 2026-11-27: what running it
-only where words are wanted saves; the same as ``default`` without a word map), ``linecut``
+only where words are wanted saves; the same as ``default`` without a word map), ``apart``
+(the word graph run apart for every image that wants words, never the whole graph: the
+default of 2026-11-27's fifteenth stop, before ``models.detector.WordShare``), ``linecut``
 (the default with ``word_map=False``: scene photos' words cut from the line map), ``torch``
 (PyTorch fp32), ``int8`` (the int8 ONNX model that auto builds, run by ONNX Runtime),
 ``openvino`` (the same model run by OpenVINO, when installed: ``requirements-openvino.txt``),
@@ -43,13 +45,13 @@ ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_FOLDERS = ("data_cache/val_release2/test_images/icdar2015",
                    "data_cache/val_release2/test_images/wildreceipt")
 PEER_PYTHON = ROOT / ".venv-peer" / "bin" / "python"
-SYSTEMS = ("default", "lines", "whole", "linecut", "torch", "int8", "openvino", "peer")
+SYSTEMS = ("default", "lines", "whole", "apart", "linecut", "torch", "int8", "openvino", "peer")
 
 
 def _ours(system: str, files: List[str], weights: str | None = None) -> Dict[str, object]:
     from models import DetectorConfig, TextDetector
 
-    backend = {"default": "auto", "lines": "auto", "whole": "auto", "linecut": "auto", "torch": "torch",
+    backend = {"default": "auto", "lines": "auto", "whole": "auto", "apart": "auto", "linecut": "auto", "torch": "torch",
                "int8": "onnx", "openvino": "openvino"}[system]
     config = {"lines": DetectorConfig(granularity="lines"), "linecut": DetectorConfig(word_map=False)}.get(system)
     model = None
@@ -63,6 +65,8 @@ def _ours(system: str, files: List[str], weights: str | None = None) -> Dict[str
     det = TextDetector(config, weights=weights, device="cpu", backend=backend, model=model)
     if system == "whole":   # a word map run with the lines for every image, not only where wanted
         det.backend.word_map_on_demand = False
+    if system == "apart":   # the word graph apart for every image that wants words, whatever came before
+        det.word_share.mostly_words = lambda: False
     import tempfile
 
     from app.io.batch import run_batch
@@ -81,6 +85,7 @@ def _ours(system: str, files: List[str], weights: str | None = None) -> Dict[str
     label = det.backend_summary + (f" ({Path(weights).name})" if weights else "") + \
         (", granularity lines" if system == "lines" else "") + \
         (", word map run for every image" if system == "whole" else "") + \
+        (", word map always apart" if system == "apart" else "") + \
         (", word_map off" if system == "linecut" else "")
     return {"label": label, "times": per_image, "folder_ips": folder,
             "raw_ips": len(files) / sum(inference), "rss_mb": peak_rss_mb()}

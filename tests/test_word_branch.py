@@ -158,6 +158,30 @@ def test_pages_never_run_the_word_map_and_the_boxes_do_not_change(word_weights, 
     assert np.array_equal(on_demand.boxes, at_once.boxes) and np.array_equal(on_demand.scores, at_once.scores)
 
 
+def test_a_stream_that_mostly_wants_words_runs_both_maps_in_one_call(word_weights, monkeypatch):
+    """Once most recent images wanted words, the next one runs the whole graph (one call, not the
+    line graph and then the word graph), with the same boxes; a run of pages brings the line
+    graph back."""
+    from models.detector import WordShare
+
+    det = TextDetector(weights=word_weights, backend="torch", device="cpu")
+    calls = []
+    for name in ("run", "run_lines"):
+        real = getattr(det.backend, name)
+        monkeypatch.setattr(det.backend, name, lambda b, real=real, name=name: calls.append(name) or real(b))
+    page = render_pages(1, seed=9, size=(S, S))[0].image
+    words = {"granularity": "words", "thresh": 0.0, "box_thresh": 0.0}
+    apart = [det.detect(page, **words) for _ in range(WordShare.WORDS_NEEDED)]
+    assert calls == ["run_lines"] * WordShare.WORDS_NEEDED
+    whole = det.detect(page, **words)
+    assert calls[-1] == "run" and len(whole.boxes) > 0
+    assert np.array_equal(whole.boxes, apart[0].boxes) and np.array_equal(whole.scores, apart[0].scores)
+    assert list(det.detect_many([page, page], **words))[1].success and calls[-1] == "run"
+    for _ in range(WordShare.WINDOW):
+        det.detect(page, granularity="lines")
+    assert calls[-1] == "run_lines"
+
+
 def test_word_map_off_cuts_the_line_map_as_a_line_network_does(word_weights, monkeypatch):
     """``word_map=False``: the word map is never computed and the boxes are those of the line
     map alone, cut at its own gaps (what a network without a word map gives)."""

@@ -37,14 +37,17 @@ class WordMapOnDemand:
     Backends that cut the word branch off (:mod:`.word_branch`; PyTorch on a CPU) hand one of
     these per image to the post-processing, which asks only where ``granularity`` wants words:
     a page of lines never runs the word map. ``seconds`` is what computing it took (0.0 if
-    it was never asked for), so that the timings count it as inference."""
+    it was never asked for), so that the timings count it as inference; ``asked`` whether the
+    post-processing wanted it (:class:`models.detector.WordShare` counts those)."""
 
     def __init__(self, compute: Callable[[], np.ndarray]) -> None:
         self._compute: Callable[[], np.ndarray] | None = compute
         self._map: np.ndarray | None = None
         self.seconds = 0.0
+        self.asked = False
 
     def __call__(self) -> np.ndarray:
+        self.asked = True
         if self._map is None:
             t0 = time.perf_counter()
             self._map = np.asarray(self._compute(), dtype=np.float32)
