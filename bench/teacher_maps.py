@@ -6,7 +6,7 @@ that kept its own text and learned the teacher's would see at best).
         --teacher .venv-peer/lib/python3.11/site-packages/rapidocr_onnxruntime/models/ch_PP-OCRv4_det_infer.onnx
 
 The teacher (``app train --teacher FILE``: our weights or an ONNX DB detector,
-:mod:`models.onnx_teacher`) sees the image exactly as our network does (same size policy,
+:func:`models.train.load_teacher`) sees the image exactly as our network does (same size policy,
 same padding). Its map replaces our line map; where our network has a word map, that stays
 ours in every column (a line-map teacher has no words to give). Shipped post-processing
 defaults unless overridden.
@@ -23,19 +23,11 @@ import torch
 from bench.tune_postprocess import validation_sets
 from models import DetectorConfig, TextDetector, load_image
 from models.metrics import DetectionMetric
-from models.onnx_teacher import OnnxTeacher
 from models.postprocess import DBPostProcess
 from models.preprocess import normalize, resize_for_model
-from models.weights import load_model
+from models.train import load_teacher
 
 COLUMNS = ("ours", "teacher", "max")
-
-
-def teacher_module(path: str) -> torch.nn.Module:
-    """What ``app train --teacher`` would load."""
-    if Path(path).suffix.lower() == ".onnx":
-        return OnnxTeacher(path)
-    return load_model(path)[0]
 
 
 def main() -> None:
@@ -50,7 +42,7 @@ def main() -> None:
     sets = validation_sets(args.data, args.split, args.limit)
     cfg = DetectorConfig(granularity=args.granularity)
     det = TextDetector(config=cfg, weights=args.weights, device="cpu", backend="torch")
-    teacher = teacher_module(args.teacher).eval()
+    teacher = load_teacher(args.teacher).eval()
     post = DBPostProcess(cfg)
     print(f"ours {det.model_id}, teacher {Path(args.teacher).name}; granularity {cfg.granularity}, "
           f"thresh {cfg.thresh}, box_thresh {cfg.box_thresh}, unclip {cfg.unclip_ratio}\n")

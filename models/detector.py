@@ -34,9 +34,9 @@ class WordShare:
     """Did most of the last images want words? Then a backend that runs the word map apart
     (``word_map_on_demand``) runs the next batch's whole graph instead, both maps in one call.
 
-    On demand, a scene photo pays two calls, the line graph and then the word graph: 0.083-0.087 s
-    against 0.072-0.076 s for the whole graph (street photos, OpenVINO int8, the Xeon of the model
-    card), while a page pays only the line graph (FUNSD forms 0.058 s, whole 0.070 s). Which is
+    On demand, a scene photo pays two calls, the line graph and then the word graph: 0.067 s
+    against 0.060 s for the whole graph (street photos, OpenVINO int8, the Xeon of the model
+    card), while a page pays only the line graph (FUNSD forms 0.044 s, whole 0.053 s). Which is
     cheaper depends on what comes, and a stream (a folder, one user's uploads) is mostly of a
     kind: so the recent images decide. The boxes are the same either way (the cut graphs equal
     the whole file bit for bit: ``models.backends.word_branch``); only the time differs."""
