@@ -43,7 +43,13 @@ def _symmetric_pads(pads: List[int], op: str) -> Tuple[int, int]:
     return top, left
 
 
-def _conv(node, a) -> Callable:
+#: What a builder gets besides the attributes: each input's value where the file fixes it (a
+#: Constant or an initializer), else None. Bounds and scales read here once, at load time, never
+#: from a tensor inside the forward pass: on a GPU every such read would wait for the device.
+Static = List["np.ndarray | None"]
+
+
+def _conv(a, static: Static) -> Callable:
     pad = _symmetric_pads(list(a.get("pads", [])), "Conv")
     if a.get("auto_pad", b"NOTSET") not in (b"NOTSET", "NOTSET"):
         raise ValueError("Conv with auto_pad is not supported")
@@ -51,7 +57,7 @@ def _conv(node, a) -> Callable:
     return lambda x, w, b=None: F.conv2d(x, w, b, stride, pad, dilation, group)
 
 
-def _conv_transpose(node, a) -> Callable:
+def _conv_transpose(a, static: Static) -> Callable:
     pad = _symmetric_pads(list(a.get("pads", [])), "ConvTranspose")
     if "output_shape" in a:
         raise ValueError("ConvTranspose with output_shape is not supported")
@@ -60,24 +66,32 @@ def _conv_transpose(node, a) -> Callable:
     return lambda x, w, b=None: F.conv_transpose2d(x, w, b, stride, pad, extra, group, dilation)
 
 
-def _batch_norm(node, a) -> Callable:
+def _batch_norm(a, static: Static) -> Callable:
     eps = float(a.get("epsilon", 1e-5))
     return lambda x, scale, bias, mean, var: F.batch_norm(x, mean, var, scale, bias, False, 0.0, eps)
 
 
-def _clip(node, a) -> Callable:
+def _static_at(static: Static, i: int) -> "np.ndarray | None":
+    return static[i] if i < len(static) else None
+
+
+def _clip(a, static: Static) -> Callable:
     if "min" in a or "max" in a:      # opset < 11: bounds are attributes
         lo, hi = a.get("min"), a.get("max")
         return lambda x: torch.clamp(x, lo, hi)
+    bounds = static[1:3]
+    if all(v is not None for v in bounds):     # the bounds given are constants (or none is given)
+        lo, hi = (float(v) if v is not None else None for v in bounds + [None] * (2 - len(bounds)))
+        return lambda x, *given: torch.clamp(x, lo, hi)
     return lambda x, lo=None, hi=None: torch.clamp(x, None if lo is None else float(lo), None if hi is None else float(hi))
 
 
-def _hard_sigmoid(node, a) -> Callable:
+def _hard_sigmoid(a, static: Static) -> Callable:
     alpha, beta = float(a.get("alpha", 0.2)), float(a.get("beta", 0.5))
     return lambda x: torch.clamp(x * alpha + beta, 0.0, 1.0)
 
 
-def _resize(node, a) -> Callable:
+def _resize(a, static: Static) -> Callable:
     mode = a.get("mode", b"nearest")
     mode = mode.decode() if isinstance(mode, bytes) else mode
     coords = a.get("coordinate_transformation_mode", b"half_pixel")
@@ -93,34 +107,39 @@ def _resize(node, a) -> Callable:
     else:
         raise ValueError(f"Resize mode {mode} with {coords} is not supported")
 
-    def resize(x, roi=None, scales=None, sizes=None):
-        if sizes is not None and sizes.numel():
-            return F.interpolate(x, size=[int(s) for s in sizes[2:]], **kwargs)
-        if scales is None or not scales.numel():
+    def size_of(x, scales, sizes) -> List[int]:
+        if sizes is not None and len(sizes):
+            return [int(s) for s in sizes[2:]]
+        if scales is None or not len(scales):
             raise ValueError("Resize without scales or sizes")
         if float(scales[0]) != 1.0 or float(scales[1]) != 1.0:
             raise ValueError("Resize of the batch or channel axis is not supported")
-        size = [int(np.floor(d * float(s))) for d, s in zip(x.shape[2:], scales[2:])]
-        return F.interpolate(x, size=size, **kwargs)
-    return resize
+        return [int(np.floor(d * float(s))) for d, s in zip(x.shape[2:], scales[2:])]
+
+    scales, sizes = _static_at(static, 2), _static_at(static, 3)
+    if (scales is not None and len(scales)) or (sizes is not None and len(sizes)):
+        scales = None if scales is None else [float(v) for v in scales]
+        sizes = None if sizes is None else [int(v) for v in sizes]
+        return lambda x, *inputs: F.interpolate(x, size=size_of(x, scales, sizes), **kwargs)
+    return lambda x, roi=None, scales=None, sizes=None: F.interpolate(x, size=size_of(x, scales, sizes), **kwargs)
 
 
-def _global_average_pool(node, a) -> Callable:
+def _global_average_pool(a, static: Static) -> Callable:
     return lambda x: x.mean(dim=(2, 3), keepdim=True)
 
 
-def _concat(node, a) -> Callable:
+def _concat(a, static: Static) -> Callable:
     axis = int(a["axis"])
     return lambda *xs: torch.cat(xs, dim=axis)
 
 
-#: The operators run, each a builder of (node, attributes) -> function of the input tensors.
+#: The operators run, each a builder of (attributes, static inputs) -> function of the input tensors.
 OPERATORS: Dict[str, Callable] = {
     "Conv": _conv, "ConvTranspose": _conv_transpose, "BatchNormalization": _batch_norm,
     "Clip": _clip, "HardSigmoid": _hard_sigmoid, "Resize": _resize, "Concat": _concat,
     "GlobalAveragePool": _global_average_pool,
-    "Add": lambda n, a: torch.add, "Mul": lambda n, a: torch.mul, "Div": lambda n, a: torch.div,
-    "Sub": lambda n, a: torch.sub, "Relu": lambda n, a: torch.relu, "Sigmoid": lambda n, a: torch.sigmoid,
+    "Add": lambda a, s: torch.add, "Mul": lambda a, s: torch.mul, "Div": lambda a, s: torch.div,
+    "Sub": lambda a, s: torch.sub, "Relu": lambda a, s: torch.relu, "Sigmoid": lambda a, s: torch.sigmoid,
 }
 
 
@@ -147,8 +166,10 @@ class OnnxTeacher(torch.nn.Module):
                              f"(this file: {len(inputs)} inputs, {len(graph.output)} outputs)")
         self.input_name, self.output_name = inputs[0], graph.output[0].name
         self._names: Dict[str, str] = {}        # ONNX tensor name -> buffer name
+        fixed: Dict[str, np.ndarray] = {}       # the same values on the host, for the builders
         for t in graph.initializer:
-            self._constant(t.name, numpy_helper.to_array(t))
+            fixed[t.name] = numpy_helper.to_array(t)
+            self._constant(t.name, fixed[t.name])
         self._steps: List[Tuple[Callable, List[str], str]] = []
         unknown = sorted({n.op_type for n in graph.node if n.op_type != "Constant" and n.op_type not in OPERATORS})
         if unknown:
@@ -159,9 +180,11 @@ class OnnxTeacher(torch.nn.Module):
             if node.op_type == "Constant":
                 if "value" not in a:
                     raise ValueError(f"{path}: a Constant without a tensor value is not supported")
-                self._constant(node.output[0], numpy_helper.to_array(a["value"]))
+                fixed[node.output[0]] = numpy_helper.to_array(a["value"])
+                self._constant(node.output[0], fixed[node.output[0]])
                 continue
-            self._steps.append((OPERATORS[node.op_type](node, a), list(node.input), node.output[0]))
+            static = [fixed.get(n) if n else None for n in node.input]
+            self._steps.append((OPERATORS[node.op_type](a, static), list(node.input), node.output[0]))
         rgb_mean = torch.tensor(IMAGENET_MEAN, dtype=torch.float32).view(1, 3, 1, 1)
         rgb_std = torch.tensor(IMAGENET_STD, dtype=torch.float32).view(1, 3, 1, 1)
         order = list(TEACHER_CHANNELS)
