@@ -38,7 +38,7 @@
 #   scripts/add_word_map.py new.safetensors lines.safetensors j7.safetensors
 # and measure both the jointly trained file and the graft (validation, rendered categories).
 # On the 2-core CPU this recipe has levelled off (sixteenth and seventeenth stops, 7,347 steps in
-# all: validation mean 0.744-0.754, street photos 0.46-0.48, and a graft of the last 3,351 steps
+# all: validation mean 0.738-0.754, street photos 0.45-0.48, and a graft of the last 3,351 steps
 # failed the int8 word-box check): what is left in it needs the GPU's steps and larger batches.
 #
 # TRAIN_S: seconds of training (SIGTERM saves a checkpoint); STEPS: the schedule's length
