@@ -42,7 +42,7 @@ def main() -> None:
     sets = validation_sets(args.data, args.split, args.limit)
     cfg = DetectorConfig(granularity=args.granularity)
     det = TextDetector(config=cfg, weights=args.weights, device="cpu", backend="torch")
-    teacher = load_teacher(args.teacher).eval()
+    teacher = load_teacher(args.teacher)
     post = DBPostProcess(cfg)
     print(f"ours {det.model_id}, teacher {Path(args.teacher).name}; granularity {cfg.granularity}, "
           f"thresh {cfg.thresh}, box_thresh {cfg.box_thresh}, unclip {cfg.unclip_ratio}\n")

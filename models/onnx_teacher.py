@@ -81,7 +81,7 @@ def _clip(a, static: Static) -> Callable:
         return lambda x: torch.clamp(x, lo, hi)
     bounds = static[1:3]
     if all(v is not None for v in bounds):     # the bounds given are constants (or none is given)
-        lo, hi = (float(v) if v is not None else None for v in bounds + [None] * (2 - len(bounds)))
+        lo, hi = ([float(v) for v in bounds] + [None, None])[:2]
         return lambda x, *given: torch.clamp(x, lo, hi)
     return lambda x, lo=None, hi=None: torch.clamp(x, None if lo is None else float(lo), None if hi is None else float(hi))
 

@@ -48,9 +48,8 @@ ProgressFn = Callable[[Dict[str, Any]], None]
 def load_teacher(path: str | Path) -> torch.nn.Module:
     """What ``--teacher`` names, in eval mode: our weights (a DBNet) or another detector's ONNX
     file (:class:`models.onnx_teacher.OnnxTeacher`); either maps a training batch to probabilities."""
-    if Path(path).suffix.lower() == ".onnx":
-        return OnnxTeacher(path)
-    return load_model(path)[0]
+    teacher = OnnxTeacher(path) if Path(path).suffix.lower() == ".onnx" else load_model(path)[0]
+    return teacher.eval()
 
 
 def _check_depths(name: str, value: str) -> None:
@@ -314,7 +313,7 @@ class Trainer:
         (``--teacher``): our weights, or another detector's ONNX file (:mod:`models.onnx_teacher`)."""
         if not self.cfg.teacher:
             return None
-        teacher = load_teacher(self.cfg.teacher).to(self.device).to(memory_format=torch.channels_last).eval()
+        teacher = load_teacher(self.cfg.teacher).to(self.device).to(memory_format=torch.channels_last)
         for param in teacher.parameters():
             param.requires_grad_(False)
         self.notes.append(f"distilling from {self.cfg.teacher} (weight {self.cfg.teacher_weight:g})")
