@@ -12,7 +12,8 @@ rate over the backend's own rate on the same images, the sum of their inference 
 what the pipeline loses to decoding, post-processing and writing), and peak RSS.
 
 Systems: ``default`` (``TextDetector()`` as a user gets it: ``backend="auto"``), ``lines``
-(the same with ``granularity="lines"``: what the default's word/line choice costs), ``whole``
+(the same with ``granularity="lines"``: what the default's word/line choice costs), ``once``
+(the default with ``mirror_words=False``: scene photos run once, not also mirrored), ``whole``
 (the default with a word map computed for every image, as before 2026-11-27: what running it
 only where words are wanted saves; the same as ``default`` without a word map), ``apart``
 (the word graph run apart for every image that wants words, never the whole graph: the
@@ -45,15 +46,16 @@ ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_FOLDERS = ("data_cache/val_release2/test_images/icdar2015",
                    "data_cache/val_release2/test_images/wildreceipt")
 PEER_PYTHON = ROOT / ".venv-peer" / "bin" / "python"
-SYSTEMS = ("default", "lines", "whole", "apart", "linecut", "torch", "int8", "openvino", "peer")
+SYSTEMS = ("default", "lines", "once", "whole", "apart", "linecut", "torch", "int8", "openvino", "peer")
 
 
 def _ours(system: str, files: List[str], weights: str | None = None) -> Dict[str, object]:
     from models import DetectorConfig, TextDetector
 
-    backend = {"default": "auto", "lines": "auto", "whole": "auto", "apart": "auto", "linecut": "auto", "torch": "torch",
+    backend = {"default": "auto", "lines": "auto", "once": "auto", "whole": "auto", "apart": "auto", "linecut": "auto", "torch": "torch",
                "int8": "onnx", "openvino": "openvino"}[system]
-    config = {"lines": DetectorConfig(granularity="lines"), "linecut": DetectorConfig(word_map=False)}.get(system)
+    config = {"lines": DetectorConfig(granularity="lines"), "linecut": DetectorConfig(word_map=False),
+              "once": DetectorConfig(mirror_words=False)}.get(system)
     model = None
     if system == "int8":
         from models.backends.auto import choose_backend
@@ -86,7 +88,8 @@ def _ours(system: str, files: List[str], weights: str | None = None) -> Dict[str
         (", granularity lines" if system == "lines" else "") + \
         (", word map run for every image" if system == "whole" else "") + \
         (", word map always apart" if system == "apart" else "") + \
-        (", word_map off" if system == "linecut" else "")
+        (", word_map off" if system == "linecut" else "") + \
+        (", mirror_words off" if system == "once" else "")
     return {"label": label, "times": per_image, "folder_ips": folder,
             "raw_ips": len(files) / sum(inference), "rss_mb": peak_rss_mb()}
 

@@ -24,6 +24,7 @@ from models.backends.auto import BACKENDS
 from models.data.icdar import Sample, read_split
 from models.data.mix import load_sources, resolve_sources
 from models.metrics import DetectionMetric
+from models.mirror import boxes_with_mirror, mirror_input
 from models.postprocess import DBPostProcess
 from models.preprocess import normalize, resize_for_model
 
@@ -36,6 +37,20 @@ def validation_sets(specs: List[str], split: str, limit: int) -> Dict[str, List[
         sources, seed = resolve_sources(specs)
         sets = {ls.source.label: ls.val for ls in load_sources(sources, seed) if ls.val}
     return {k: (v[:limit] if limit else v) for k, v in sets.items()}
+
+
+class MirroredMaps:
+    """The mirror image's maps of one cached image (``mirror_words``), run the first time a
+    setting asks for them and kept for the rest of the grid."""
+
+    def __init__(self, det: TextDetector, padded, cfg: DetectorConfig) -> None:
+        self.det, self.padded, self.cfg, self.maps = det, padded, cfg, None
+
+    def __call__(self, with_words: bool):
+        if self.maps is None:   # the first look's cached maps hold both maps, so these do too
+            self.maps = self.det.backend.run(normalize(mirror_input(self.padded, channels_last=True), self.cfg)[None])[0]
+            self.padded = None
+        return self.maps
 
 
 def floats(text: str) -> List[float]:
@@ -51,6 +66,8 @@ def main() -> None:
     ap.add_argument("--thresh", default="0.2,0.3")
     ap.add_argument("--box-thresh", default="0.3,0.4,0.5,0.6")
     ap.add_argument("--unclip", default="1.4,1.6,1.8")
+    ap.add_argument("--mirror", default="on" if DetectorConfig().mirror_words else "off",
+                    help="mirror_words settings to compare, e.g. off,on (DetectorConfig.mirror_words)")
     ap.add_argument("--granularity", default=DetectorConfig().granularity,
                     help="granularities to compare, e.g. lines,auto,words (DetectorConfig.granularity)")
     default = DetectorConfig()
@@ -69,8 +86,8 @@ def main() -> None:
     det = TextDetector(weights=args.weights, device="cpu", backend=args.backend, model=args.model)
     print(f"weights {det.model_id} ({det.backend_summary}); validation: " + ", ".join(f"{k} {len(v)}" for k, v in sets.items()) + "\n")
     names = list(sets)
-    print("| size | granularity | thresh | box_thresh | unclip | " + " | ".join(names) + " | mean hmean | P / R (all) |")
-    print("|---" * (len(names) + 7) + "|")
+    print("| size | mirror | granularity | thresh | box_thresh | unclip | " + " | ".join(names) + " | mean hmean | P / R (all) |")
+    print("|---" * (len(names) + 8) + "|")
     best: Tuple[float, str] | None = None
     for policy in args.sizes.split(","):
         # max:1280; max:1280:640 with a 640 px short-side floor; max:1280:640:1280:4 also enlarges
@@ -86,24 +103,26 @@ def main() -> None:
             for s in samples:
                 padded, info = resize_for_model(load_image(str(s.image_path)), cfg)
                 gray = cv2.cvtColor(padded, cv2.COLOR_RGB2GRAY)   # for granularity auto / words
-                cached[name].append((det.backend.run(normalize(padded, cfg)[None])[0], info, gray, s))
-        for g, t, bt, u in itertools.product(args.granularity.split(","), floats(args.thresh),
-                                             floats(args.box_thresh), floats(args.unclip)):
-            post = DBPostProcess(cfg.with_overrides(granularity=g, thresh=t, box_thresh=bt, unclip_ratio=u))
+                maps = det.backend.run(normalize(padded, cfg)[None])[0]
+                cached[name].append((maps, info, gray, s, MirroredMaps(det, padded, cfg)))
+        for mirror, g, t, bt, u in itertools.product(args.mirror.split(","), args.granularity.split(","),
+                                                     floats(args.thresh), floats(args.box_thresh), floats(args.unclip)):
+            post = DBPostProcess(cfg.with_overrides(granularity=g, thresh=t, box_thresh=bt, unclip_ratio=u,
+                                                    mirror_words=mirror == "on"))
             total, hmeans = DetectionMetric(), []
             for name in names:
                 metric = DetectionMetric()
-                for prob, info, gray, s in cached[name]:
-                    quads = post(prob, info, gray).quads
+                for prob, info, gray, s, mirrored in cached[name]:
+                    quads = boxes_with_mirror(post, prob, info, gray, None, mirrored)[0].quads
                     metric.update(quads, s.polygons, s.ignore)
                     total.update(quads, s.polygons, s.ignore)
                 hmeans.append(metric.result()["hmean"])
             mean = sum(hmeans) / len(hmeans)
             r = total.result()
-            row = f"| {policy} | {g} | {t} | {bt} | {u} | " + " | ".join(f"{h:.3f}" for h in hmeans)
+            row = f"| {policy} | {mirror} | {g} | {t} | {bt} | {u} | " + " | ".join(f"{h:.3f}" for h in hmeans)
             print(f"{row} | **{mean:.3f}** | {r['precision']:.3f} / {r['recall']:.3f} |", flush=True)
             if best is None or mean > best[0]:
-                best = (mean, f"size {policy}, granularity {g}, thresh {t}, box_thresh {bt}, unclip_ratio {u}")
+                best = (mean, f"size {policy}, mirror {mirror}, granularity {g}, thresh {t}, box_thresh {bt}, unclip_ratio {u}")
     print(f"\nbest mean hmean {best[0]:.3f} at {best[1]}")
 
 

@@ -49,6 +49,12 @@ class DetectorConfig:
                                         "is cut further only at gaps at least this many of its heights wide (the "
                                         "word map already parts the words; narrower dips are letter spacing or a "
                                         "fold across a word: weights/MODEL_CARD.md)", min=0.0, max=5.0, step=0.05)
+    mirror_words: bool = setting(True, "an image read by word (under auto: a scene photo) without a line kept "
+                                 "whole as CJK is run a second time mirrored left to right and the two maps "
+                                 "averaged (models/mirror.py): street photos and web graphics gain 1-3 points "
+                                 "hmean for twice their network time; documents, read by line, run once either "
+                                 "way; the GPU folder stream (--engine gpu) reads every image once "
+                                 "(weights/MODEL_CARD.md, \"The mirror look\")")
     words_max_lines: int = setting(10, "auto: cut into words when the image has at most this many lines "
                                    "(documents have more)", min=0)
     words_min_edges: float = setting(0.02, "auto: cut into words only when the background, outside the text, has "

@@ -23,6 +23,7 @@ from .backends.auto import BACKENDS, BackendChoice, choose_backend, openvino_cho
 from .backends.device import pick_device
 from .backends.torch import TorchBackend
 from .config import DetectorConfig
+from .mirror import all_maps, boxes_with_mirror, mirror_input
 from .postprocess import DBPostProcess
 from .preprocess import ImageDecodeError, ImageSource, ResizeInfo, load_image_for_detection, normalize, resize_for_model
 from .weights import DEFAULT_WEIGHTS, load_model, weights_id
@@ -272,11 +273,22 @@ class TextDetector:
     def _finish(self, item: _Prepared, prob: np.ndarray, post: DBPostProcess, infer_s: float,
                 words: WordMapOnDemand | None = None) -> DetectionResult:
         t0 = time.perf_counter()
-        boxes = post(prob, item.info, item.gray, words=words)   # widens CUDA's float16 maps, in the worker thread
+        mirror_s = [0.0]
+
+        def mirrored_maps(with_words: bool) -> np.ndarray:
+            t = time.perf_counter()
+            probs, mirror_words = self._run(mirror_input(item.tensor, self._uint8_input)[None], post.config)
+            maps = all_maps(probs[0], mirror_words[0] if with_words else None)
+            mirror_s[0] = time.perf_counter() - t
+            return maps
+
+        # widens CUDA's float16 maps, in the worker thread; a scene photo also runs mirrored (models.mirror)
+        boxes, _ = boxes_with_mirror(post, prob, item.info, item.gray, words, mirrored_maps)
         word_s = words.seconds if words is not None else 0.0   # the word map, where this image wanted one
         if words is not None:
             self.word_share.record(words.asked)
-        timings = dict(item.timings, inference=infer_s + word_s, postprocess=time.perf_counter() - t0 - word_s)
+        net_s = word_s + mirror_s[0]
+        timings = dict(item.timings, inference=infer_s + net_s, postprocess=time.perf_counter() - t0 - net_s)
         timings["total"] = sum(timings.values())
         return DetectionResult(boxes.quads, boxes.scores, item.info.orig_w, item.info.orig_h,
                                timings, boxes.polygons, item.name, image=item.image)

@@ -112,6 +112,11 @@ class GpuStream:
         gpu_decode: decode JPEGs with nvJPEG where torchvision imports.
     """
 
+    #: Settings the stream always runs with, whatever the detector's: the post-processing
+    #: processes get each image's maps once and cannot run the network again, so a scene photo
+    #: is not also read mirrored (models.mirror). Results record these (app.io.batch).
+    FIXED_SETTINGS = {"mirror_words": False}
+
     def __init__(self, detector, batch_size: int = 16, post_workers: int | None = None,
                  loader_threads: int = 4, gpu_decode: bool = True, decode_chunk: int = 32) -> None:
         if detector.backend.name != "torch":
@@ -277,7 +282,7 @@ class GpuStream:
         left to the caller; a failing ``write`` (a full disk) stops the run with its error."""
         from .detector import DetectionResult
 
-        cfg = self.detector._config(overrides)
+        cfg = self.detector._config({**(overrides or {}), **self.FIXED_SETTINGS})
         paths = [Path(f) for f in files]
         labels = list(names) if names is not None else [str(p) for p in paths]
         if len(labels) != len(paths):

@@ -23,12 +23,25 @@ from .word_split import split_words
 
 
 @dataclass
+class Reading:
+    """How the post-processing read one image; :mod:`models.mirror` decides by it.
+
+    ``words``: read by word (``granularity`` words, or ``auto`` judged it a scene photo;
+    without a word map, and ``mirror_words`` off, known only where some line was cut);
+    ``cjk``: the script guard kept some line whole as Chinese, Japanese or Korean."""
+
+    words: bool = False
+    cjk: bool = False
+
+
+@dataclass
 class Boxes:
     """Detections of one image in original pixel coordinates."""
 
     quads: np.ndarray                                  # (N, 4, 2) int32, clockwise from top-left
     scores: np.ndarray                                 # (N,) float32
     polygons: List[np.ndarray] = field(default_factory=list)  # (K, 2) int32 each, if requested
+    reading: Reading = field(default_factory=Reading)   # by word, CJK: models.mirror reads it
 
 
 def order_clockwise(pts: np.ndarray) -> np.ndarray:
@@ -132,10 +145,11 @@ class DBPostProcess:
             gray = gray[:info.resized_h, :info.resized_w]
         lines = self._regions(prob, bitmap)
         sx, sy = info.scale_x, info.scale_y
+        reading = Reading()
         if words_map is not None:
-            regions = self._words_from_map(prob, words_map, lines, gray)
+            regions = self._words_from_map(prob, words_map, lines, gray, reading)
         else:
-            regions = self._words_or_lines(prob, lines, gray)
+            regions = self._words_or_lines(prob, lines, gray, reading)
         quads, scores, polys = [], [], []
         for _, outline, quad, score in regions:
             if self.box_type == "poly":
@@ -145,13 +159,13 @@ class DBPostProcess:
             quads.append(quad)
             scores.append(score)
         if not quads:
-            return Boxes(np.zeros((0, 4, 2), np.int32), np.zeros((0,), np.float32), polys)
+            return Boxes(np.zeros((0, 4, 2), np.int32), np.zeros((0,), np.float32), polys, reading)
         quads_orig = self._to_original(np.concatenate(quads), sx, sy, info).reshape(-1, 4, 2)
         quads_arr = np.stack([order_clockwise(q) for q in quads_orig]).round().astype(np.int32)
         # Reading order: top to bottom, then left to right.
         order = np.lexsort((quads_arr[:, 0, 0], quads_arr[:, 0, 1]))
         return Boxes(quads_arr[order], np.asarray(scores, np.float32)[order],
-                     [polys[i] for i in order] if polys else [])
+                     [polys[i] for i in order] if polys else [], reading)
 
     def _regions(self, prob: np.ndarray, bitmap: np.ndarray | None = None) -> list:
         """The text regions of one unpadded map: (kernel box, its outline, grown quad, score)
@@ -187,7 +201,7 @@ class DBPostProcess:
         return cfg.granularity == "lines" or (cfg.granularity == "auto" and len(lines) > cfg.words_max_lines)
 
     def _words_from_map(self, prob: np.ndarray, words_map: np.ndarray | Callable[[], np.ndarray], lines: list,
-                        gray: np.ndarray | None) -> list:
+                        gray: np.ndarray | None, reading: Reading) -> list:
         """Where this image wants words (``granularity``; ``auto`` judges by the line map, as
         without a word map), the regions of the word map, each cut at its own gaps; the lines
         elsewhere. A line the script guard finds CJK stays whole, the word regions inside it
@@ -197,6 +211,7 @@ class DBPostProcess:
         cfg = self.config
         if self._lines_only(lines) or not wants_words(cfg, len(lines), gray, prob):
             return lines
+        reading.words = True
         if callable(words_map):
             words_map = words_map()
         words_map = np.ascontiguousarray(np.asarray(words_map, dtype=np.float32)[:prob.shape[0], :prob.shape[1]])
@@ -206,11 +221,11 @@ class DBPostProcess:
         for j, o in enumerate(owner):
             if o is not None:
                 inside[o].append(j)
-        cjk = self._cjk_lines(gray, lines, inside)     # asked only of lines the word map cuts
+        cjk = self._cjk_lines(gray, lines, inside, reading)     # asked only of lines the word map cuts
         kept_lines = [line for line, whole in zip(lines, cjk) if whole]
         words = [w for w, o in zip(words, owner) if o is None or not cjk[o]]
         return kept_lines + self._cut(words_map, words, gray, [
-            split_words(words_map, box, cfg.word_gap, cfg.word_map_gap_width) for box, *_ in words])
+            split_words(words_map, box, cfg.word_gap, cfg.word_map_gap_width) for box, *_ in words], reading)
 
     @staticmethod
     def _owning_lines(lines: list, words: list) -> List[int | None]:
@@ -239,26 +254,31 @@ class DBPostProcess:
         quad, short = mini_box(grown)
         return quad if short >= self.min_size + 2 else None
 
-    def _words_or_lines(self, prob: np.ndarray, lines: list, gray: np.ndarray | None) -> list:
+    def _words_or_lines(self, prob: np.ndarray, lines: list, gray: np.ndarray | None, reading: Reading) -> list:
         """The lines, or (``granularity`` words or auto) each cut at its gaps
         (``models.word_split``) into words that are scored and grown like lines, a word below
         ``box_thresh`` dropped. A line the script guard finds CJK (``gray`` given) stays
         whole. The costlier questions (auto's background cue, the guard) are asked only
-        when some line has a gap to cut at."""
+        when some line has a gap to cut at, or (``mirror_words``) to tell ``reading`` whether
+        the image is read by word."""
         cfg = self.config
         if not lines or self._lines_only(lines):
             return lines
         prob = np.ascontiguousarray(prob)   # the unpadded view is strided: copy it once, not per line
         cut = [split_words(prob, box, cfg.word_gap, cfg.word_gap_width) for box, *_ in lines]
-        if all(len(pieces) == 1 for pieces in cut) or not wants_words(cfg, len(lines), gray, prob):
+        if all(len(pieces) == 1 for pieces in cut):
+            reading.words = cfg.mirror_words and wants_words(cfg, len(lines), gray, prob)
             return lines
-        return self._cut(prob, lines, gray, cut)
+        if not wants_words(cfg, len(lines), gray, prob):
+            return lines
+        reading.words = True
+        return self._cut(prob, lines, gray, cut, reading)
 
-    def _cut(self, prob: np.ndarray, lines: list, gray: np.ndarray | None, cut: list) -> list:
+    def _cut(self, prob: np.ndarray, lines: list, gray: np.ndarray | None, cut: list, reading: Reading) -> list:
         """Each line replaced by its pieces (``cut``: :func:`split_words` of each), scored and
         grown like lines, a piece below ``box_thresh`` dropped; a CJK line stays whole."""
         out = []
-        for (box, outline, quad, score), pieces, keep in zip(lines, cut, self._cjk_lines(gray, lines, cut)):
+        for (box, outline, quad, score), pieces, keep in zip(lines, cut, self._cjk_lines(gray, lines, cut, reading)):
             if len(pieces) == 1 or keep:
                 out.append((box, outline, quad, score))
                 continue
@@ -269,8 +289,9 @@ class DBPostProcess:
                     out.append((piece, piece, grown, piece_score))
         return out
 
-    def _cjk_lines(self, gray: np.ndarray | None, lines: list, cut: list) -> List[bool]:
-        """For each line: keep it whole because it is CJK? Only lines that would be cut are asked."""
+    def _cjk_lines(self, gray: np.ndarray | None, lines: list, cut: list, reading: Reading) -> List[bool]:
+        """For each line: keep it whole because it is CJK? Only lines that would be cut are asked;
+        ``reading.cjk`` notes a yes."""
         asked = [i for i, pieces in enumerate(cut) if len(pieces) > 1]
         keep = [False] * len(lines)
         if gray is None or not asked or self.config.cjk_guard >= 1.0:
@@ -278,6 +299,7 @@ class DBPostProcess:
         probs = load_guard().cjk_probability(gray, [lines[i][2] for i in asked])
         for i, p in zip(asked, probs):
             keep[i] = p >= self.config.cjk_guard
+        reading.cjk = reading.cjk or any(keep)
         return keep
 
     @staticmethod

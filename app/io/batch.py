@@ -182,7 +182,8 @@ def _run_locked(detector: TextDetector, files: Sequence[Path], root: Path, out_d
                 recognizer: TextRecognizer | None = None, runner: Any = None) -> BatchReport:
     writer = ResultWriter(out_dir)
     stale = writer.remove_stale_temp_files()   # a killed run's half-written files
-    overrides = overrides or {}
+    # a runner that fixes some settings (GpuStream reads every image once) records them as run
+    overrides = {**(overrides or {}), **getattr(runner, "FIXED_SETTINGS", {})}
     params = result_params(detector, overrides, recognizer)
     todo, report = plan_batch(writer, files, root, detector.model_id, params, overwrite)
     write_manifest(out_dir, root, detector.model_id, params, files, report, len(todo), stale)

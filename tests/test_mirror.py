@@ -1,0 +1,144 @@
+"""The mirror look (models.mirror, DetectorConfig.mirror_words): the mirror image's maps are
+flipped back and averaged with the first look's, only for the images read by word, and the
+detector runs the mirror image through the same backend path as the first."""
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pytest
+
+import models.postprocess as postprocess
+from models import TextDetector
+from models.config import DetectorConfig
+from models.mirror import all_maps, average_with_mirror, boxes_with_mirror, mirror_input
+from models.postprocess import DBPostProcess
+from models.preprocess import ResizeInfo, normalize, resize_for_model
+
+
+class _Guard:
+    """The script guard, saying every line it is asked about is CJK with probability ``p``."""
+
+    def __init__(self, p: float = 0.0) -> None:
+        self.p = p
+
+    def cjk_probability(self, gray, quads):
+        return [self.p] * len(quads)
+
+
+@pytest.fixture(autouse=True)
+def _latin(monkeypatch):
+    monkeypatch.setattr(postprocess, "load_guard", lambda: _Guard(0.0))
+
+
+def _info(h: int, w: int) -> ResizeInfo:
+    return ResizeInfo(h, w, h, w, h, w)
+
+
+def _sign(bridge: float, h: int = 300, w: int = 500) -> np.ndarray:
+    """One line of two words, joined between them at ``bridge`` probability."""
+    prob = np.zeros((h, w), np.float32)
+    prob[130:160, 60:300] = bridge
+    prob[130:160, 60:160] = 0.9
+    prob[130:160, 200:300] = 0.9
+    return prob
+
+
+def _busy(h: int = 300, w: int = 500) -> np.ndarray:
+    small = np.random.default_rng(0).integers(0, 256, (h // 10, w // 10), dtype=np.uint8)
+    return cv2.resize(small, (w, h), interpolation=cv2.INTER_NEAREST)
+
+
+def test_mirror_input_flips_the_width_of_either_layout():
+    chw = np.arange(2 * 3 * 4, dtype=np.float32).reshape(3, 2, 4)
+    hwc = np.ascontiguousarray(chw.transpose(1, 2, 0)).astype(np.uint8)
+    assert np.array_equal(mirror_input(chw), chw[:, :, ::-1])
+    assert np.array_equal(mirror_input(hwc, channels_last=True), hwc[:, ::-1])
+    assert mirror_input(chw).flags.c_contiguous
+    with pytest.raises(ValueError, match="one image"):
+        mirror_input(chw[None])
+
+
+def test_the_mirror_maps_are_flipped_back_before_the_mean():
+    first = np.tile(np.linspace(0.0, 1.0, 8, dtype=np.float32), (2, 3, 1))     # (2, 3, 8): rises to the right
+    seen_in_the_mirror = first[..., ::-1] * 0.5                                 # what the mirror image gives
+    np.testing.assert_allclose(average_with_mirror(first, seen_in_the_mirror), first * 0.75, atol=1e-7)
+    with pytest.raises(ValueError, match="do not match"):
+        average_with_mirror(first, first[0])
+
+
+def test_all_maps_stacks_a_word_map_given_apart_or_on_demand():
+    lines = np.zeros((4, 5), np.float16)
+    words = np.ones((4, 5), np.float32)
+    assert all_maps(lines).shape == (4, 5) and all_maps(lines).dtype == np.float32
+    assert np.array_equal(all_maps(lines, words), np.stack([lines.astype(np.float32), words]))
+    assert np.array_equal(all_maps(lines, lambda: words), all_maps(lines, words))
+    both = np.stack([lines, lines]).astype(np.float32)
+    assert all_maps(both, words) is both or np.array_equal(all_maps(both, words), both)
+
+
+@pytest.mark.parametrize("granularity, mirror, mirrored", [
+    ("lines", True, False), ("auto", True, True), ("words", True, True), ("words", False, False)])
+def test_only_images_read_by_word_are_mirrored(granularity, mirror, mirrored):
+    """A page read by line, or mirror_words off, never runs the mirror image."""
+    calls = []
+    prob = _sign(0.5)
+
+    def mirrored_maps(with_words: bool) -> np.ndarray:
+        calls.append(with_words)
+        return prob[..., ::-1]
+
+    post = DBPostProcess(DetectorConfig(granularity=granularity, mirror_words=mirror))
+    boxes, ran = boxes_with_mirror(post, prob, _info(*prob.shape), _busy(), None, mirrored_maps)
+    assert ran is mirrored and calls == ([post.config.word_map] if mirrored else [])
+    assert boxes.reading.words is (granularity != "lines")
+
+
+def test_an_image_with_a_cjk_line_is_not_mirrored(monkeypatch):
+    """Mirrored Chinese is no script the network ever saw (training never flips): it broke
+    lines apart on the packaging renders, so an image whose guard keeps a CJK line whole runs
+    once."""
+    monkeypatch.setattr(postprocess, "load_guard", lambda: _Guard(0.9))
+    calls = []
+    prob = _sign(0.5)
+    post = DBPostProcess(DetectorConfig(granularity="words"))
+    boxes, ran = boxes_with_mirror(post, prob, _info(*prob.shape), _busy(), None,
+                                   lambda with_words: calls.append(1) or prob)
+    assert boxes.reading.words and boxes.reading.cjk and len(boxes.quads) == 1
+    assert not ran and calls == []
+
+
+def test_the_mean_of_two_looks_parts_words_that_one_look_joins():
+    """The first look bridges the gap at 0.8 of the words' level (not cut, word_gap 0.8); the
+    mirror image sees a clear gap (0.3): the mean, 0.51, is cut into two words."""
+    joined, parted = _sign(0.72), _sign(0.3)
+    post = DBPostProcess(DetectorConfig(granularity="words", mirror_words=False))
+    assert len(post(joined, _info(*joined.shape), _busy()).quads) == 1
+    mirror = DBPostProcess(DetectorConfig(granularity="words"))
+    boxes, ran = boxes_with_mirror(mirror, joined, _info(*joined.shape), _busy(), None,
+                                   lambda with_words: parted[..., ::-1])
+    assert ran and len(boxes.quads) == 2
+
+
+def test_the_detector_runs_the_mirror_image_through_its_backend(random_weights, monkeypatch):
+    """Scenes (here granularity words) run the backend twice, the second time on the mirrored
+    input, and their boxes are those of the averaged maps; pages run it once."""
+    det = TextDetector(weights=random_weights, backend="torch", device="cpu")
+    inputs = []
+    real = det.backend.run
+    monkeypatch.setattr(det.backend, "run", lambda b: inputs.append(b.copy()) or real(b))
+    image = (np.random.default_rng(1).random((256, 320, 3)) * 255).astype(np.uint8)
+    everywhere = {"thresh": 0.0, "box_thresh": 0.0}
+    det.detect(image, granularity="lines", **everywhere)
+    assert len(inputs) == 1
+    inputs.clear()
+    got = det.detect(image, granularity="words", **everywhere)
+    assert len(inputs) == 2 and np.array_equal(inputs[1][0], inputs[0][0][..., ::-1])
+    padded, info = resize_for_model(image, det.config)
+    x = normalize(padded, det.config)
+    both = average_with_mirror(real(x[None])[0], real(mirror_input(x)[None])[0])
+    expected = DBPostProcess(det.config.with_overrides(granularity="words", **everywhere))(
+        both, info, cv2.cvtColor(padded, cv2.COLOR_RGB2GRAY))
+    assert np.array_equal(got.boxes, expected.quads)
+    inputs.clear()
+    det.detect(image, granularity="words", mirror_words=False, **everywhere)
+    assert len(inputs) == 1
