@@ -5,11 +5,11 @@ Why: on street photos the probability map is under-confident and uneven (weights
 "Known weaknesses"), and the network, never trained on mirrored crops, errs differently on
 the mirror image; the mean of the two maps is steadier, above all at the gaps between words.
 Mirroring every validation image (PyTorch, the shipped file) gave street photos 0.499 -> 0.530
-and web graphics 0.502 -> 0.528, while receipts, forms, typewritten pages and renders moved
-by 0.3 points at most, so only the images read by word pay for the second run: documents
-cost what they did. Mirrored Chinese is a script the network never saw, and on the packaging
-renders it broke CJK lines apart (0.741 -> 0.683), so an image whose script guard keeps a
-CJK line whole runs once. Enlarging 1.25x as a third look added 0.9 points on street photos
+and web graphics 0.502 -> 0.528, while receipts, forms and renders moved by 0.3 points at
+most, so only the images read by word pay for the second run: documents cost what they did.
+Mirrored Chinese is a script the network never saw, and on the packaging renders it broke
+CJK lines apart (0.741 -> 0.683), so an image whose script guard keeps a CJK line whole
+runs once. Enlarging 1.25x as a third look added 0.9 points on street photos
 for 1.56x more compute; not taken. Numbers per backend: the model card, "The mirror look".
 
 Framework-free, like :mod:`models.postprocess`: every backend, and the tuning bench, share it.
