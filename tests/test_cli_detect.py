@@ -94,12 +94,14 @@ def test_gpu_engine_writes_json_and_icdar_and_resumes(tmp_path, random_weights):
     assert "broken.jpg: not a recognised image format" in json.loads((out / "json" / "broken.json").read_text())["error"]
     again = _run(*args)
     assert "processed: 1" in again.stdout and "skipped (already done): 2" in again.stdout
-    # the records the post-processing processes wrote are the local engine's, key for key
+    # the records the post-processing processes wrote are the local engine's, key for key; the
+    # stream reads every image once and says so (GpuStream.FIXED_SETTINGS)
     local = tmp_path / "local"
     assert _run("detect", str(images / "page.jpg"), "--output", str(local), "--weights", str(random_weights),
-                "--backend", "torch", "--no-progress").returncode == 0     # the same model id
+                "--backend", "torch", "--no-progress", "--no-mirror-words").returncode == 0     # the same model id
     mine = json.loads((out / "json" / "page.json").read_text(encoding="utf-8"))
     theirs = json.loads((local / "json" / "page.json").read_text(encoding="utf-8"))
+    assert mine["params"]["mirror_words"] is False
     assert set(mine) == set(theirs) and mine["params"] == theirs["params"] and mine["model"] == theirs["model"]
     assert mine["image_path"].endswith("page.jpg") and set(mine["timings"]) == set(theirs["timings"]) - {"preprocess"}
 

@@ -61,8 +61,31 @@ def test_a_scanned_page_never_runs_the_word_map(released, monkeypatch):
     real = WordMapOnDemand.__call__
     monkeypatch.setattr(WordMapOnDemand, "__call__", lambda self: asked.append(1) or real(self))
     assert len(released.detect(str(SAMPLES / "page.png")).boxes) >= 3 and asked == []
-    released.detect(str(SAMPLES / "page.png"), granularity="words")
+    released.detect(str(SAMPLES / "page.png"), granularity="words", mirror_words=False)
     assert asked == [1]
+
+
+def test_a_scene_is_read_twice_and_its_words_are_found(released, monkeypatch):
+    """A rendered street scene ("9929", "Hair", "Bus" on a busy background) is read by word, so
+    it also runs mirrored (models.mirror), and every word gets its own box at IoU 0.5; a page is
+    read by line and runs once."""
+    from models.metrics import DetectionMetric
+    from models.synth.render import render_sample
+    from models.synth.types import SynthConfig
+
+    calls = []
+    for name in ("run", "run_lines"):
+        real = getattr(released.backend, name)
+        monkeypatch.setattr(released.backend, name, lambda b, real=real: calls.append(b.shape) or real(b))
+    scene = render_sample(0, SynthConfig(seed=0, mix=(("scene", 1.0),)))
+    res = released.detect(scene.image)
+    assert len(calls) == 2 and calls[0] == calls[1]
+    metric = DetectionMetric()
+    metric.update(res.boxes, [it.quad for it in scene.items], [False] * len(scene.items))
+    assert len(scene.items) == 3 and metric.result()["hmean"] == 1.0, metric.result()
+    calls.clear()
+    released.detect(str(SAMPLES / "page.png"))
+    assert len(calls) == 1
 
 
 @pytest.mark.parametrize("name", ["grass.png", "brick.png", "gravel.png"])
