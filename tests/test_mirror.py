@@ -142,3 +142,20 @@ def test_the_detector_runs_the_mirror_image_through_its_backend(random_weights, 
     inputs.clear()
     det.detect(image, granularity="words", mirror_words=False, **everywhere)
     assert len(inputs) == 1
+
+
+def test_the_uint8_input_of_a_gpu_is_mirrored_along_its_width(random_weights, monkeypatch):
+    """On CUDA the detector hands the backend padded uint8 HxWx3 images (run_uint8): the mirror
+    image must flip their width, not their channels, and give the float path's boxes."""
+    det = TextDetector(weights=random_weights, backend="torch", device="cpu")
+    image = (np.random.default_rng(2).random((224, 288, 3)) * 255).astype(np.uint8)
+    everywhere = {"granularity": "words", "thresh": 0.0, "box_thresh": 0.0}
+    as_floats = det.detect(image, **everywhere)
+    inputs = []
+    real = det.backend.run_uint8
+    monkeypatch.setattr(det.backend, "uint8_input", True)
+    monkeypatch.setattr(det.backend, "run_uint8", lambda b, mean, std: inputs.append(b.copy()) or real(b, mean, std))
+    as_uint8 = det.detect(image, **everywhere)
+    assert len(inputs) == 2 and inputs[0].dtype == np.uint8
+    assert np.array_equal(inputs[1][0], inputs[0][0][:, ::-1])
+    assert np.array_equal(as_uint8.boxes, as_floats.boxes)
