@@ -40,6 +40,9 @@
 # On the 2-core CPU this recipe has levelled off (sixteenth and seventeenth stops, 7,347 steps in
 # all: validation mean 0.738-0.754, street photos 0.45-0.48, and a graft of the last 3,351 steps
 # failed the int8 word-box check): what is left in it needs the GPU's steps and larger batches.
+# Since the eighteenth stop scene photos are also read mirrored (`mirror_words`, model card "The
+# mirror look": street photos +0.7 to +2.8 with the same file): measure new weights with
+# `python -m bench.tune_postprocess --data scripts/mixes/release2.toml --mirror off,on ...`.
 #
 # TRAIN_S: seconds of training (SIGTERM saves a checkpoint); STEPS: the schedule's length
 # (poly decay to 0 at STEPS: pick it so that it ends inside TRAIN_S). The weights come back
