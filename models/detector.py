@@ -277,8 +277,8 @@ class TextDetector:
 
         def mirrored_maps(with_words: bool) -> np.ndarray:
             t = time.perf_counter()
-            probs, mirror_words = self._run(mirror_input(item.tensor, self._uint8_input)[None], post.config)
-            maps = all_maps(probs[0], mirror_words[0] if with_words else None)
+            probs, word_maps = self._run(mirror_input(item.tensor, self._uint8_input)[None], post.config)
+            maps = all_maps(probs[0], word_maps[0] if with_words else None)
             mirror_s[0] = time.perf_counter() - t
             return maps
 

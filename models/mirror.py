@@ -9,8 +9,8 @@ and web graphics 0.502 -> 0.528, while receipts, forms and renders moved by 0.3 
 most, so only the images read by word pay for the second run: documents cost what they did.
 Mirrored Chinese is a script the network never saw, and on the packaging renders it broke
 CJK lines apart (0.741 -> 0.683), so an image whose script guard keeps a CJK line whole
-runs once. Enlarging 1.25x as a third look added 0.9 points on street photos
-for 1.56x more compute; not taken. Numbers per backend: the model card, "The mirror look".
+runs once. Enlarging 1.25x as a third look added 0.9 points on street photos for 1.56x more
+compute; not taken. Numbers per backend: the model card, "The mirror look".
 
 Framework-free, like :mod:`models.postprocess`: every backend, and the tuning bench, share it.
 """
