@@ -71,6 +71,13 @@ def test_granularity_reaches_the_detector_and_the_record(client, page):
         client.predict(handle_file(str(page)), granularity="sentences", api_name="/detect")
 
 
+def test_the_mirror_setting_reaches_the_detector_and_the_record(client, page):
+    """Scene photos read twice by default (mirror_words); the API turns it off by name."""
+    assert client.predict(handle_file(str(page)), api_name="/detect")["params"]["mirror_words"] is True
+    once = client.predict(handle_file(str(page)), mirror_words=False, api_name="/detect")
+    assert once["success"] and once["params"]["mirror_words"] is False
+
+
 def test_non_image_gets_a_clear_error_and_the_server_keeps_serving(client, page, tmp_path):
     bad = tmp_path / "notes.jpg"
     bad.write_text("this is a text file, not a picture")

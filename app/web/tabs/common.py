@@ -94,6 +94,11 @@ def granularity_radio(**kwargs: Any) -> gr.Radio:
                     info=W.GRANULARITY_INFO, **kwargs)
 
 
+def mirror_checkbox(**kwargs: Any) -> gr.Checkbox:
+    """Scene photos read twice, the second time mirrored (DetectorConfig.mirror_words)."""
+    return checkbox(DetectorConfig, "mirror_words", W.MIRROR, W.MIRROR_INFO, **kwargs)
+
+
 def threshold_slider(**kwargs: Any) -> gr.Slider:
     """The seed's main control: binarisation threshold of the probability map."""
     return slider(DetectorConfig, "thresh", W.THRESHOLD, W.THRESHOLD_INFO, **kwargs)

@@ -23,7 +23,15 @@ from models.detector import scale_boxes
 
 from . import annotate
 from .annotate import AnnotatePanel
-from .common import box_threshold_slider, granularity_radio, overrides, read_image_upload, slider, threshold_slider
+from .common import (
+    box_threshold_slider,
+    granularity_radio,
+    mirror_checkbox,
+    overrides,
+    read_image_upload,
+    slider,
+    threshold_slider,
+)
 
 ROOT = Path(__file__).resolve().parents[3]
 EXAMPLES = [ROOT / "docs" / "examples" / "receipt_render.jpg", ROOT / "docs" / "real_samples" / "page.png",
@@ -55,12 +63,14 @@ class SingleTab:
     correct: AnnotatePanel
     json_view: gr.Code        # what people read: the record, one box per line
     granularity: gr.Radio
+    mirror: gr.Checkbox
 
     @property
     def inputs(self) -> List[gr.components.Component]:
-        # recognize, then granularity, last: API callers that pass the first six positionally keep working
+        # recognize, granularity, then the mirror, last: API callers that pass the first six
+        # positionally keep working
         return [self.image, self.thresh, self.box_thresh, self.unclip_ratio, self.limit_side, self.backend,
-                self.recognize, self.granularity]
+                self.recognize, self.granularity, self.mirror]
 
 
 def render(ctx: WebContext) -> SingleTab:
@@ -75,6 +85,7 @@ def render(ctx: WebContext) -> SingleTab:
                 box_thresh = box_threshold_slider()
                 unclip = slider(DetectorConfig, "unclip_ratio", W.UNCLIP, W.UNCLIP_INFO)
                 granularity = granularity_radio(elem_id="single-granularity")
+                mirror = mirror_checkbox(elem_id="single-mirror")
                 limit = slider(DetectorConfig, "limit_side", W.SIZE_LIMIT, W.SIZE_LIMIT_INFO)
                 backend = gr.Radio([(W.BACKEND_AUTO, "auto"), ("PyTorch", "torch"), (W.BACKEND_ONNX_FILE, "onnx")], value="auto",
                                    label=W.BACKEND, elem_id="single-backend")
@@ -106,18 +117,19 @@ def render(ctx: WebContext) -> SingleTab:
     api_json = gr.JSON(label=W.LABEL_RESULT_JSON, visible=False)
     return SingleTab(image, thresh, box_thresh, unclip, limit, backend, recognize, run, annotated, table, json_out,
                      timing, json_file, image_file, csv_file, gr.State(None), examples, api_trigger, api_json,
-                     correct, json_view, granularity)
+                     correct, json_view, granularity, mirror)
 
 
 def detect_and_save(ctx: WebContext, image: str | None, thresh: float, box_thresh: float,
                     unclip_ratio: float, limit_side: float, backend: str,
-                    recognize: bool = False, granularity: str | None = None) -> Tuple[Dict[str, Any], Path, Path]:
+                    recognize: bool = False, granularity: str | None = None,
+                    mirror_words: bool | None = None) -> Tuple[Dict[str, Any], Path, Path]:
     """Run one detection (and recognition when asked) under the time limit and save it;
     returns (record, json, picture)."""
     if not image:
         raise user_error(W.NO_IMAGE, W.TITLE_NO_IMAGE)
     opts = overrides(thresh=thresh, box_thresh=box_thresh, unclip_ratio=unclip_ratio, limit_side=limit_side,
-                     granularity=granularity or None)
+                     granularity=granularity or None, mirror_words=mirror_words)
     detector = ctx.service.detector(backend or "auto")
     recognizer = ctx.service.recognizer() if recognize else None
     name = Path(image).name
@@ -182,10 +194,11 @@ def listen(ctx: WebContext, ui: SingleTab) -> None:
     # numbers are checked by DetectorConfig (which names every bad value).
     @friendly_errors
     def detect_visual(image, thresh, box_thresh, unclip_ratio, limit_side, backend, recognize=False,
-                      granularity=None):
+                      granularity=None, mirror_words=None):
         image = read_image_upload(ui.image, image)
         record, json_path, vis_path = detect_and_save(ctx, image, thresh, box_thresh, unclip_ratio,
-                                                      limit_side, backend, bool(recognize), granularity)
+                                                      limit_side, backend, bool(recognize), granularity,
+                                                      mirror_words)
         csv_path = save_table_csv(json_path, record)
         table = gr.Dataframe(value=table_rows(record), headers=table_columns(record, TEXT_HEADERS))
         return (str(vis_path), table, record, _timing(record, json_path),
@@ -194,13 +207,14 @@ def listen(ctx: WebContext, ui: SingleTab) -> None:
                 gr.DownloadButton(value=str(csv_path), interactive=True), str(vis_path))
 
     @friendly_errors
-    def detect(image, thresh, box_thresh, unclip_ratio, limit_side, backend, recognize=False, granularity=None):
+    def detect(image, thresh, box_thresh, unclip_ratio, limit_side, backend, recognize=False, granularity=None,
+               mirror_words=None):
         """Detect text in one image; returns the per-image JSON (boxes, scores, inference_time...;
         with recognize, also texts and text_scores aligned with boxes; granularity: auto, lines
-        or words)."""
+        or words; mirror_words: scene photos also read mirrored, on by default)."""
         image = read_image_upload(ui.image, image)
         return detect_and_save(ctx, image, thresh, box_thresh, unclip_ratio, limit_side, backend,
-                               bool(recognize), granularity)[0]
+                               bool(recognize), granularity, mirror_words)[0]
 
     def on_new_image(image):
         """A new upload, paste or clear: the old result goes; an unreadable file is refused
