@@ -1,9 +1,12 @@
 """Choose post-processing defaults on labelled validation images: one forward pass per
 image and size policy (probability maps cached), then a grid over thresh / box_thresh /
-unclip_ratio (and granularity). Prints P/R/hmean per source and the mean over sources (the number the
-defaults are chosen by, so one large source cannot outvote a small one).
+unclip_ratio (and granularity, and the mirror look: ``--mirror off,on``; an image's mirror
+maps are run the first time a setting reads it by word, then cached). Prints P/R/hmean per
+source and the mean over sources (the number the defaults are chosen by, so one large source
+cannot outvote a small one).
 
     .venv/bin/python -m bench.tune_postprocess --data scripts/mixes/release2.toml --weights W
+    .venv/bin/python -m bench.tune_postprocess --data scripts/mixes/release2.toml --mirror off,on
     .venv/bin/python -m bench.tune_postprocess --data data_cache/synth_v2 --split test
 
 ``--data`` takes what `train --data` takes: with a mix file the held-out validation images
