@@ -273,13 +273,14 @@ class TextDetector:
     def _finish(self, item: _Prepared, prob: np.ndarray, post: DBPostProcess, infer_s: float,
                 words: WordMapOnDemand | None = None) -> DetectionResult:
         t0 = time.perf_counter()
-        mirror_s = [0.0]
+        mirror_s = 0.0
 
         def mirrored_maps(with_words: bool) -> np.ndarray:
+            nonlocal mirror_s
             t = time.perf_counter()
             probs, word_maps = self._run(mirror_input(item.tensor, self._uint8_input)[None], post.config)
             maps = all_maps(probs[0], word_maps[0] if with_words else None)
-            mirror_s[0] = time.perf_counter() - t
+            mirror_s = time.perf_counter() - t
             return maps
 
         # widens CUDA's float16 maps, in the worker thread; a scene photo also runs mirrored (models.mirror)
@@ -287,7 +288,7 @@ class TextDetector:
         word_s = words.seconds if words is not None else 0.0   # the word map, where this image wanted one
         if words is not None:
             self.word_share.record(words.asked)
-        net_s = word_s + mirror_s[0]
+        net_s = word_s + mirror_s
         timings = dict(item.timings, inference=infer_s + net_s, postprocess=time.perf_counter() - t0 - net_s)
         timings["total"] = sum(timings.values())
         return DetectionResult(boxes.quads, boxes.scores, item.info.orig_w, item.info.orig_h,

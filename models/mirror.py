@@ -20,11 +20,11 @@ from typing import Callable
 
 import numpy as np
 
-from .backends import WordMapOnDemand
 from .postprocess import Boxes, DBPostProcess
 from .preprocess import ResizeInfo
 
-Words = np.ndarray | WordMapOnDemand | Callable[[], np.ndarray] | None
+#: A word map given apart, or computed when called (a models.backends.WordMapOnDemand), or none.
+Words = np.ndarray | Callable[[], np.ndarray] | None
 
 
 def mirror_input(tensor: np.ndarray, channels_last: bool = False) -> np.ndarray:
