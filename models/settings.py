@@ -150,9 +150,19 @@ def value_problem(name: str, value: Any, meta: Mapping[str, Any]) -> str | None:
     return _number_problem(name, value, meta)
 
 
+def _bool_problem(f: Field, value: Any) -> str | None:
+    """A yes/no setting given anything but a boolean: the string "false" is truthy, so it
+    would silently turn the setting on."""
+    if f.type not in (bool, "bool") or value is None or isinstance(value, bool) or getattr(value, "dtype", None) == bool:
+        return None
+    return f"{f.name} must be true or false (got {value!r})"
+
+
 def problems(obj: Any) -> List[str]:
-    """Every field of the dataclass instance ``obj`` that breaks its metadata."""
-    return [p for f in dataclasses.fields(obj) if (p := value_problem(f.name, getattr(obj, f.name), f.metadata))]
+    """Every field of the dataclass instance ``obj`` that breaks its metadata (or, a yes/no
+    field, is not a boolean)."""
+    return [p for f in dataclasses.fields(obj)
+            if (p := _bool_problem(f, getattr(obj, f.name)) or value_problem(f.name, getattr(obj, f.name), f.metadata))]
 
 
 def check_settings(obj: Any, what: str, extra: Sequence[str] = ()) -> None:

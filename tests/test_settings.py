@@ -103,6 +103,14 @@ def test_every_bound_in_the_metadata_is_enforced(cls):
     assert checked > 0
 
 
+@pytest.mark.parametrize("value", ["false", "abc", 0, 1.0])
+def test_a_yes_no_setting_takes_only_a_boolean(value):
+    """A raw API call may send the string "false": truthy, it would turn the mirror look on."""
+    with pytest.raises(ValueError, match="mirror_words must be true or false"):
+        DetectorConfig(mirror_words=value)
+    assert DetectorConfig(mirror_words=False).mirror_words is False
+
+
 def test_detector_defaults_and_params_are_the_shipped_ones():
     cfg = DetectorConfig()
     assert (cfg.thresh, cfg.box_thresh, cfg.unclip_ratio, cfg.limit_side, cfg.limit_type, cfg.max_candidates) == \
