@@ -43,6 +43,11 @@
 # Since the eighteenth stop scene photos are also read mirrored (`mirror_words`, model card "The
 # mirror look": street photos +0.7 to +2.8 with the same file): measure new weights with
 # `python -m bench.tune_postprocess --data scripts/mixes/release2.toml --mirror off,on ...`.
+# GPU stage 7 (nineteenth stop) ran that "Next" step on an H200: j9 (LR=1e-4 WARMUP=50 TRAIN_S=545
+# STEPS=7000, 7.8 minutes) then j9b (INIT=/tmp/j9/last.safetensors LR=5e-5 WARMUP=20 TRAIN_S=245
+# STEPS=3500): web graphics up to +6 points, street photos 0.48-0.50 with one look as before, the
+# grafts worse (the neck moved): not shipped (model card, "GPU stage 7"). More steps of this recipe
+# on the same street photos are not the lever; more word-labelled scene photos or capacity are.
 #
 # TRAIN_S: seconds of training (SIGTERM saves a checkpoint); STEPS: the schedule's length
 # (poly decay to 0 at STEPS: pick it so that it ends inside TRAIN_S). The weights come back
