@@ -13,14 +13,16 @@ what the pipeline loses to decoding, post-processing and writing), and peak RSS.
 
 Systems: ``default`` (``TextDetector()`` as a user gets it: ``backend="auto"``), ``lines``
 (the same with ``granularity="lines"``: what the default's word/line choice costs), ``once``
-(the default with ``mirror_words=False``: scene photos run once, not also mirrored), ``whole``
+(the default with ``mirror_words=False``: scene photos run once, not also mirrored),
+``mirrorall`` (the mirror look over the whole image, as before 2026-11-27's twentieth stop,
+not only the window around the text: ``mirror_margin`` at its maximum), ``whole``
 (the default with a word map computed for every image, as before 2026-11-27: what running it
 only where words are wanted saves; the same as ``default`` without a word map), ``apart``
 (the word graph run apart for every image that wants words, never the whole graph: the
 default of 2026-11-27's fifteenth stop, before ``models.detector.WordShare``), ``linecut``
 (the default with ``word_map=False``: scene photos' words cut from the line map), ``torch``
 (PyTorch fp32), ``int8`` (the int8 ONNX model that auto builds, run by ONNX Runtime),
-``openvino`` (the same model run by OpenVINO, when installed: ``requirements-openvino.txt``),
+``int8all`` (that, with the whole mirror image, as ``mirrorall``), ``openvino`` (the same model run by OpenVINO, when installed: ``requirements-openvino.txt``),
 ``peer`` (rapidocr-onnxruntime 1.4.4 defaults, detection only; it lives in ``.venv-peer``,
 see bench/peer_detect.py, and is skipped with a note when that venv is missing).
 
@@ -46,18 +48,23 @@ ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_FOLDERS = ("data_cache/val_release2/test_images/icdar2015",
                    "data_cache/val_release2/test_images/wildreceipt")
 PEER_PYTHON = ROOT / ".venv-peer" / "bin" / "python"
-SYSTEMS = ("default", "lines", "once", "whole", "apart", "linecut", "torch", "int8", "openvino", "peer")
+SYSTEMS = ("default", "lines", "once", "mirrorall", "whole", "apart", "linecut", "torch", "int8", "int8all", "openvino",
+           "peer")
 
 
 def _ours(system: str, files: List[str], weights: str | None = None) -> Dict[str, object]:
     from models import DetectorConfig, TextDetector
+    from models.settings import meta_of
 
-    backend = {"default": "auto", "lines": "auto", "once": "auto", "whole": "auto", "apart": "auto", "linecut": "auto", "torch": "torch",
-               "int8": "onnx", "openvino": "openvino"}[system]
+    backend = {"default": "auto", "lines": "auto", "once": "auto", "mirrorall": "auto", "whole": "auto", "apart": "auto", "linecut": "auto", "torch": "torch",
+               "int8": "onnx", "int8all": "onnx", "openvino": "openvino"}[system]
     config = {"lines": DetectorConfig(granularity="lines"), "linecut": DetectorConfig(word_map=False),
-              "once": DetectorConfig(mirror_words=False)}.get(system)
+              "once": DetectorConfig(mirror_words=False),
+              "mirrorall": DetectorConfig(mirror_margin=meta_of(DetectorConfig, "mirror_margin")["max"]),
+              "int8all": DetectorConfig(mirror_margin=meta_of(DetectorConfig, "mirror_margin")["max"])
+              }.get(system)
     model = None
-    if system == "int8":
+    if system in ("int8", "int8all"):
         from models.backends.auto import choose_backend
 
         choice = choose_backend("cpu", weights)           # the int8 model auto builds, run by ONNX Runtime
@@ -89,7 +96,8 @@ def _ours(system: str, files: List[str], weights: str | None = None) -> Dict[str
         (", word map run for every image" if system == "whole" else "") + \
         (", word map always apart" if system == "apart" else "") + \
         (", word_map off" if system == "linecut" else "") + \
-        (", mirror_words off" if system == "once" else "")
+        (", mirror_words off" if system == "once" else "") + \
+        (", the whole mirror image" if system in ("mirrorall", "int8all") else "")
     return {"label": label, "times": per_image, "folder_ips": folder,
             "raw_ips": len(files) / sum(inference), "rss_mb": peak_rss_mb()}
 

@@ -27,7 +27,7 @@ from models.backends.auto import BACKENDS
 from models.data.icdar import Sample, read_split
 from models.data.mix import load_sources, resolve_sources
 from models.metrics import DetectionMetric
-from models.mirror import boxes_with_mirror, mirror_input
+from models.mirror import Window, boxes_with_mirror, mirror_input
 from models.postprocess import DBPostProcess
 from models.preprocess import normalize, resize_for_model
 
@@ -43,17 +43,18 @@ def validation_sets(specs: List[str], split: str, limit: int) -> Dict[str, List[
 
 
 class MirroredMaps:
-    """The mirror image's maps of one cached image (``mirror_words``), run the first time a
-    setting asks for them and kept for the rest of the grid."""
+    """The mirror image's maps of one cached image (``mirror_words``) in a window, run the
+    first time a setting asks for that window and kept for the rest of the grid (the window
+    follows from the first look's maps and ``mirror_margin``, which the grid does not vary)."""
 
     def __init__(self, det: TextDetector, padded, cfg: DetectorConfig) -> None:
-        self.det, self.padded, self.cfg, self.maps = det, padded, cfg, None
+        self.det, self.padded, self.cfg, self.maps = det, padded, cfg, {}
 
-    def __call__(self, with_words: bool):
-        if self.maps is None:   # the first look's cached maps hold both maps, so these do too
-            self.maps = self.det.backend.run(normalize(mirror_input(self.padded, channels_last=True), self.cfg)[None])[0]
-            self.padded = None
-        return self.maps
+    def __call__(self, with_words: bool, window: Window):
+        if window not in self.maps:   # the first look's cached maps hold both maps, so these do too
+            seen = mirror_input(window.crop(self.padded, channels_last=True), channels_last=True)
+            self.maps[window] = self.det.backend.run(normalize(seen, self.cfg)[None])[0]
+        return self.maps[window]
 
 
 def floats(text: str) -> List[float]:

@@ -23,7 +23,7 @@ from .backends.auto import BACKENDS, BackendChoice, choose_backend, openvino_cho
 from .backends.device import pick_device
 from .backends.torch import TorchBackend
 from .config import DetectorConfig
-from .mirror import all_maps, boxes_with_mirror, mirror_input
+from .mirror import Window, all_maps, boxes_with_mirror, mirror_input
 from .postprocess import DBPostProcess
 from .preprocess import ImageDecodeError, ImageSource, ResizeInfo, load_image_for_detection, normalize, resize_for_model
 from .weights import DEFAULT_WEIGHTS, load_model, weights_id
@@ -275,16 +275,19 @@ class TextDetector:
         t0 = time.perf_counter()
         mirror_s = 0.0
 
-        def mirrored_maps(with_words: bool) -> np.ndarray:
+        def mirrored_maps(with_words: bool, window: Window) -> np.ndarray:
             nonlocal mirror_s
             t = time.perf_counter()
-            probs, word_maps = self._run(mirror_input(item.tensor, self._uint8_input)[None], post.config)
+            seen = mirror_input(window.crop(item.tensor, self._uint8_input), self._uint8_input)
+            probs, word_maps = self._run(seen[None], post.config)
             maps = all_maps(probs[0], word_maps[0] if with_words else None)
             mirror_s = time.perf_counter() - t
             return maps
 
-        # widens CUDA's float16 maps, in the worker thread; a scene photo also runs mirrored (models.mirror)
-        boxes, _ = boxes_with_mirror(post, prob, item.info, item.gray, words, mirrored_maps)
+        # widens CUDA's float16 maps, in the worker thread; a scene photo also runs mirrored (models.mirror),
+        # in the window around its text unless the model takes one fixed shape only
+        boxes, _ = boxes_with_mirror(post, prob, item.info, item.gray, words, mirrored_maps,
+                                     whole=self.backend.fixed_shape is not None)
         word_s = words.seconds if words is not None else 0.0   # the word map, where this image wanted one
         if words is not None:
             self.word_share.record(words.asked)

@@ -7,10 +7,11 @@ import cv2
 import numpy as np
 import pytest
 
+import models.mirror as mirror_module
 import models.postprocess as postprocess
 from models import TextDetector
 from models.config import DetectorConfig
-from models.mirror import all_maps, average_with_mirror, boxes_with_mirror, mirror_input
+from models.mirror import WINDOW_CUE, Window, all_maps, average_with_mirror, boxes_with_mirror, mirror_input, mirror_window
 from models.postprocess import DBPostProcess
 from models.preprocess import ResizeInfo, normalize, resize_for_model
 
@@ -83,9 +84,9 @@ def test_only_images_read_by_word_are_mirrored(granularity, mirror, mirrored):
     calls = []
     prob = _sign(0.5)
 
-    def mirrored_maps(with_words: bool) -> np.ndarray:
+    def mirrored_maps(with_words: bool, window: Window) -> np.ndarray:
         calls.append(with_words)
-        return prob[..., ::-1]
+        return window.crop(prob)[..., ::-1]
 
     post = DBPostProcess(DetectorConfig(granularity=granularity, mirror_words=mirror))
     boxes, ran = boxes_with_mirror(post, prob, _info(*prob.shape), _busy(), None, mirrored_maps)
@@ -102,7 +103,7 @@ def test_an_image_with_a_cjk_line_is_not_mirrored(monkeypatch):
     prob = _sign(0.5)
     post = DBPostProcess(DetectorConfig(granularity="words"))
     boxes, ran = boxes_with_mirror(post, prob, _info(*prob.shape), _busy(), None,
-                                   lambda with_words: calls.append(1) or prob)
+                                   lambda with_words, window: calls.append(1) or prob)
     assert boxes.reading.words and boxes.reading.cjk and len(boxes.quads) == 1
     assert not ran and calls == []
 
@@ -115,7 +116,7 @@ def test_the_mean_of_two_looks_parts_words_that_one_look_joins():
     assert len(post(joined, _info(*joined.shape), _busy()).quads) == 1
     mirror = DBPostProcess(DetectorConfig(granularity="words"))
     boxes, ran = boxes_with_mirror(mirror, joined, _info(*joined.shape), _busy(), None,
-                                   lambda with_words: parted[..., ::-1])
+                                   lambda with_words, window: window.crop(parted)[..., ::-1])
     assert ran and len(boxes.quads) == 2
 
 
@@ -123,11 +124,12 @@ def test_the_detector_runs_the_mirror_image_through_its_backend(random_weights, 
     """Scenes (here granularity words) run the backend twice, the second time on the mirrored
     input, and their boxes are those of the averaged maps; pages run it once."""
     det = TextDetector(weights=random_weights, backend="torch", device="cpu")
+    monkeypatch.setattr(mirror_module, "WINDOW_CUE", -1.0)   # a random network's faint map: all of it counts
     inputs = []
     real = det.backend.run
     monkeypatch.setattr(det.backend, "run", lambda b: inputs.append(b.copy()) or real(b))
     image = (np.random.default_rng(1).random((256, 320, 3)) * 255).astype(np.uint8)
-    everywhere = {"thresh": 0.0, "box_thresh": 0.0}
+    everywhere = {"thresh": 0.0, "box_thresh": 0.0, "mirror_margin": 4096}   # the whole image mirrored
     det.detect(image, granularity="lines", **everywhere)
     assert len(inputs) == 1
     inputs.clear()
@@ -148,8 +150,9 @@ def test_the_uint8_input_of_a_gpu_is_mirrored_along_its_width(random_weights, mo
     """On CUDA the detector hands the backend padded uint8 HxWx3 images (run_uint8): the mirror
     image must flip their width, not their channels, and give the float path's boxes."""
     det = TextDetector(weights=random_weights, backend="torch", device="cpu")
+    monkeypatch.setattr(mirror_module, "WINDOW_CUE", -1.0)
     image = (np.random.default_rng(2).random((224, 288, 3)) * 255).astype(np.uint8)
-    everywhere = {"granularity": "words", "thresh": 0.0, "box_thresh": 0.0}
+    everywhere = {"granularity": "words", "thresh": 0.0, "box_thresh": 0.0, "mirror_margin": 4096}
     as_floats = det.detect(image, **everywhere)
     inputs = []
     real = det.backend.run_uint8
@@ -159,3 +162,73 @@ def test_the_uint8_input_of_a_gpu_is_mirrored_along_its_width(random_weights, mo
     assert len(inputs) == 2 and inputs[0].dtype == np.uint8
     assert np.array_equal(inputs[1][0], inputs[0][0][:, ::-1])
     assert np.array_equal(as_uint8.boxes, as_floats.boxes)
+
+
+def test_the_mirror_window_holds_the_text_plus_its_margin_on_the_stride():
+    """The second look reads a rectangle around every pixel of either map above the cue,
+    widened by the margin, a quarter, half, three quarters or all of the input in each
+    direction (few shapes: OpenVINO compiles for each new one), edges on the stride, inside
+    the input; padding never counts."""
+    maps = np.zeros((2, 320, 480), np.float32)
+    maps[0, 100:130, 200:260] = 0.9           # a line
+    maps[1, 140:150, 300:310] = WINDOW_CUE + 0.01   # a faint word, in the word map only
+    maps[0, :, 470:] = 0.9                    # in the padding (the image is 470 wide): ignored
+    info = ResizeInfo(300, 470, 300, 470, 300, 470)
+    # rows 100-150, columns 200-310: a quarter of the height (96) and of the width (128) hold them
+    assert mirror_window(maps, info, 0) == Window(64, 160, 192, 320)
+    # 64 px wider: rows 36-214 (178) need three quarters of the height (256), columns 136-374
+    # (238) half the width (256)
+    assert mirror_window(maps, info, 64) == Window(0, 256, 128, 384)
+    assert mirror_window(maps, info, 4096) == Window(0, 320, 0, 480)
+    assert mirror_window(maps * 0.1, info, 64) is None      # nothing above the cue: no second look
+
+
+def test_outside_the_window_the_first_look_stands_alone():
+    first = np.full((2, 64, 96), 0.4, np.float32)
+    window = Window(32, 64, 32, 96)
+    seen = np.zeros((2, 32, 64), np.float32)
+    seen[..., :, :32] = 1.0                   # the mirrored window's left half: the window's right half
+    both = average_with_mirror(first, seen, window)
+    np.testing.assert_allclose(both[..., :32, :], 0.4)
+    np.testing.assert_allclose(both[..., 32:, :32], 0.4)
+    np.testing.assert_allclose(both[..., 32:, 32:64], 0.2)
+    np.testing.assert_allclose(both[..., 32:, 64:], 0.7)
+    with pytest.raises(ValueError, match="do not match"):
+        average_with_mirror(first, seen[..., :16], window)
+
+
+def test_no_second_look_when_nothing_passes_the_cue():
+    """A scene photo with no text (every map value under the cue) is read once."""
+    prob = np.full((128, 160), WINDOW_CUE * 0.5, np.float32)
+    post = DBPostProcess(DetectorConfig(granularity="words"))
+    calls = []
+    boxes, ran = boxes_with_mirror(post, prob, _info(*prob.shape), _busy(128, 160), None,
+                                   lambda with_words, window: calls.append(window) or prob)
+    assert not ran and calls == [] and len(boxes.quads) == 0
+
+
+def test_the_detector_mirrors_only_the_window_around_the_text(random_weights, monkeypatch):
+    """The backend's second input is the mirrored window around what the first look found
+    (the 256 x 320 image enlarged to a 512 x 640 input; its text at rows 100-130, columns
+    40-200, 64 px wider: half of each side), and a fixed-shape model is given the whole mirror
+    image."""
+    det = TextDetector(weights=random_weights, backend="torch", device="cpu")
+    inputs = []
+
+    def fake_run(batch):
+        inputs.append(batch.copy())
+        out = np.zeros((len(batch),) + batch.shape[2:], np.float32)
+        if len(inputs) == 1:                   # the first look: one line of text
+            out[:, 100:130, 40:200] = 0.9
+        return out
+
+    monkeypatch.setattr(det.backend, "run", fake_run)
+    image = (np.random.default_rng(3).random((256, 320, 3)) * 255).astype(np.uint8)
+    det.detect(image, granularity="words", words_min_edges=0.0)
+    assert len(inputs) == 2
+    assert inputs[0].shape[2:] == (512, 640) and inputs[1].shape[2:] == (256, 320)
+    np.testing.assert_array_equal(inputs[1][0], inputs[0][0][:, 0:256, 0:320][..., ::-1])
+    inputs.clear()
+    monkeypatch.setattr(det.backend, "fixed_shape", (256, 320))
+    det.detect(image, granularity="words", words_min_edges=0.0)
+    assert len(inputs) == 2 and inputs[1].shape == inputs[0].shape
