@@ -67,8 +67,8 @@ def test_a_scanned_page_never_runs_the_word_map(released, monkeypatch):
 
 def test_a_scene_is_read_twice_and_its_words_are_found(released, monkeypatch):
     """A rendered street scene ("9929", "Hair", "Bus" on a busy background) is read by word, so
-    it also runs mirrored (models.mirror), and every word gets its own box at IoU 0.5; a page is
-    read by line and runs once."""
+    it also runs mirrored (models.mirror) in the window around its text, and every word gets
+    its own box at IoU 0.5; a page is read by line and runs once."""
     from models.metrics import DetectionMetric
     from models.synth.render import render_sample
     from models.synth.types import SynthConfig
@@ -81,7 +81,11 @@ def test_a_scene_is_read_twice_and_its_words_are_found(released, monkeypatch):
     # a real photo instead (models.synth.photos), so the scene would depend on the machine
     scene = render_sample(0, SynthConfig(seed=0, mix=(("scene", 1.0),), real_photo_prob=0.0))
     res = released.detect(scene.image)
-    assert len(calls) == 2 and calls[0] == calls[1]
+    # the second look reads the mirrored window around the text: a quarter, half, three
+    # quarters or all of each side of the first look's input (models.mirror.mirror_window)
+    assert len(calls) == 2 and calls[0][:2] == calls[1][:2]
+    for first, second in zip(calls[0][2:], calls[1][2:]):
+        assert second in {-(-first * q // 128) * 32 for q in (1, 2, 3)} | {first}
     metric = DetectionMetric()
     metric.update(res.boxes, [it.quad for it in scene.items], [False] * len(scene.items))
     assert len(scene.items) == 3 and metric.result()["hmean"] == 1.0, metric.result()
