@@ -58,11 +58,9 @@ def _ours(system: str, files: List[str], weights: str | None = None) -> Dict[str
 
     backend = {"default": "auto", "lines": "auto", "once": "auto", "mirrorall": "auto", "whole": "auto", "apart": "auto", "linecut": "auto", "torch": "torch",
                "int8": "onnx", "int8all": "onnx", "openvino": "openvino"}[system]
+    whole_mirror = DetectorConfig(mirror_margin=meta_of(DetectorConfig, "mirror_margin")["max"])
     config = {"lines": DetectorConfig(granularity="lines"), "linecut": DetectorConfig(word_map=False),
-              "once": DetectorConfig(mirror_words=False),
-              "mirrorall": DetectorConfig(mirror_margin=meta_of(DetectorConfig, "mirror_margin")["max"]),
-              "int8all": DetectorConfig(mirror_margin=meta_of(DetectorConfig, "mirror_margin")["max"])
-              }.get(system)
+              "once": DetectorConfig(mirror_words=False), "mirrorall": whole_mirror, "int8all": whole_mirror}.get(system)
     model = None
     if system in ("int8", "int8all"):
         from models.backends.auto import choose_backend

@@ -63,10 +63,6 @@ class Window:
             return tensor[self.y0:self.y1, self.x0:self.x1]
         return tensor[..., self.y0:self.y1, self.x0:self.x1]
 
-    def share(self, shape: tuple) -> float:
-        """The window's share of an input of ``shape`` (..., H, W)."""
-        return (self.y1 - self.y0) * (self.x1 - self.x0) / float(shape[-2] * shape[-1])
-
 
 def mirror_window(maps: np.ndarray, info: ResizeInfo, margin: int) -> Window | None:
     """Where the mirror look reads: around every pixel of the image (not its padding) where

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import copy
 import os
+import threading
 from pathlib import Path
 
 import numpy as np
@@ -72,7 +73,6 @@ class CountingZeroBackend:
     device = "cpu"
 
     def __init__(self) -> None:
-        import threading
         self.calls = 0
         self.second_call = threading.Event()
 
@@ -99,11 +99,14 @@ def test_the_backend_infers_the_next_image_while_the_previous_one_is_post_proces
     det = copy.copy(det)
     det.backend = backend
     overlapped = []
+    first = threading.Lock()     # taken once, never given back: only the first map waits
     real_post = detector_module.DBPostProcess
 
     class FirstMapWaits(real_post):
         def __call__(self, prob, info, gray=None, **kw):
-            if not overlapped:
+            # (a check of ``overlapped`` instead let a second post-processing thread in while
+            # the first was still waiting: a race of the test, not of the pipeline)
+            if first.acquire(blocking=False):
                 overlapped.append(backend.second_call.wait(timeout=30))
             return super().__call__(prob, info, gray, **kw)
 
