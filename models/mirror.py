@@ -31,7 +31,7 @@ from typing import Callable
 import numpy as np
 
 from .postprocess import Boxes, DBPostProcess
-from .preprocess import ResizeInfo
+from .preprocess import STRIDE, ResizeInfo
 
 #: A word map given apart, or computed when called (a models.backends.WordMapOnDemand), or none.
 Words = np.ndarray | Callable[[], np.ndarray] | None
@@ -39,8 +39,6 @@ Words = np.ndarray | Callable[[], np.ndarray] | None
 #: The window of the mirror look holds every pixel where the first look's line or word map
 #: passes this: below the detection threshold (0.3), so what the mean could lift into a box is in.
 WINDOW_CUE = 0.2
-#: Window edges fall on multiples of the network's stride, as every input's size does.
-WINDOW_STRIDE = 32
 
 
 @dataclass(frozen=True)
@@ -86,7 +84,7 @@ def _span(first: int, last: int, size: int, margin: int) -> tuple:
     Why so few sizes: OpenVINO compiles its kernels for every new input shape (60 ms for a
     320 x 640 input here, which then runs in 15 ms), and a folder of photos of one size gives
     at most 16 window shapes; ONNX Runtime has no such cost, and reads a few more pixels."""
-    s = WINDOW_STRIDE
+    s = STRIDE     # window edges on the network's stride, as every input's size is
     lo, hi = max(0, first - margin), min(size, last + 1 + margin)
     for quarters in (1, 2, 3):
         length = -(-size * quarters // (4 * s)) * s
