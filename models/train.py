@@ -102,6 +102,9 @@ class TrainConfig:
                                         "ch_PP-OCRv4_det_infer.onnx (README, training)")
     teacher_weight: float = setting(1.0, "weight of the distillation loss (BCE to the teacher's probability map)",
                                     min=0.0)
+    teacher_mirror: bool = setting(False, "the teacher's maps are the mean of its maps of the crop and of the "
+                                          "mirrored crop (what the mirror look reads at inference), so one look "
+                                          "of the student learns what two looks of the teacher see")
     word_head: bool = setting(False, "train the word map only (its own neck and map on the shared backbone; the "
                                      "network gains one if --init has none, started as a copy of its line map): "
                                      "everything else stays frozen, so the lines are unchanged; give it "
@@ -316,7 +319,11 @@ class Trainer:
         teacher = load_teacher(self.cfg.teacher).to(self.device).to(memory_format=torch.channels_last)
         for param in teacher.parameters():
             param.requires_grad_(False)
-        self.notes.append(f"distilling from {self.cfg.teacher} (weight {self.cfg.teacher_weight:g})")
+        mirror = ", the mean of each crop and its mirror image" if self.cfg.teacher_mirror else ""
+        maps = "line and word maps" if self.cfg.word_joint and getattr(teacher, "word_head", None) is not None \
+            else "line map"
+        self.notes.append(f"distilling the {maps} from {self.cfg.teacher}{mirror} "
+                          f"(weight {self.cfg.teacher_weight:g})")
         return teacher
 
     def _frozen_modules(self) -> List[torch.nn.Module]:
@@ -525,11 +532,7 @@ class Trainer:
                 out = self.model.train_with_words(images)
             else:
                 out = self.model(images)
-            target = None
-            if self.teacher is not None:
-                with torch.no_grad():
-                    # eval mode: probabilities; the line map's (a word-map teacher has two)
-                    target = self.teacher(images)[:, :1].float()
+            target = self._teacher_maps(images) if self.teacher is not None else None
         if self.cancel.is_set():   # before the backward pass, the slower half of a step
             raise TrainingCancelled
         losses = self.loss_fn.words(out, batch) if self.cfg.word_head else self.loss_fn(out, batch)
@@ -538,9 +541,13 @@ class Trainer:
             losses = {**losses, "loss": losses["loss"] + self.cfg.word_weight * words.pop("loss"), **words}
         if target is not None:
             # soft targets over every pixel: the teacher's confidence on text and background alike
-            distill = F.binary_cross_entropy_with_logits(out["prob_logits"], target)
+            distill = F.binary_cross_entropy_with_logits(out["prob_logits"], target[:, :1])
             losses["distill"] = distill
             losses["loss"] = losses["loss"] + self.cfg.teacher_weight * distill
+            if self.cfg.word_joint and target.shape[1] > 1:
+                word_distill = self._word_distillation(out["word_logits"], target[:, 1:2], batch["word_labels"])
+                losses["word_distill"] = word_distill
+                losses["loss"] = losses["loss"] + self.cfg.teacher_weight * word_distill
         self.optimizer.zero_grad(set_to_none=True)
         if self.scaler is not None:
             self.scaler.scale(losses["loss"]).backward()
@@ -550,6 +557,26 @@ class Trainer:
             losses["loss"].backward()
             self.optimizer.step()
         return {k: round(float(v.detach()), 5) for k, v in losses.items()}
+
+    @torch.no_grad()
+    def _teacher_maps(self, images: torch.Tensor) -> torch.Tensor:
+        """The teacher's probability maps of a batch (N, 1 or 2 with a word map, H, W), fp32;
+        with ``teacher_mirror`` the mean with its maps of the mirrored batch, mirrored back:
+        the mirror look's map (:mod:`models.mirror`), one look's work for the student."""
+        maps = self.teacher(images).float()
+        if self.cfg.teacher_mirror:
+            maps = (maps + self.teacher(images.flip(-1)).float().flip(-1)) / 2
+        return maps
+
+    @staticmethod
+    def _word_distillation(word_logits: torch.Tensor, target: torch.Tensor, labelled: torch.Tensor) -> torch.Tensor:
+        """BCE of the word map to the teacher's word map on word-labelled crops only, as the
+        word map's own loss (:meth:`models.loss.DBLoss.words`): a document crop's words are not
+        what the word map is for, and teaching them would pull the shared neck towards cutting
+        document lines."""
+        per_crop = F.binary_cross_entropy_with_logits(word_logits, target, reduction="none").mean(dim=(1, 2, 3))
+        keep = labelled.to(per_crop.dtype)
+        return (per_crop * keep).sum() / keep.sum().clamp(min=1.0)
 
     def _evaluate_and_keep_best(self) -> None:
         t0 = time.time()
