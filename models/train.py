@@ -312,8 +312,9 @@ class Trainer:
         return lighter.train()
 
     def _build_teacher(self) -> torch.nn.Module | None:
-        """The frozen network whose probability maps the student's line map also learns
-        (``--teacher``): our weights, or another detector's ONNX file (:mod:`models.onnx_teacher`)."""
+        """The frozen network whose probability maps the student's line map also learns, and
+        its word map too where both have one (``--teacher``, with ``--word-joint``): our weights,
+        or another detector's ONNX file (:mod:`models.onnx_teacher`)."""
         if not self.cfg.teacher:
             return None
         teacher = load_teacher(self.cfg.teacher).to(self.device).to(memory_format=torch.channels_last)
