@@ -140,7 +140,8 @@ class TrainConfig:
         self.data = tuple(str(d) for d in self.data)
         if self.augment.size != self.input_size:   # one crop size: --input-size
             self.augment = replace(self.augment, size=self.input_size)
-        check_settings(self, "training")
+        check_settings(self, "training", ["--teacher-mirror needs --teacher (the network whose mirror look it "
+                                          "teaches)" if self.teacher_mirror and not self.teacher else ""])
 
     def validate(self) -> None:
         """The checks of construction again (fields may have been changed since), plus data."""

@@ -86,3 +86,5 @@ def test_the_command_line_offers_the_mirrored_teacher():
     assert cfg.teacher_mirror is True and cfg.teacher == "w.safetensors"
     assert config_from_args(TrainConfig, build_parser(["train"]).parse_args(["train", "--data", "d"])).teacher_mirror \
         is False
+    with pytest.raises(ValueError, match="--teacher-mirror needs --teacher"):
+        TrainConfig(data="d", teacher_mirror=True)
