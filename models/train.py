@@ -238,7 +238,8 @@ class Trainer:
         self.optimizer = self._build_optimizer()
         self.scaler = torch.amp.GradScaler("cuda") if self.amp_dtype == torch.float16 else None
         self.dataset = DetectionDataset(self.train_samples, replace(cfg.augment, size=cfg.input_size), cfg.seed,
-                                        self._word_labelled() if cfg.word_joint else None)
+                                        self._word_labelled() if cfg.word_joint else None,
+                                        self._paste_groups() if cfg.augment.paste_prob > 0 else None)
         if len(self.dataset) < cfg.batch_size:
             raise ValueError(f"the training split has {len(self.dataset)} images, fewer than the batch size "
                              f"{cfg.batch_size}; lower the batch size or add images")
@@ -259,6 +260,18 @@ class Trainer:
             raise ValueError("--word-joint trains the word map on word-labelled crops, and no source is marked "
                              "granularity = \"words\" (a mix file's [[source]] key; scene photos, ICDAR 2013)")
         return flags
+
+    def _paste_groups(self) -> List[int | None]:
+        """One entry per training sample: its source's number when the source labels words
+        (copy-paste then pastes words of that source into it), else None (documents labelled
+        by line get no pasted words: a lone word there would contradict their labels)."""
+        groups = [k if ls.source.granularity == "words" else None
+                  for k, ls in enumerate(self.sources) for _ in ls.train]
+        if all(g is None for g in groups):
+            raise ValueError("--augment-paste-prob pastes words between photos of a word-labelled source, and no source "
+                             "is marked granularity = \"words\" (a mix file's [[source]] key; scene photos, "
+                             "ICDAR 2013)")
+        return groups
 
     def _build_model(self) -> DBNet:
         """A new network, the one of ``--init``, or a lighter one (``--fpn-channels``,

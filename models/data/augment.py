@@ -44,12 +44,20 @@ class AugmentConfig:
     jpeg_prob: float = setting(0.2, "probability of JPEG artefacts", **PROB)
     min_visible: float = setting(0.5, "text cut by the crop is ignored when less than this share is visible",
                                  **PROB)
+    paste_prob: float = setting(0.0, "probability of pasting real words cut from other training photos of the "
+                                     "same word-labelled source (copy-paste; models/data/copy_paste.py)", **PROB)
+    paste_words: int = setting(4, "most words pasted into one photo", min=1, max=32)
+    paste_height: Tuple[float, float] = setting((12.0, 128.0), "low and high height of a pasted word, in pixels of "
+                                                "the image as inference sizes it (log-uniform)", gt=0.0)
 
     def __post_init__(self) -> None:
         lo, hi = self.scale_range
+        plo, phi = self.paste_height
         check_settings(self, "augmentation",
                        [f"scale_range must be (low, high) with low <= high (got {self.scale_range})"
-                        if lo > hi else ""])
+                        if lo > hi else "",
+                        f"paste_height must be (low, high) with low <= high (got {self.paste_height})"
+                        if plo > phi else ""])
 
 
 def _affine(scale: float, angle_deg: float, flip: bool, center: Tuple[float, float]) -> np.ndarray:
