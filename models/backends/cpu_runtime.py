@@ -3,7 +3,8 @@ installed, verified against PyTorch and measured faster here.
 
 Why measure instead of reading CPU flags: the two runtimes were level on an AVX2-only EPYC
 (584 vs 583 ms per street photo) and OpenVINO was about twice as fast on a Xeon with AMX
-(36-47 vs 80 ms), and CPUs in between (AVX-512 VNNI without AMX, AVX-VNNI laptops) are
+(36-47 vs 80 ms), and on an AVX-512 VNNI + BF16 EPYC without AMX ONNX Runtime was the
+faster (54 vs 65 ms; README, "The default backend"); other CPUs (AVX-VNNI laptops) are
 unmeasured. A race of a few runs at the photo size settles it on the machine itself, once
 per int8 model, and the verdict is cached next to the model with both timings, so the
 reason shown to people carries the numbers. A new runtime version or another CPU gets a
