@@ -15,7 +15,8 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Dict, List, Sequence, Tuple
+from pathlib import Path
+from typing import Callable, Dict, List, Sequence, Tuple
 
 import cv2
 import numpy as np
@@ -71,7 +72,7 @@ def cut_word(image: np.ndarray, quad: np.ndarray) -> WordPatch | None:
     return WordPatch(np.ascontiguousarray(image[y0:y1, x0:x1]), soft, local, height)
 
 
-def build_bank(samples: Sequence[Sample], read_rgb) -> List[WordPatch]:
+def build_bank(samples: Sequence[Sample], read_rgb: Callable[[Path], np.ndarray]) -> List[WordPatch]:
     """Every legible word of ``samples`` at least MIN_DONOR_HEIGHT high (capped at MAX_DONOR_WORDS)."""
     bank: List[WordPatch] = []
     for s in samples:
@@ -124,12 +125,11 @@ def paste_words(rng: np.random.Generator, image: np.ndarray, polygons: Sequence[
             continue
         for _ in range(PLACE_TRIES):
             x, y = int(rng.integers(0, w - bw)), int(rng.integers(0, h - bh))
-            quad = (patch.quad.astype(np.float64) @ m[:, :2].T + m[:, 2] + [x, y]).astype(np.float32)
-            box = (float(quad[:, 0].min()), float(quad[:, 1].min()), float(quad[:, 0].max()), float(quad[:, 1].max()))
             if not _overlaps((x, y, x + bw, y + bh), taken):
                 break
         else:
             continue
+        quad = (patch.quad.astype(np.float64) @ m[:, :2].T + m[:, 2] + [x, y]).astype(np.float32)
         pixels = cv2.warpAffine(patch.pixels, m, (bw, bh), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT)
         alpha = cv2.warpAffine(patch.mask, m, (bw, bh), flags=cv2.INTER_LINEAR, borderValue=0.0)[..., None]
         region = out[y:y + bh, x:x + bw].astype(np.float32)
@@ -137,15 +137,15 @@ def paste_words(rng: np.random.Generator, image: np.ndarray, polygons: Sequence[
                                           0, 255).astype(np.uint8)
         polys.append(quad)
         flags.append(False)
-        taken.append((float(x), float(y), float(x + bw), float(y + bh)))
-        taken.append(box)
+        taken.append((float(x), float(y), float(x + bw), float(y + bh)))   # the patch and its rim
     return out, polys, flags
 
 
 class WordBanks:
     """The word banks of a dataset's paste groups, cut lazily (once per loader worker)."""
 
-    def __init__(self, samples: Sequence[Sample], groups: Sequence[int | None], read_rgb) -> None:
+    def __init__(self, samples: Sequence[Sample], groups: Sequence[int | None],
+                 read_rgb: Callable[[Path], np.ndarray]) -> None:
         self._members: Dict[int, List[Sample]] = {}
         for s, g in zip(samples, groups):
             if g is not None:
