@@ -253,25 +253,25 @@ class Trainer:
             self._load_checkpoint()
 
     # ------------------------------------------------------------------ setup
-    def _word_labelled(self) -> List[bool]:
-        """One flag per training sample: does its source label words? (``--word-joint``)"""
-        flags = [ls.source.granularity == "words" for ls in self.sources for _ in ls.train]
-        if not any(flags):
-            raise ValueError("--word-joint trains the word map on word-labelled crops, and no source is marked "
-                             "granularity = \"words\" (a mix file's [[source]] key; scene photos, ICDAR 2013)")
-        return flags
-
-    def _paste_groups(self) -> List[int | None]:
-        """One entry per training sample: its source's number when the source labels words
-        (copy-paste then pastes words of that source into it), else None (documents labelled
-        by line get no pasted words: a lone word there would contradict their labels)."""
+    def _word_sources(self, needed_by: str) -> List[int | None]:
+        """One entry per training sample: its source's number when the source labels words,
+        else None; ``needed_by`` (what wants word labels) names the option in the error."""
         groups = [k if ls.source.granularity == "words" else None
                   for k, ls in enumerate(self.sources) for _ in ls.train]
         if all(g is None for g in groups):
-            raise ValueError("--augment-paste-prob pastes words between photos of a word-labelled source, and no source "
-                             "is marked granularity = \"words\" (a mix file's [[source]] key; scene photos, "
-                             "ICDAR 2013)")
+            raise ValueError(f"{needed_by}, and no source is marked granularity = \"words\" (a mix file's "
+                             "[[source]] key; scene photos, ICDAR 2013)")
         return groups
+
+    def _word_labelled(self) -> List[bool]:
+        """One flag per training sample: does its source label words? (``--word-joint``)"""
+        return [g is not None for g in self._word_sources("--word-joint trains the word map on word-labelled crops")]
+
+    def _paste_groups(self) -> List[int | None]:
+        """Copy-paste pastes words of a word-labelled source into that source's samples only
+        (documents labelled by line get no pasted words: a lone word there would contradict
+        their labels)."""
+        return self._word_sources("--augment-paste-prob pastes words between photos of a word-labelled source")
 
     def _build_model(self) -> DBNet:
         """A new network, the one of ``--init``, or a lighter one (``--fpn-channels``,

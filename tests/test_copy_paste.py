@@ -1,4 +1,4 @@
-"""Copy-paste of real words (``--paste-prob``): words cut with a rim of their background,
+"""Copy-paste of real words (``--augment-paste-prob``): words cut with a rim of their background,
 pasted at the asked size where no text is, labelled exactly, only within word-labelled sources."""
 from __future__ import annotations
 
@@ -71,7 +71,7 @@ def test_nothing_is_pasted_without_donors_or_room():
     assert len(polys) == 1 and np.array_equal(out, target)
 
 
-def _sample(tmp_path, name: str, seed: int, words: bool = True) -> Sample:
+def _sample(tmp_path, name: str, seed: int) -> Sample:
     import cv2
 
     img = _photo(seed)
