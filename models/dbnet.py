@@ -28,6 +28,8 @@ class DBNetConfig:
     depths: Tuple[int, ...] = RESNET18_DEPTHS  # residual blocks per backbone stage
     word_head: bool = False         # a second probability map, of words (models.granularity)
     word_neck: bool = True          # the word map on a neck of its own (else on the line neck's features)
+    word_head_width: int = 0        # channels of the word map's head (0: a quarter of its input's, as the line map's)
+    word_head_convs: int = 0        # extra 3x3 convolutions in the word map's head, at the neck's resolution
     asf: bool = False               # DBNet++ adaptive scale fusion on the line neck's output
 
     def __post_init__(self) -> None:
@@ -46,6 +48,8 @@ class DBNetConfig:
             name += "+ASF"
         if self.word_head:
             name += "+words" if self.word_neck else "+wordmap"
+            if self.word_head_width or self.word_head_convs:
+                name += f"{self.word_head_width or 'q'}x{self.word_head_convs}"
         return name
 
 
@@ -119,13 +123,18 @@ WORD_MAP_PARTS = ("word_neck.", "word_head.")
 
 
 class MapHead(nn.Module):
-    """conv3x3 -> BN-ReLU -> deconv x2 -> BN-ReLU -> deconv x2 -> sigmoid: one full-resolution map."""
+    """conv3x3 -> BN-ReLU [-> conv3x3 -> BN-ReLU, ``convs`` times] -> deconv x2 -> BN-ReLU ->
+    deconv x2 -> sigmoid: one full-resolution map. ``width``: the channels inside (default a
+    quarter of ``in_ch``, the paper's head). Why wider or deeper for words: telling a space
+    between words from a gap between letters takes more than the line map's 16 channels
+    (weights/MODEL_CARD.md, "A wider word head")."""
 
-    def __init__(self, in_ch: int, bias_init: float = 0.0) -> None:
+    def __init__(self, in_ch: int, bias_init: float = 0.0, width: int = 0, convs: int = 0) -> None:
         super().__init__()
-        mid = in_ch // 4
+        mid = width or in_ch // 4
         self.body = nn.Sequential(
             conv_bn_relu(in_ch, mid, 3),
+            *(conv_bn_relu(mid, mid, 3) for _ in range(convs)),
             nn.ConvTranspose2d(mid, mid, 2, stride=2, bias=False),
             nn.BatchNorm2d(mid),
             nn.ReLU(inplace=True),
@@ -159,7 +168,8 @@ class DBNet(nn.Module):
         # puts the map on the line neck's features: cheaper, and it learned less (weights/MODEL_CARD.md).
         self.word_neck = (FPNNeck(self.backbone.out_channels, self.config.inner_channels)
                           if self.config.word_head and self.config.word_neck else None)
-        self.word_head = MapHead(self.neck.out_channels, bias_init=-4.6) if self.config.word_head else None
+        self.word_head = (MapHead(self.neck.out_channels, bias_init=-4.6, width=self.config.word_head_width,
+                                  convs=self.config.word_head_convs) if self.config.word_head else None)
         for m in [self.neck, self.prob_head, self.thresh_head]:
             for mod in m.modules():
                 if isinstance(mod, nn.Conv2d):

@@ -112,6 +112,11 @@ class TrainConfig:
     word_neck: bool = setting(True, "with --word-head or --word-joint: the word map gets a neck of its own; "
                                     "--no-word-neck: it reads the line neck's features (a smaller cost at "
                                     "inference: README, training)")
+    word_head_width: int = setting(0, "with --word-head or --word-joint: channels of the word map's head (0: as "
+                                      "--init has it, else a quarter of the neck's, like the line map); a head "
+                                      "of another shape than --init's starts new", min=0, max=512)
+    word_head_convs: int = setting(0, "with --word-head or --word-joint: extra 3x3 convolutions in the word map's "
+                                      "head (0: as --init has it)", min=0, max=4)
     word_joint: bool = setting(False, "train the whole network together with a word map (added as with "
                                       "--word-head if --init has none): the line loss on every crop, the word "
                                       "map's loss on crops of sources whose mix file marks granularity = "
@@ -303,15 +308,20 @@ class Trainer:
                               "would leave it stale); words come from the line map's gaps; --word-joint "
                               "keeps and trains it")
         asf = self.cfg.asf or model.config.asf
+        if (self.cfg.word_head or self.cfg.word_joint) and model.config.word_head:
+            model = self._reshaped_word_head(model)
         if (self.cfg.word_head or self.cfg.word_joint) and not model.config.word_head:
-            wanted = replace(model.config, word_head=True, word_neck=self.cfg.word_neck, asf=asf)
+            wanted = replace(model.config, word_head=True, word_neck=self.cfg.word_neck, asf=asf,
+                             word_head_width=self.cfg.word_head_width, word_head_convs=self.cfg.word_head_convs)
             with_words = DBNet(wanted)
             transplant(model, with_words)
             if with_words.word_neck is not None:
                 with_words.word_neck.load_state_dict(model.neck.state_dict())
-            with_words.word_head.load_state_dict(model.prob_head.state_dict())
-            self.notes.append(f"{wanted.name}: a word map added to {self.cfg.init_weights}, started as a copy "
-                              f"of its line map ({'neck and map' if wanted.word_neck else 'on the line neck'})")
+            copied = transplant(model.prob_head, with_words.word_head)
+            start = ("a copy of its line map" if copied == len(with_words.word_head.state_dict())
+                     else "new, its line map's shape differs")
+            self.notes.append(f"{wanted.name}: a word map added to {self.cfg.init_weights}, started as {start} "
+                              f"({'neck and map' if wanted.word_neck else 'on the line neck'})")
             return with_words.train()
         wanted = replace(model.config, inner_channels=width or model.config.inner_channels,
                          depths=depths or model.config.depths, asf=asf)
@@ -324,6 +334,20 @@ class Trainer:
         self.notes.append(f"{wanted.name} instead of {model.config.name}: {kept} of {total} tensors from "
                           f"{self.cfg.init_weights}" + (", the rest start new" if kept < total else ""))
         return lighter.train()
+
+    def _reshaped_word_head(self, model: DBNet) -> DBNet:
+        """``model`` with a new word head where ``--word-head-width`` / ``--word-head-convs`` ask
+        for another shape than its own (its word neck, if any, and everything else kept)."""
+        width = self.cfg.word_head_width or model.config.word_head_width
+        convs = self.cfg.word_head_convs or model.config.word_head_convs
+        if (width, convs) == (model.config.word_head_width, model.config.word_head_convs):
+            return model
+        reshaped = DBNet(replace(model.config, word_head_width=width, word_head_convs=convs))
+        transplant(model, reshaped)   # the word head's tensors differ in shape: they start new
+        reshaped.word_head.load_state_dict(DBNet(reshaped.config).word_head.state_dict())
+        self.notes.append(f"{reshaped.config.name}: the word map's head of {self.cfg.init_weights} replaced by a "
+                          f"new one of {width or 'a quarter of the neck'}'s channels and {convs} extra convolutions")
+        return reshaped
 
     def _build_teacher(self) -> torch.nn.Module | None:
         """The frozen network whose probability maps the student's line map also learns, and

@@ -348,6 +348,39 @@ def test_a_word_head_learns_on_frozen_features_and_leaves_the_lines_alone(tiny_s
     assert det.detect(np.full((96, 128, 3), 200, np.uint8)).success
 
 
+def test_a_word_head_of_another_shape_starts_new_and_is_saved_with_its_shape(tiny_set, tmp_path, random_weights):
+    """--word-head-width / --word-head-convs: a network whose word map is of another shape gets
+    a new head of the asked shape (the rest of --init kept, the lines untouched); the saved file
+    names the shape, loads back and serves both maps; asking for the shape it has changes nothing."""
+    from models import TextDetector
+    from models.weights import load_model
+
+    _trainer(tiny_set, tmp_path / "first", max_steps=1, init_weights=str(random_weights), word_head=True,
+             word_neck=False, eval_every=100).fit()
+    first = tmp_path / "first" / "last.safetensors"
+    init, _ = load_model(first)
+    t = _trainer(tiny_set, tmp_path / "run", max_steps=2, init_weights=str(first), word_head=True,
+                 word_head_width=32, word_head_convs=1, eval_every=100)
+    assert (t.model.config.word_head_width, t.model.config.word_head_convs) == (32, 1)
+    assert t.model.config.name.endswith("+wordmap32x1") and any("replaced by a new one" in n for n in t.notes)
+    assert t.model.word_head.body[1][0].weight.shape == (32, 32, 3, 3)
+    t.fit()
+    trained, meta = load_model(tmp_path / "run" / "last.safetensors")
+    arch = json.loads(meta["arch"])
+    assert (arch["word_head_width"], arch["word_head_convs"]) == (32, 1)
+    own = trained.state_dict()
+    for name, tensor in init.state_dict().items():
+        if not name.startswith("word_head."):
+            assert torch.equal(own[name], tensor), name
+    det = TextDetector(weights=tmp_path / "run" / "last.safetensors", device="cpu", backend="torch")
+    assert det.backend.run(np.zeros((1, 3, 64, 96), np.float32)).shape == (1, 2, 64, 96)
+    same = _trainer(tiny_set, tmp_path / "again", max_steps=1, init_weights=str(tmp_path / "run" / "last.safetensors"),
+                    word_head=True, word_head_width=32, word_head_convs=1, eval_every=100)
+    assert not any("replaced" in n for n in same.notes)
+    for name, tensor in own.items():
+        assert torch.equal(same.model.state_dict()[name].cpu(), tensor), name
+
+
 @pytest.mark.parametrize("extra", [{}, {"fpn_channels": 64}, {"depths": "1,1,1,2"}, {"teacher": "T"}])
 def test_a_word_head_needs_the_features_of_a_trained_network(tiny_set, tmp_path, random_weights, extra):
     init = {} if not extra else {"init_weights": str(random_weights)}
