@@ -454,7 +454,8 @@ class Trainer:
     # ------------------------------------------------------------------ evaluation
     def evaluate(self, det_cfg: DetectorConfig | None = None) -> Dict[str, Any]:
         """P/R/hmean per source on the validation images (see :func:`evaluate_sources`), with
-        word boxes when the run trains the word map."""
+        word boxes when the run trains the word map. The rest are the detector's defaults, the
+        mirror look included: compare a run's street figure with a file's mirror-look figure."""
         def stop_if_cancelled(*_: Any) -> None:
             if self.cancel.is_set():
                 raise TrainingCancelled
