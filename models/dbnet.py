@@ -48,8 +48,8 @@ class DBNetConfig:
             name += "+ASF"
         if self.word_head:
             name += "+words" if self.word_neck else "+wordmap"
-            if self.word_head_width or self.word_head_convs:
-                name += f"{self.word_head_width or 'q'}x{self.word_head_convs}"
+            if self.word_head_width or self.word_head_convs:   # e.g. +wordmap64x2: 64 channels, 2 more convs
+                name += f"{self.word_head_width or self.inner_channels // 4}x{self.word_head_convs}"
         return name
 
 
@@ -125,9 +125,9 @@ WORD_MAP_PARTS = ("word_neck.", "word_head.")
 class MapHead(nn.Module):
     """conv3x3 -> BN-ReLU [-> conv3x3 -> BN-ReLU, ``convs`` times] -> deconv x2 -> BN-ReLU ->
     deconv x2 -> sigmoid: one full-resolution map. ``width``: the channels inside (default a
-    quarter of ``in_ch``, the paper's head). Why wider or deeper for words: telling a space
-    between words from a gap between letters takes more than the line map's 16 channels
-    (weights/MODEL_CARD.md, "A wider word head")."""
+    quarter of ``in_ch``, the paper's head). Why a word map may have a larger one: to measure
+    whether its head limits it (on street photos it did not: weights/MODEL_CARD.md, "Why street
+    photos stay near 0.50")."""
 
     def __init__(self, in_ch: int, bias_init: float = 0.0, width: int = 0, convs: int = 0) -> None:
         super().__init__()

@@ -317,9 +317,12 @@ class Trainer:
             transplant(model, with_words)
             if with_words.word_neck is not None:
                 with_words.word_neck.load_state_dict(model.neck.state_dict())
-            copied = transplant(model.prob_head, with_words.word_head)
-            start = ("a copy of its line map" if copied == len(with_words.word_head.state_dict())
-                     else "new, its line map's shape differs")
+            line_map, word_map = model.prob_head.state_dict(), with_words.word_head.state_dict()
+            same_shape = line_map.keys() == word_map.keys() and all(
+                line_map[k].shape == word_map[k].shape for k in line_map)
+            if same_shape:
+                with_words.word_head.load_state_dict(line_map)
+            start = "a copy of its line map" if same_shape else "new (its line map has another shape)"
             self.notes.append(f"{wanted.name}: a word map added to {self.cfg.init_weights}, started as {start} "
                               f"({'neck and map' if wanted.word_neck else 'on the line neck'})")
             return with_words.train()
@@ -343,10 +346,11 @@ class Trainer:
         if (width, convs) == (model.config.word_head_width, model.config.word_head_convs):
             return model
         reshaped = DBNet(replace(model.config, word_head_width=width, word_head_convs=convs))
-        transplant(model, reshaped)   # the word head's tensors differ in shape: they start new
-        reshaped.word_head.load_state_dict(DBNet(reshaped.config).word_head.state_dict())
+        reshaped.load_state_dict({k: v for k, v in model.state_dict().items() if not k.startswith("word_head.")},
+                                 strict=False)   # the new head keeps its fresh initialisation
         self.notes.append(f"{reshaped.config.name}: the word map's head of {self.cfg.init_weights} replaced by a "
-                          f"new one of {width or 'a quarter of the neck'}'s channels and {convs} extra convolutions")
+                          f"new one {width or model.config.inner_channels // 4} channels wide, with {convs} "
+                          "extra convolutions")
         return reshaped
 
     def _build_teacher(self) -> torch.nn.Module | None:
