@@ -341,16 +341,17 @@ class Trainer:
     def _reshaped_word_head(self, model: DBNet) -> DBNet:
         """``model`` with a new word head where ``--word-head-width`` / ``--word-head-convs`` ask
         for another shape than its own (its word neck, if any, and everything else kept)."""
-        width = self.cfg.word_head_width or model.config.word_head_width
-        convs = self.cfg.word_head_convs or model.config.word_head_convs
-        if (width, convs) == (model.config.word_head_width, model.config.word_head_convs):
+        default = model.config.inner_channels // 4    # what a width of 0 means (MapHead)
+        own = (model.config.word_head_width or default, model.config.word_head_convs)
+        width = self.cfg.word_head_width or own[0]
+        convs = self.cfg.word_head_convs or own[1]
+        if (width, convs) == own:     # the shape it has, however it was asked for: keep the trained head
             return model
         reshaped = DBNet(replace(model.config, word_head_width=width, word_head_convs=convs))
         reshaped.load_state_dict({k: v for k, v in model.state_dict().items() if not k.startswith("word_head.")},
                                  strict=False)   # the new head keeps its fresh initialisation
         self.notes.append(f"{reshaped.config.name}: the word map's head of {self.cfg.init_weights} replaced by a "
-                          f"new one {width or model.config.inner_channels // 4} channels wide, with {convs} "
-                          "extra convolutions")
+                          f"new one {width} channels wide, with {convs} extra convolutions")
         return reshaped
 
     def _build_teacher(self) -> torch.nn.Module | None:

@@ -379,6 +379,9 @@ def test_a_word_head_of_another_shape_starts_new_and_is_saved_with_its_shape(tin
     assert not any("replaced" in n for n in same.notes)
     for name, tensor in own.items():
         assert torch.equal(same.model.state_dict()[name].cpu(), tensor), name
+    quarter = _trainer(tiny_set, tmp_path / "quarter", max_steps=1, init_weights=str(first), word_head=True,
+                       word_head_width=init.config.inner_channels // 4, eval_every=100)   # its own width, named
+    assert not any("replaced" in n for n in quarter.notes) and quarter.model.config == init.config
     added = _trainer(tiny_set, tmp_path / "added", max_steps=1, init_weights=str(random_weights), word_head=True,
                      word_head_convs=1, eval_every=100)   # no word map in --init: a new one of that shape
     assert any("started as new (its line map has another shape)" in n for n in added.notes)
