@@ -48,13 +48,13 @@ class DetectorConfig:
     word_map_gap_width: float = setting(1.0, "words, with a network that has a word map: a region of the word map "
                                         "is cut further only at gaps at least this many of its heights wide (the "
                                         "word map already parts the words; narrower dips are letter spacing or a "
-                                        "fold across a word: weights/MODEL_CARD.md)", min=0.0, max=5.0, step=0.05)
+                                        "fold across a word: weights/TRAINING_LOG.md)", min=0.0, max=5.0, step=0.05)
     mirror_words: bool = setting(True, "an image read by word (under auto: a scene photo) without a line kept "
                                  "whole as CJK is run a second time mirrored left to right and the two maps "
                                  "averaged (models/mirror.py): street photos and web graphics gain 1-3 points "
                                  "hmean for twice their network time; documents, read by line, run once either "
                                  "way; the GPU folder stream (--engine gpu) reads every image once "
-                                 "(weights/MODEL_CARD.md, \"The mirror look\")")
+                                 "(weights/TRAINING_LOG.md, \"The mirror look\")")
     mirror_margin: int = setting(64, "mirror look: the mirror image is read only in the window around the first "
                                  "look's text (map > 0.2), this many pixels wider on every side, then a quarter to all "
                                  "of each side (the same boxes within noise, a street photo 13-24 % faster; a "

@@ -126,7 +126,7 @@ class MapHead(nn.Module):
     """conv3x3 -> BN-ReLU [-> conv3x3 -> BN-ReLU, ``convs`` times] -> deconv x2 -> BN-ReLU ->
     deconv x2 -> sigmoid: one full-resolution map. ``width``: the channels inside (default a
     quarter of ``in_ch``, the paper's head). Why a word map may have a larger one: to measure
-    whether its head limits it (on street photos it did not: weights/MODEL_CARD.md, "Why street
+    whether its head limits it (on street photos it did not: weights/TRAINING_LOG.md, "Why street
     photos stay near 0.50")."""
 
     def __init__(self, in_ch: int, bias_init: float = 0.0, width: int = 0, convs: int = 0) -> None:
@@ -165,7 +165,7 @@ class DBNet(nn.Module):
         # Words of a line, as scene text is read and labelled: a neck and a map of their own on
         # the shared backbone, trained on word-labelled sources only (``app train --word-head``),
         # so that the lines learned from documents stay exactly as they were. ``word_neck=False``
-        # puts the map on the line neck's features: cheaper, and it learned less (weights/MODEL_CARD.md).
+        # puts the map on the line neck's features: cheaper, and it learned less (weights/TRAINING_LOG.md).
         self.word_neck = (FPNNeck(self.backbone.out_channels, self.config.inner_channels)
                           if self.config.word_head and self.config.word_neck else None)
         self.word_head = (MapHead(self.neck.out_channels, bias_init=-4.6, width=self.config.word_head_width,

@@ -9,7 +9,7 @@ scene-text sets measure). One default has to serve both, so ``auto`` looks for a
      pixels at 512 px, outside the dilated text map);
 and then, line by line, a CJK line stays whole (``models.script_guard``, ``cjk_guard``).
 Each cue and its threshold was measured on the validation splits and the seed's rendered
-categories (weights/MODEL_CARD.md, "Lines or words").
+categories (weights/TRAINING_LOG.md, "Lines or words").
 """
 from __future__ import annotations
 

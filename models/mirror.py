@@ -1,8 +1,8 @@
 """A second look at scene photos: the image mirrored left to right, its maps flipped back
 and averaged with the first look's (test-time augmentation, ``DetectorConfig.mirror_words``).
 
-Why: on street photos the probability map is under-confident and uneven (weights/MODEL_CARD.md,
-"Known weaknesses"), and the network, never trained on mirrored crops, errs differently on
+Why: on street photos the probability map is under-confident and uneven (weights/TRAINING_LOG.md,
+"Known weaknesses of release 2"), and the network, never trained on mirrored crops, errs differently on
 the mirror image; the mean of the two maps is steadier, above all at the gaps between words.
 Mirroring every validation image (PyTorch, the shipped file) gave street photos 0.499 -> 0.530
 and web graphics 0.502 -> 0.528, while receipts, forms and renders moved by 0.3 points at
@@ -10,7 +10,7 @@ most, so only the images read by word pay for the second run: documents cost wha
 Mirrored Chinese is a script the network never saw, and on the packaging renders it broke
 CJK lines apart (0.741 -> 0.683), so an image whose script guard keeps a CJK line whole
 runs once. Enlarging 1.25x as a third look added 0.9 points on street photos for 1.56x more
-compute; not taken. Numbers per backend: the model card, "The mirror look".
+compute; not taken. Numbers per backend: the training log, "The mirror look".
 
 The mirror image is read only in a window (since the twentieth stop): the rectangle around
 every pixel where the first look's maps pass :data:`WINDOW_CUE`, ``DetectorConfig.mirror_margin``
@@ -18,7 +18,7 @@ pixels wider, grown to a quarter, half, three quarters or all of each side (:fun
 outside it the first look's maps stand alone (they are below the cue there, so no box can
 come from them). The validation boxes are those of the whole mirror image within 0.5 points
 on every path, and a folder of street photos runs 24 % (OpenVINO) to 36 % (ONNX Runtime)
-faster (model card, "The mirror look in a window"). A fixed-shape model reads the whole
+faster (training log, "The mirror look in a window"). A fixed-shape model reads the whole
 mirror image.
 
 Framework-free, like :mod:`models.postprocess`: every backend, and the tuning bench, share it.

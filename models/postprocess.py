@@ -207,7 +207,7 @@ class DBPostProcess:
         elsewhere. A line the script guard finds CJK stays whole, the word regions inside it
         dropped: the word map splits "可乐净含量 250g" into two regions, each too short for the
         guard to read on its own (GPU stage 6's word-map network on the packaging renders: 0.587
-        without this, 0.618 with it; model card)."""
+        without this, 0.618 with it; training log)."""
         cfg = self.config
         if self._lines_only(lines) or not wants_words(cfg, len(lines), gray, prob):
             return lines

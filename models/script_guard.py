@@ -4,7 +4,7 @@ Why: ``granularity='auto'`` cuts the lines of scene photos into words at the gap
 probability map, the ICDAR convention for Latin scene text. Chinese is labelled, read and
 expected by line: a space inside "可乐净含量 250g" separates phrases, not words, and the
 map dips there just as it does between two English words (the map carries no script: a
-measured dead end, weights/MODEL_CARD.md). So before a line is cut, this classifier looks
+measured dead end, weights/TRAINING_LOG.md). So before a line is cut, this classifier looks
 at its pixels, and a CJK line stays whole.
 
 The network (``STRIP_HEIGHT`` x width grey strip -> probability of CJK) is four 3x3

@@ -6,7 +6,7 @@ the words of a line into one region whose probability never drops below the dete
 threshold between them. It does dip there: along the line, the columns over a gap are
 clearly less probable than the columns over letters. Cutting at those dips gives the word
 boxes that scene-text users (and the ICDAR protocol) expect; documents keep their lines
-(``DetectorConfig.granularity``; measured in weights/MODEL_CARD.md).
+(``DetectorConfig.granularity``; measured in weights/TRAINING_LOG.md).
 """
 from __future__ import annotations
 

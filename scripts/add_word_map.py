@@ -3,7 +3,7 @@
 Why: a word map learned together with its network (``app train --word-joint``, a GPU job)
 reads features close to those of a line network averaged with that network (the release of
 2026-11-27 is such an average); grafted onto it, the lines stay exactly the released ones
-and the scene photos get the jointly learned word map, with no training (model card, "The
+and the scene photos get the jointly learned word map, with no training (training log, "The
 word map on demand"). The release of 2026-11-27 (second) was made this way:
 
     .venv/bin/python scripts/add_word_map.py OUT.safetensors LINES.safetensors WORDS.safetensors

@@ -2,7 +2,7 @@
 
 Fine-tuned runs that start from the same weights land in one basin, and their mean is often
 better than any of them (Wortsman et al. 2022, "Model soups"); it costs no training, only an
-evaluation, which decides whether it ships (model card: GPU stage 5).
+evaluation, which decides whether it ships (training log: GPU stage 5).
 
     .venv/bin/python scripts/average_weights.py OUT.safetensors A.safetensors B.safetensors [...]
     .venv/bin/python scripts/average_weights.py --lines-only OUT A B    # word maps dropped first
@@ -10,7 +10,7 @@ evaluation, which decides whether it ships (model card: GPU stage 5).
 BatchNorm running statistics are averaged like the weights; integer counters come from the
 first file. Files of different architectures are refused; ``--lines-only`` first drops the
 word map of any file that has one (``app train --word-joint``), so that a jointly trained
-network averages with a line-only one (the release of 2026-11-27: model card, GPU stage 6).
+network averages with a line-only one (the release of 2026-11-27: training log, GPU stage 6).
 """
 from __future__ import annotations
 

@@ -5,7 +5,7 @@
 #
 # 1. Renders the training and validation sets when they are missing (deterministic for the
 #    seeds below on a machine with the same fonts, Chromium, PDFs and wallpapers; see
-#    weights/MODEL_CARD.md for the packages).
+#    weights/TRAINING_LOG.md, "Release 1", for the packages).
 # 2. Resumes workdirs/RUN/checkpoint.pt when it exists; otherwise starts RUN from the released
 #    weights (a new run, fine-tuning what shipped), or from scratch when there are none.
 # Runs in the foreground; put it in the background with nohup. SIGTERM or Ctrl-C saves a

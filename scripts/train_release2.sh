@@ -4,7 +4,7 @@
 #   bash scripts/train_release2.sh [RUN] [MAX_STEPS] [LR]     (defaults: release2_a, 1000, 5e-4)
 #
 # 1. Renders the 2,000 training renders and 60 validation renders when missing (the first
-#    2,000 of release 1's set: same seed and mix, see weights/MODEL_CARD.md).
+#    2,000 of release 1's set: same seed and mix, see weights/TRAINING_LOG.md).
 # 2. Resumes workdirs/RUN/checkpoint.pt when it exists; otherwise fine-tunes the released
 #    weights. The mix, sampling weights and held-out validation images are in
 #    scripts/mixes/release2.toml (split written to workdirs/RUN/split.json).

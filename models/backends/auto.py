@@ -72,7 +72,7 @@ def _onnxruntime_missing() -> str | None:
 # Activation-range calibrations tried in turn until one passes the int8 gate. minmax first (it
 # keeps every activation in range and passes for the line-only networks); the dense word boxes
 # that a word map draws on rendered documents missed the gate by a little under minmax for the
-# first word-map release (0.935 against 0.95) and passed with a clipped range (model card).
+# first word-map release (0.935 against 0.95) and passed with a clipped range (training log).
 CALIBRATIONS = ("minmax", "percentile", "entropy")
 
 

@@ -3,7 +3,7 @@
 Why: a word map (``DBNetConfig.word_head``) serves Latin scene text, the images that
 ``granularity='auto'`` gives words (a few lines on a busy background); a page, a receipt or a
 form keeps its lines and never reads the word map. Run inside the one graph, the word branch
-cost every image 15-31 % more forward time (weights/MODEL_CARD.md, "A word map"); cut off, it
+cost every image 15-31 % more forward time (weights/TRAINING_LOG.md, "A word map"); cut off, it
 costs the images that use it and nothing for the others.
 
 How: the exported file has two outputs, ``prob`` (lines) and ``word_prob`` (words). The nodes

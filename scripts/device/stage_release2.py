@@ -17,7 +17,7 @@ replaced as ``weights/db_resnet18.safetensors``: it is read from git history (co
 ``TEACHER_COMMIT``) and travels in a call of its own (the tracked tree is ~22 MB now).
 
 Each call moves its folder to /tmp/d on the machine; the third runs
-`scripts/device/train_release2_gpu.sh` (see the model card for the runs it made; the first
+`scripts/device/train_release2_gpu.sh` (see weights/TRAINING_LOG.md for the runs it made; the first
 GPU stage used release2_gpu.toml, four sources; the second release2_gpu2.toml, all six; the
 third release2_gpu3.toml, which adds the ID-card and scene renders as a seventh).
 """

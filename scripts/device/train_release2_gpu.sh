@@ -12,7 +12,7 @@
 # call of its own (`stage_release2.py teacher`, carry .dev_stage0: `mv .dev_stage0/* /tmp/d/`):
 #   RUN=lite EXTRA="--teacher /tmp/d/teacher.safetensors" LR=1e-4 WARMUP=50 TRAIN_S=500 STEPS=7000 \
 #       bash scripts/device/train_release2_gpu.sh
-# How it was made (GPU stage 4, model card): from the ResNet-18 release, cut and distilled,
+# How it was made (GPU stage 4, training log): from the ResNet-18 release, cut and distilled,
 #   RUN=lite1112 INIT=/tmp/d/teacher.safetensors EXTRA="--depths 1,1,1,2 --fpn-channels 64 \
 #       --teacher /tmp/d/teacher.safetensors" LR=5e-4 TRAIN_S=530 STEPS=10000 bash scripts/device/train_release2_gpu.sh
 #   then RUN=lite1112b INIT=/tmp/lite1112/last.safetensors (same EXTRA) LR=1.1e-4 WARMUP=20 TRAIN_S=240 STEPS=2900
@@ -29,24 +29,24 @@
 #
 # Since the fifteenth stop the release carries a word map (on the line neck), run only for scene
 # photos; since the sixteenth stop one trained on the CPU this way (4,000 steps of 8 crops, 106
-# min: street photos 0.481 -> 0.504 grafted, model card "The word map trained on the CPU").
+# min: street photos 0.481 -> 0.504 grafted, training log "The word map trained on the CPU").
 # Next (not run on a GPU yet), the same data and calls as stage 6, many more steps:
 #   RUN=j7 EXTRA=--word-joint LR=1e-4 WARMUP=50 TRAIN_S=... STEPS=... bash scripts/device/train_release2_gpu.sh
 # (--word-joint continues the release's word map; EXTRA="--asf --word-joint" adds DBNet++'s adaptive
-# scale fusion too), then, as the fifteenth stop did with j6n (model card, "The word map on demand"):
+# scale fusion too), then, as the fifteenth stop did with j6n (training log, "The word map on demand"):
 #   scripts/average_weights.py --lines-only lines.safetensors weights/db_resnet18.safetensors j7.safetensors
 #   scripts/add_word_map.py new.safetensors lines.safetensors j7.safetensors
 # and measure both the jointly trained file and the graft (validation, rendered categories).
 # On the 2-core CPU this recipe has levelled off (sixteenth and seventeenth stops, 7,347 steps in
 # all: validation mean 0.738-0.754, street photos 0.45-0.48, and a graft of the last 3,351 steps
 # failed the int8 word-box check): what is left in it needs the GPU's steps and larger batches.
-# Since the eighteenth stop scene photos are also read mirrored (`mirror_words`, model card "The
+# Since the eighteenth stop scene photos are also read mirrored (`mirror_words`, training log "The
 # mirror look": street photos +0.7 to +2.8 with the same file): measure new weights with
 # `python -m bench.tune_postprocess --data scripts/mixes/release2.toml --mirror off,on ...`.
 # GPU stage 7 (nineteenth stop) ran that "Next" step on an H200: j9 (LR=1e-4 WARMUP=50 TRAIN_S=545
 # STEPS=7000, 7.8 minutes) then j9b (INIT=/tmp/j9/last.safetensors LR=5e-5 WARMUP=20 TRAIN_S=245
 # STEPS=3500): web graphics up to +6 points, street photos 0.48-0.50 with one look as before, the
-# grafts worse (the neck moved): not shipped (model card, "GPU stage 7"). More steps of this recipe
+# grafts worse (the neck moved): not shipped (training log, "GPU stage 7"). More steps of this recipe
 # on the same street photos are not the lever; more word-labelled scene photos or capacity are.
 #
 # TRAIN_S: seconds of training (SIGTERM saves a checkpoint); STEPS: the schedule's length
