@@ -13,9 +13,11 @@ what the pipeline loses to decoding, post-processing and writing), and peak RSS.
 
 Systems: ``default`` (``TextDetector()`` as a user gets it: ``backend="auto"``), ``lines``
 (the same with ``granularity="lines"``: what the default's word/line choice costs), ``once``
-(the default with ``mirror_words=False``: scene photos run once, not also mirrored),
-``mirrorall`` (the mirror look over the whole image, as before 2026-11-27's twentieth stop,
-not only the window around the text: ``mirror_margin`` at its maximum), ``whole``
+(the default with ``zoom_words=1``: scene photos run once, not also enlarged), ``mirror``
+(the default of 2026-11-27 to 2026-11-28: scene photos also mirrored in a window, not
+enlarged), ``zoommirror`` (both looks), ``mirrorall`` (the mirror look over the whole image
+instead of the zoom look, as before 2026-11-27's twentieth stop: ``mirror_margin`` at its
+maximum), ``whole``
 (the default with a word map computed for every image, as before 2026-11-27: what running it
 only where words are wanted saves; the same as ``default`` without a word map), ``apart``
 (the word graph run apart for every image that wants words, never the whole graph: the
@@ -48,7 +50,7 @@ ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_FOLDERS = ("data_cache/val_release2/test_images/icdar2015",
                    "data_cache/val_release2/test_images/wildreceipt")
 PEER_PYTHON = ROOT / ".venv-peer" / "bin" / "python"
-SYSTEMS = ("default", "lines", "once", "mirrorall", "whole", "apart", "linecut", "torch", "int8", "int8all", "openvino",
+SYSTEMS = ("default", "lines", "once", "mirror", "zoommirror", "mirrorall", "whole", "apart", "linecut", "torch", "int8", "int8all", "openvino",
            "peer")
 
 
@@ -56,11 +58,15 @@ def _ours(system: str, files: List[str], weights: str | None = None) -> Dict[str
     from models import DetectorConfig, TextDetector
     from models.settings import meta_of
 
-    backend = {"default": "auto", "lines": "auto", "once": "auto", "mirrorall": "auto", "whole": "auto", "apart": "auto", "linecut": "auto", "torch": "torch",
+    backend = {"default": "auto", "lines": "auto", "once": "auto", "mirror": "auto", "zoommirror": "auto", "mirrorall": "auto", "whole": "auto", "apart": "auto", "linecut": "auto", "torch": "torch",
                "int8": "onnx", "int8all": "onnx", "openvino": "openvino"}[system]
-    whole_mirror = DetectorConfig(mirror_margin=meta_of(DetectorConfig, "mirror_margin")["max"])
+    whole_mirror = DetectorConfig(mirror_words=True, zoom_words=1.0,
+                                  mirror_margin=meta_of(DetectorConfig, "mirror_margin")["max"])
     config = {"lines": DetectorConfig(granularity="lines"), "linecut": DetectorConfig(word_map=False),
-              "once": DetectorConfig(mirror_words=False), "mirrorall": whole_mirror, "int8all": whole_mirror}.get(system)
+              "once": DetectorConfig(zoom_words=1.0, mirror_words=False),
+              "mirror": DetectorConfig(zoom_words=1.0, mirror_words=True),
+              "zoommirror": DetectorConfig(mirror_words=True),
+              "mirrorall": whole_mirror, "int8all": whole_mirror}.get(system)
     model = None
     if system in ("int8", "int8all"):
         from models.backends.auto import choose_backend
@@ -94,7 +100,9 @@ def _ours(system: str, files: List[str], weights: str | None = None) -> Dict[str
         (", word map run for every image" if system == "whole" else "") + \
         (", word map always apart" if system == "apart" else "") + \
         (", word_map off" if system == "linecut" else "") + \
-        (", mirror_words off" if system == "once" else "") + \
+        (", one look" if system == "once" else "") + \
+        (", mirror look instead of zoom look" if system == "mirror" else "") + \
+        (", zoom and mirror looks" if system == "zoommirror" else "") + \
         (", the whole mirror image" if system in ("mirrorall", "int8all") else "")
     return {"label": label, "times": per_image, "folder_ips": folder,
             "raw_ips": len(files) / sum(inference), "rss_mb": peak_rss_mb()}

@@ -1,7 +1,8 @@
 """Choose post-processing defaults on labelled validation images: one forward pass per
 image and size policy (probability maps cached), then a grid over thresh / box_thresh /
-unclip_ratio (and granularity, and the mirror look: ``--mirror off,on``; an image's mirror
-maps are run the first time a setting reads it by word, then cached). Prints P/R/hmean per
+unclip_ratio (and granularity, the zoom look: ``--zoom 1,1.25``, and the mirror look:
+``--mirror off,on``; an image's zoomed and mirror maps are run the first time a setting reads
+it by word, then cached). Prints P/R/hmean per
 source and the mean over sources (the number the defaults are chosen by, so one large source
 cannot outvote a small one).
 
@@ -27,9 +28,10 @@ from models.backends.auto import BACKENDS
 from models.data.icdar import Sample, read_split
 from models.data.mix import load_sources, resolve_sources
 from models.metrics import DetectionMetric
-from models.mirror import Window, boxes_with_mirror, mirror_input
+from models.mirror import Window, all_maps, boxes_with_looks, mirror_input
 from models.postprocess import DBPostProcess
 from models.preprocess import normalize, resize_for_model
+from models.zoom import zoom_back, zoom_input, zoomed_size
 
 
 def validation_sets(specs: List[str], split: str, limit: int) -> Dict[str, List[Sample]]:
@@ -57,6 +59,24 @@ class MirroredMaps:
         return self.maps[window]
 
 
+class ZoomedMaps:
+    """The zoom look's maps of one cached image (``zoom_words``), shrunk back to the first
+    look's shape: run the first time a setting asks for a factor, then kept for the grid."""
+
+    def __init__(self, det: TextDetector, padded, cfg: DetectorConfig) -> None:
+        self.det, self.padded, self.cfg, self.factor, self.maps = det, padded, cfg, 1.0, {}
+
+    def __call__(self, with_words: bool):
+        if self.factor not in self.maps:   # the backend's maps hold the word map too
+            size = zoomed_size(*self.padded.shape[:2], self.factor, self.cfg.max_side)
+            if size is None:
+                return None
+            seen = zoom_input(self.padded, size, channels_last=True)
+            self.maps[self.factor] = zoom_back(all_maps(self.det.backend.run(normalize(seen, self.cfg)[None])[0]),
+                                               self.padded.shape[:2])
+        return self.maps[self.factor]
+
+
 def floats(text: str) -> List[float]:
     return [float(v) for v in text.split(",")]
 
@@ -72,6 +92,8 @@ def main() -> None:
     ap.add_argument("--unclip", default="1.4,1.6,1.8")
     ap.add_argument("--mirror", default="on" if DetectorConfig().mirror_words else "off",
                     help="mirror_words settings to compare, e.g. off,on (DetectorConfig.mirror_words)")
+    ap.add_argument("--zoom", default=f"{DetectorConfig().zoom_words:g}",
+                    help="zoom_words factors to compare, e.g. 1,1.25 (1 = off; DetectorConfig.zoom_words)")
     ap.add_argument("--granularity", default=DetectorConfig().granularity,
                     help="granularities to compare, e.g. lines,auto,words (DetectorConfig.granularity)")
     default = DetectorConfig()
@@ -90,8 +112,8 @@ def main() -> None:
     det = TextDetector(weights=args.weights, device="cpu", backend=args.backend, model=args.model)
     print(f"weights {det.model_id} ({det.backend_summary}); validation: " + ", ".join(f"{k} {len(v)}" for k, v in sets.items()) + "\n")
     names = list(sets)
-    print("| size | mirror | granularity | thresh | box_thresh | unclip | " + " | ".join(names) + " | mean hmean | P / R (all) |")
-    print("|---" * (len(names) + 8) + "|")
+    print("| size | zoom | mirror | granularity | thresh | box_thresh | unclip | " + " | ".join(names) + " | mean hmean | P / R (all) |")
+    print("|---" * (len(names) + 9) + "|")
     best: Tuple[float, str] | None = None
     for policy in args.sizes.split(","):
         # max:1280; max:1280:640 with a 640 px short-side floor; max:1280:640:1280:4 also enlarges
@@ -108,25 +130,27 @@ def main() -> None:
                 padded, info = resize_for_model(load_image(str(s.image_path)), cfg)
                 gray = cv2.cvtColor(padded, cv2.COLOR_RGB2GRAY)   # for granularity auto / words
                 maps = det.backend.run(normalize(padded, cfg)[None])[0]
-                cached[name].append((maps, info, gray, s, MirroredMaps(det, padded, cfg)))
-        for mirror, g, t, bt, u in itertools.product(args.mirror.split(","), args.granularity.split(","),
-                                                     floats(args.thresh), floats(args.box_thresh), floats(args.unclip)):
+                cached[name].append((maps, info, gray, s, MirroredMaps(det, padded, cfg), ZoomedMaps(det, padded, cfg)))
+        for zoom, mirror, g, t, bt, u in itertools.product(floats(args.zoom), args.mirror.split(","),
+                                                           args.granularity.split(","), floats(args.thresh),
+                                                           floats(args.box_thresh), floats(args.unclip)):
             post = DBPostProcess(cfg.with_overrides(granularity=g, thresh=t, box_thresh=bt, unclip_ratio=u,
-                                                    mirror_words=mirror == "on"))
+                                                    mirror_words=mirror == "on", zoom_words=zoom))
             total, hmeans = DetectionMetric(), []
             for name in names:
                 metric = DetectionMetric()
-                for prob, info, gray, s, mirrored in cached[name]:
-                    quads = boxes_with_mirror(post, prob, info, gray, None, mirrored)[0].quads
+                for prob, info, gray, s, mirrored, zoomed in cached[name]:
+                    zoomed.factor = zoom
+                    quads = boxes_with_looks(post, prob, info, gray, None, mirrored, zoomed_maps=zoomed)[0].quads
                     metric.update(quads, s.polygons, s.ignore)
                     total.update(quads, s.polygons, s.ignore)
                 hmeans.append(metric.result()["hmean"])
             mean = sum(hmeans) / len(hmeans)
             r = total.result()
-            row = f"| {policy} | {mirror} | {g} | {t} | {bt} | {u} | " + " | ".join(f"{h:.3f}" for h in hmeans)
+            row = f"| {policy} | {zoom:g} | {mirror} | {g} | {t} | {bt} | {u} | " + " | ".join(f"{h:.3f}" for h in hmeans)
             print(f"{row} | **{mean:.3f}** | {r['precision']:.3f} / {r['recall']:.3f} |", flush=True)
             if best is None or mean > best[0]:
-                best = (mean, f"size {policy}, mirror {mirror}, granularity {g}, thresh {t}, box_thresh {bt}, unclip_ratio {u}")
+                best = (mean, f"size {policy}, zoom {zoom:g}, mirror {mirror}, granularity {g}, thresh {t}, box_thresh {bt}, unclip_ratio {u}")
     print(f"\nbest mean hmean {best[0]:.3f} at {best[1]}")
 
 

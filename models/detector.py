@@ -23,10 +23,11 @@ from .backends.auto import BACKENDS, BackendChoice, choose_backend, openvino_cho
 from .backends.device import pick_device
 from .backends.torch import TorchBackend
 from .config import DetectorConfig
-from .mirror import Window, all_maps, boxes_with_mirror, mirror_input
+from .mirror import Window, all_maps, boxes_with_looks, mirror_input
 from .postprocess import DBPostProcess
 from .preprocess import ImageDecodeError, ImageSource, ResizeInfo, load_image_for_detection, normalize, resize_for_model
 from .weights import DEFAULT_WEIGHTS, load_model, weights_id
+from .zoom import zoom_back, zoom_input, zoomed_size
 
 log = logging.getLogger(__name__)
 
@@ -273,25 +274,39 @@ class TextDetector:
     def _finish(self, item: _Prepared, prob: np.ndarray, post: DBPostProcess, infer_s: float,
                 words: WordMapOnDemand | None = None) -> DetectionResult:
         t0 = time.perf_counter()
-        mirror_s = 0.0
+        looks_s = 0.0
 
         def mirrored_maps(with_words: bool, window: Window) -> np.ndarray:
-            nonlocal mirror_s
+            nonlocal looks_s
             t = time.perf_counter()
             seen = mirror_input(window.crop(item.tensor, self._uint8_input), self._uint8_input)
             probs, word_maps = self._run(seen[None], post.config)
             maps = all_maps(probs[0], word_maps[0] if with_words else None)
-            mirror_s = time.perf_counter() - t
+            looks_s += time.perf_counter() - t
             return maps
 
-        # widens CUDA's float16 maps, in the worker thread; a scene photo also runs mirrored (models.mirror),
+        def zoomed_maps(with_words: bool) -> np.ndarray | None:
+            nonlocal looks_s
+            first = item.tensor.shape[:2] if self._uint8_input else item.tensor.shape[1:]
+            size = zoomed_size(*first, post.config.zoom_words, post.config.max_side)
+            if size is None:
+                return None
+            t = time.perf_counter()
+            probs, word_maps = self._run(zoom_input(item.tensor, size, self._uint8_input)[None], post.config)
+            maps = zoom_back(all_maps(probs[0], word_maps[0] if with_words else None), first)
+            looks_s += time.perf_counter() - t
+            return maps
+
+        # widens CUDA's float16 maps, in the worker thread; a scene photo is also read enlarged
+        # (models.zoom; not by a model of one fixed shape) and, where asked, mirrored (models.mirror),
         # in the window around its text unless the model takes one fixed shape only
-        boxes, _ = boxes_with_mirror(post, prob, item.info, item.gray, words, mirrored_maps,
-                                     whole=self.backend.fixed_shape is not None)
+        fixed = self.backend.fixed_shape is not None
+        boxes, _ = boxes_with_looks(post, prob, item.info, item.gray, words, mirrored_maps, whole=fixed,
+                                    zoomed_maps=None if fixed else zoomed_maps)
         word_s = words.seconds if words is not None else 0.0   # the word map, where this image wanted one
         if words is not None:
             self.word_share.record(words.asked)
-        net_s = word_s + mirror_s
+        net_s = word_s + looks_s
         timings = dict(item.timings, inference=infer_s + net_s, postprocess=time.perf_counter() - t0 - net_s)
         timings["total"] = sum(timings.values())
         return DetectionResult(boxes.quads, boxes.scores, item.info.orig_w, item.info.orig_h,

@@ -114,8 +114,9 @@ class GpuStream:
 
     #: Settings the stream always runs with, whatever the detector's: the post-processing
     #: processes get each image's maps once and cannot run the network again, so a scene photo
-    #: is not also read mirrored (models.mirror). Results record these (app.io.batch).
-    FIXED_SETTINGS = {"mirror_words": False}
+    #: is not also read enlarged (models.zoom) or mirrored (models.mirror). Results record these
+    #: (app.io.batch).
+    FIXED_SETTINGS = {"zoom_words": 1.0, "mirror_words": False}
 
     def __init__(self, detector, batch_size: int = 16, post_workers: int | None = None,
                  loader_threads: int = 4, gpu_decode: bool = True, decode_chunk: int = 32) -> None:

@@ -1,16 +1,19 @@
-"""A second look at scene photos: the image mirrored left to right, its maps flipped back
-and averaged with the first look's (test-time augmentation, ``DetectorConfig.mirror_words``).
+"""More looks at scene photos: the image mirrored left to right, its maps flipped back and
+averaged with the first look's (test-time augmentation, ``DetectorConfig.mirror_words``, off by
+default), after the zoom look of :mod:`models.zoom` (``zoom_words``).
 
 Why: on street photos the probability map is under-confident and uneven (weights/TRAINING_LOG.md,
 "Known weaknesses of release 2"), and the network, never trained on mirrored crops, errs differently on
-the mirror image; the mean of the two maps is steadier, above all at the gaps between words.
-Mirroring every validation image (PyTorch, the shipped file) gave street photos 0.499 -> 0.530
-and web graphics 0.502 -> 0.528, while receipts, forms and renders moved by 0.3 points at
-most, so only the images read by word pay for the second run: documents cost what they did.
+the mirror image. Mirroring every validation image (PyTorch, the shipped file) gave street photos
+0.499 -> 0.530 and web graphics 0.502 -> 0.528, so it was the default from the eighteenth stop; on
+399 more street photos it lost instead (all 499: 0.511 against 0.519 for one look), and since
+2026-11-28 the zoom look (:mod:`models.zoom`, 0.539) is the default and this one an option
+(:func:`boxes_with_looks` runs both, the zoom look first). Only the images read by word pay for
+a second run: documents cost what they did.
 Mirrored Chinese is a script the network never saw, and on the packaging renders it broke
 CJK lines apart (0.741 -> 0.683), so an image whose script guard keeps a CJK line whole
-runs once. Enlarging 1.25x as a third look added 0.9 points on street photos for 1.56x more
-compute; not taken. Numbers per backend: the training log, "The mirror look".
+runs once (the zoom look reads it still). Numbers per backend: the training log, "The mirror
+look" and "The zoom look".
 
 The mirror image is read only in a window (since the twentieth stop): the rectangle around
 every pixel where the first look's maps pass :data:`WINDOW_CUE`, ``DetectorConfig.mirror_margin``
@@ -129,23 +132,46 @@ def average_with_mirror(first: np.ndarray, mirrored: np.ndarray, window: Window 
     return out
 
 
-def boxes_with_mirror(post: DBPostProcess, lines: np.ndarray, info: ResizeInfo, gray: np.ndarray | None,
-                      words: Words, mirrored_maps: Callable[[bool, Window], np.ndarray],
-                      whole: bool = False) -> tuple[Boxes, bool]:
-    """The boxes of one image; where ``mirror_words`` is on and the image was read by word
-    with no line kept whole as CJK, those of its maps averaged with the mirror image's in
+def boxes_with_looks(post: DBPostProcess, lines: np.ndarray, info: ResizeInfo, gray: np.ndarray | None,
+                     words: Words, mirrored_maps: Callable[[bool, Window], np.ndarray],
+                     whole: bool = False,
+                     zoomed_maps: Callable[[bool], np.ndarray | None] | None = None) -> tuple[Boxes, bool]:
+    """The boxes of one image; where the image was read by word, those of its maps averaged
+    with more looks at it: the zoom look (``zoom_words`` above 1; :mod:`models.zoom`), then
+    the mirror look (``mirror_words``, not for an image with a line kept whole as CJK) in
     :func:`mirror_window` (``whole``: everywhere, for fixed-shape models).
-    ``mirrored_maps(with_words, window)`` gives :func:`all_maps` of that window of the input,
-    mirrored, not flipped back, with the word map where ``with_words`` (the post-processing
-    reads it: ``word_map`` on); it is called only for the images that are mirrored and show
-    text. Returns the boxes and whether the mirror image was run."""
+    ``zoomed_maps(with_words)`` gives :func:`all_maps` of the enlarged input shrunk back to
+    the first look's shape (None: this backend or size cannot zoom); ``mirrored_maps(with_words,
+    window)`` gives them for that window of the input, mirrored, not flipped back. The word map
+    is in them where ``with_words`` (the post-processing reads it: ``word_map`` on). Each is
+    called only for the images that get that look. Returns the boxes and whether another look ran."""
     boxes = post(lines, info, gray, words=words)
-    if not (post.config.mirror_words and boxes.reading.words) or boxes.reading.cjk:
+    cfg = post.config
+    if not boxes.reading.words:
         return boxes, False
-    with_words = post.config.word_map
-    first = all_maps(lines, words if with_words else None)
-    window = Window.whole(first.shape) if whole else mirror_window(first, info, post.config.mirror_margin)
-    if window is None:
+    zoom = zoomed_maps is not None and cfg.zoom_words > 1.0
+    mirror = cfg.mirror_words and not boxes.reading.cjk
+    if not (zoom or mirror):
         return boxes, False
-    both = average_with_mirror(first, mirrored_maps(with_words, window), window)
-    return post(both, info, gray), True
+    with_words = cfg.word_map
+    maps = all_maps(lines, words if with_words else None)
+    looked = False
+    if zoom:
+        zoomed = zoomed_maps(with_words)
+        if zoomed is not None:
+            maps = average_looks(maps, zoomed)
+            looked = True
+    if mirror:
+        window = Window.whole(maps.shape) if whole else mirror_window(maps, info, cfg.mirror_margin)
+        if window is not None:
+            maps = average_with_mirror(maps, mirrored_maps(with_words, window), window)
+            looked = True
+    return (post(maps, info, gray), True) if looked else (boxes, False)
+
+
+def average_looks(first: np.ndarray, other: np.ndarray) -> np.ndarray:
+    """The mean of two looks' maps of the same shape."""
+    first, other = np.asarray(first, dtype=np.float32), np.asarray(other, dtype=np.float32)
+    if first.shape != other.shape:
+        raise ValueError(f"the other look's maps {other.shape} do not match the first look's {first.shape}")
+    return (first + other) * np.float32(0.5)

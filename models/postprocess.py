@@ -27,7 +27,8 @@ class Reading:
     """How the post-processing read one image; :mod:`models.mirror` decides by it.
 
     ``words``: read by word (``granularity`` words, or ``auto`` judged it a scene photo;
-    without a word map, and ``mirror_words`` off, known only where some line was cut);
+    without a word map, with ``zoom_words`` and ``mirror_words`` off, known only where some
+    line was cut);
     ``cjk``: the script guard kept some line whole as Chinese, Japanese or Korean."""
 
     words: bool = False
@@ -259,15 +260,15 @@ class DBPostProcess:
         (``models.word_split``) into words that are scored and grown like lines, a word below
         ``box_thresh`` dropped. A line the script guard finds CJK (``gray`` given) stays
         whole. The costlier questions (auto's background cue, the guard) are asked only
-        when some line has a gap to cut at, or (``mirror_words``) to tell ``reading`` whether
-        the image is read by word."""
+        when some line has a gap to cut at, or (``zoom_words``, ``mirror_words``) to tell
+        ``reading`` whether the image is read by word."""
         cfg = self.config
         if not lines or self._lines_only(lines):
             return lines
         prob = np.ascontiguousarray(prob)   # the unpadded view is strided: copy it once, not per line
         cut = [split_words(prob, box, cfg.word_gap, cfg.word_gap_width) for box, *_ in lines]
         if all(len(pieces) == 1 for pieces in cut):
-            reading.words = cfg.mirror_words and wants_words(cfg, len(lines), gray, prob)
+            reading.words = (cfg.mirror_words or cfg.zoom_words > 1.0) and wants_words(cfg, len(lines), gray, prob)
             return lines
         if not wants_words(cfg, len(lines), gray, prob):
             return lines

@@ -98,10 +98,10 @@ def test_gpu_engine_writes_json_and_icdar_and_resumes(tmp_path, random_weights):
     # stream reads every image once and says so (GpuStream.FIXED_SETTINGS)
     local = tmp_path / "local"
     assert _run("detect", str(images / "page.jpg"), "--output", str(local), "--weights", str(random_weights),
-                "--backend", "torch", "--no-progress", "--no-mirror-words").returncode == 0     # the same model id
+                "--backend", "torch", "--no-progress", "--no-mirror-words", "--zoom-words", "1").returncode == 0
     mine = json.loads((out / "json" / "page.json").read_text(encoding="utf-8"))
     theirs = json.loads((local / "json" / "page.json").read_text(encoding="utf-8"))
-    assert mine["params"]["mirror_words"] is False
+    assert mine["params"]["mirror_words"] is False and mine["params"]["zoom_words"] == 1.0
     assert set(mine) == set(theirs) and mine["params"] == theirs["params"] and mine["model"] == theirs["model"]
     assert mine["image_path"].endswith("page.jpg") and set(mine["timings"]) == set(theirs["timings"]) - {"preprocess"}
 

@@ -102,9 +102,9 @@ def test_the_stream_gives_detect_many_s_boxes_and_errors_in_order(files):
         # on a resized page may flip with one grey level of resampling, never more than a box
         # an image. Without the word map the line map is cut at its gaps, with the grey image.
         # The stream reads every image once (GpuStream.FIXED_SETTINGS): so does the reference.
-        auto_ref = list(det.detect_many(files, granularity="auto", mirror_words=False))
+        auto_ref = list(det.detect_many(files, granularity="auto", **GpuStream.FIXED_SETTINGS))
         auto = list(stream.detect_files(files, granularity="auto"))
-        cut_ref = list(det.detect_many(files, granularity="auto", word_map=False, mirror_words=False))
+        cut_ref = list(det.detect_many(files, granularity="auto", word_map=False, **GpuStream.FIXED_SETTINGS))
         cut = list(stream.detect_files(files, granularity="auto", word_map=False))
     for ref, res in zip(auto_ref + cut_ref, auto + cut):
         assert abs(len(res.boxes) - len(ref.boxes)) <= 1

@@ -1,6 +1,7 @@
-"""The mirror look (models.mirror, DetectorConfig.mirror_words): the mirror image's maps are
-flipped back and averaged with the first look's, only for the images read by word, and the
-detector runs the mirror image through the same backend path as the first."""
+"""The mirror look (models.mirror, DetectorConfig.mirror_words, off by default since the zoom
+look replaced it): the mirror image's maps are flipped back and averaged with the first look's,
+only for the images read by word, and the detector runs the mirror image through the same
+backend path as the first. The zoom look is off here (``zoom_words`` 1) unless a test says so."""
 from __future__ import annotations
 
 import cv2
@@ -11,7 +12,7 @@ import models.mirror as mirror_module
 import models.postprocess as postprocess
 from models import TextDetector
 from models.config import DetectorConfig
-from models.mirror import WINDOW_CUE, Window, all_maps, average_with_mirror, boxes_with_mirror, mirror_input, mirror_window
+from models.mirror import WINDOW_CUE, Window, all_maps, average_with_mirror, boxes_with_looks, mirror_input, mirror_window
 from models.postprocess import DBPostProcess
 from models.preprocess import ResizeInfo, normalize, resize_for_model
 
@@ -88,8 +89,8 @@ def test_only_images_read_by_word_are_mirrored(granularity, mirror, mirrored):
         calls.append(with_words)
         return window.crop(prob)[..., ::-1]
 
-    post = DBPostProcess(DetectorConfig(granularity=granularity, mirror_words=mirror))
-    boxes, ran = boxes_with_mirror(post, prob, _info(*prob.shape), _busy(), None, mirrored_maps)
+    post = DBPostProcess(DetectorConfig(granularity=granularity, mirror_words=mirror, zoom_words=1.0))
+    boxes, ran = boxes_with_looks(post, prob, _info(*prob.shape), _busy(), None, mirrored_maps)
     assert ran is mirrored and calls == ([post.config.word_map] if mirrored else [])
     assert boxes.reading.words is (granularity != "lines")
 
@@ -101,9 +102,9 @@ def test_an_image_with_a_cjk_line_is_not_mirrored(monkeypatch):
     monkeypatch.setattr(postprocess, "load_guard", lambda: _Guard(0.9))
     calls = []
     prob = _sign(0.5)
-    post = DBPostProcess(DetectorConfig(granularity="words"))
-    boxes, ran = boxes_with_mirror(post, prob, _info(*prob.shape), _busy(), None,
-                                   lambda with_words, window: calls.append(1) or prob)
+    post = DBPostProcess(DetectorConfig(granularity="words", mirror_words=True))
+    boxes, ran = boxes_with_looks(post, prob, _info(*prob.shape), _busy(), None,
+                                  lambda with_words, window: calls.append(1) or prob)
     assert boxes.reading.words and boxes.reading.cjk and len(boxes.quads) == 1
     assert not ran and calls == []
 
@@ -114,9 +115,9 @@ def test_the_mean_of_two_looks_parts_words_that_one_look_joins():
     joined, parted = _sign(0.72), _sign(0.3)
     post = DBPostProcess(DetectorConfig(granularity="words", mirror_words=False))
     assert len(post(joined, _info(*joined.shape), _busy()).quads) == 1
-    mirror = DBPostProcess(DetectorConfig(granularity="words"))
-    boxes, ran = boxes_with_mirror(mirror, joined, _info(*joined.shape), _busy(), None,
-                                   lambda with_words, window: window.crop(parted)[..., ::-1])
+    mirror = DBPostProcess(DetectorConfig(granularity="words", mirror_words=True))
+    boxes, ran = boxes_with_looks(mirror, joined, _info(*joined.shape), _busy(), None,
+                                  lambda with_words, window: window.crop(parted)[..., ::-1])
     assert ran and len(boxes.quads) == 2
 
 
@@ -129,7 +130,8 @@ def test_the_detector_runs_the_mirror_image_through_its_backend(random_weights, 
     real = det.backend.run
     monkeypatch.setattr(det.backend, "run", lambda b: inputs.append(b.copy()) or real(b))
     image = (np.random.default_rng(1).random((256, 320, 3)) * 255).astype(np.uint8)
-    everywhere = {"thresh": 0.0, "box_thresh": 0.0, "mirror_margin": 4096}   # the whole image mirrored
+    everywhere = {"thresh": 0.0, "box_thresh": 0.0, "mirror_margin": 4096,   # the whole image mirrored
+                  "mirror_words": True, "zoom_words": 1.0}
     det.detect(image, granularity="lines", **everywhere)
     assert len(inputs) == 1
     inputs.clear()
@@ -142,7 +144,7 @@ def test_the_detector_runs_the_mirror_image_through_its_backend(random_weights, 
         both, info, cv2.cvtColor(padded, cv2.COLOR_RGB2GRAY))
     assert np.array_equal(got.boxes, expected.quads)
     inputs.clear()
-    det.detect(image, granularity="words", mirror_words=False, **everywhere)
+    det.detect(image, granularity="words", **{**everywhere, "mirror_words": False})
     assert len(inputs) == 1
 
 
@@ -152,7 +154,8 @@ def test_the_uint8_input_of_a_gpu_is_mirrored_along_its_width(random_weights, mo
     det = TextDetector(weights=random_weights, backend="torch", device="cpu")
     monkeypatch.setattr(mirror_module, "WINDOW_CUE", -1.0)
     image = (np.random.default_rng(2).random((224, 288, 3)) * 255).astype(np.uint8)
-    everywhere = {"granularity": "words", "thresh": 0.0, "box_thresh": 0.0, "mirror_margin": 4096}
+    everywhere = {"granularity": "words", "thresh": 0.0, "box_thresh": 0.0, "mirror_margin": 4096,
+                  "mirror_words": True, "zoom_words": 1.0}
     as_floats = det.detect(image, **everywhere)
     inputs = []
     real = det.backend.run_uint8
@@ -200,10 +203,10 @@ def test_outside_the_window_the_first_look_stands_alone():
 def test_no_second_look_when_nothing_passes_the_cue():
     """A scene photo with no text (every map value under the cue) is read once."""
     prob = np.full((128, 160), WINDOW_CUE * 0.5, np.float32)
-    post = DBPostProcess(DetectorConfig(granularity="words"))
+    post = DBPostProcess(DetectorConfig(granularity="words", mirror_words=True))
     calls = []
-    boxes, ran = boxes_with_mirror(post, prob, _info(*prob.shape), _busy(128, 160), None,
-                                   lambda with_words, window: calls.append(window) or prob)
+    boxes, ran = boxes_with_looks(post, prob, _info(*prob.shape), _busy(128, 160), None,
+                                  lambda with_words, window: calls.append(window) or prob)
     assert not ran and calls == [] and len(boxes.quads) == 0
 
 
@@ -224,11 +227,12 @@ def test_the_detector_mirrors_only_the_window_around_the_text(random_weights, mo
 
     monkeypatch.setattr(det.backend, "run", fake_run)
     image = (np.random.default_rng(3).random((256, 320, 3)) * 255).astype(np.uint8)
-    det.detect(image, granularity="words", words_min_edges=0.0)
+    looks = {"granularity": "words", "words_min_edges": 0.0, "mirror_words": True, "zoom_words": 1.0}
+    det.detect(image, **looks)
     assert len(inputs) == 2
     assert inputs[0].shape[2:] == (512, 640) and inputs[1].shape[2:] == (256, 320)
     np.testing.assert_array_equal(inputs[1][0], inputs[0][0][:, 0:256, 0:320][..., ::-1])
     inputs.clear()
     monkeypatch.setattr(det.backend, "fixed_shape", (256, 320))
-    det.detect(image, granularity="words", words_min_edges=0.0)
+    det.detect(image, **looks)
     assert len(inputs) == 2 and inputs[1].shape == inputs[0].shape

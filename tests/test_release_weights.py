@@ -61,17 +61,18 @@ def test_a_scanned_page_never_runs_the_word_map(released, monkeypatch):
     real = WordMapOnDemand.__call__
     monkeypatch.setattr(WordMapOnDemand, "__call__", lambda self: asked.append(1) or real(self))
     assert len(released.detect(str(SAMPLES / "page.png")).boxes) >= 3 and asked == []
-    released.detect(str(SAMPLES / "page.png"), granularity="words", mirror_words=False)
+    released.detect(str(SAMPLES / "page.png"), granularity="words", zoom_words=1.0)
     assert asked == [1]
 
 
 def test_a_scene_is_read_twice_and_its_words_are_found(released, monkeypatch):
     """A rendered street scene ("9929", "Hair", "Bus" on a busy background) is read by word, so
-    it also runs mirrored (models.mirror) in the window around its text, and every word gets
-    its own box at IoU 0.5; a page is read by line and runs once."""
+    it also runs enlarged 1.25x (models.zoom), and every word gets its own box at IoU 0.5; a
+    page is read by line and runs once."""
     from models.metrics import DetectionMetric
     from models.synth.render import render_sample
     from models.synth.types import SynthConfig
+    from models.zoom import zoomed_size
 
     calls = []
     for name in ("run", "run_lines"):
@@ -81,11 +82,9 @@ def test_a_scene_is_read_twice_and_its_words_are_found(released, monkeypatch):
     # a real photo instead (models.synth.photos), so the scene would depend on the machine
     scene = render_sample(0, SynthConfig(seed=0, mix=(("scene", 1.0),), real_photo_prob=0.0))
     res = released.detect(scene.image)
-    # the second look reads the mirrored window around the text: a quarter, half, three
-    # quarters or all of each side of the first look's input (models.mirror.mirror_window)
+    # the second look reads the input enlarged 1.25x, on the stride (models.zoom.zoomed_size)
     assert len(calls) == 2 and calls[0][:2] == calls[1][:2]
-    for first, second in zip(calls[0][2:], calls[1][2:]):
-        assert second in {-(-first * q // 128) * 32 for q in (1, 2, 3)} | {first}
+    assert tuple(calls[1][2:]) == zoomed_size(*calls[0][2:], released.config.zoom_words, released.config.max_side)
     metric = DetectionMetric()
     metric.update(res.boxes, [it.quad for it in scene.items], [False] * len(scene.items))
     assert len(scene.items) == 3 and metric.result()["hmean"] == 1.0, metric.result()

@@ -128,16 +128,16 @@ def _file(path: str, name: str) -> Dict[str, Any]:
 
 def test_a_request_cannot_pass_a_server_file_as_its_upload(server, tmp_path):
     outside = write_page(tmp_path / "private.png")       # a real picture on the server, never uploaded
-    text = _call(server, "detect", [_file(str(outside), "private.png"), 0.2, 0.5, 1.5, 960, "torch", False, "lines", True])
+    text = _call(server, "detect", [_file(str(outside), "private.png"), 0.2, 0.5, 1.5, 960, "torch", False, "lines", True, 1.25])
     assert "event: error" in text and "boxes" not in text, text[:500]
-    text = _call(server, "detect_batch", [[_file(str(outside), "private.png")], "", 0.2, 0.5, False, "lines", True])
+    text = _call(server, "detect_batch", [[_file(str(outside), "private.png")], "", 0.2, 0.5, False, "lines", True, 1.25])
     assert "event: error" in text and "Images" not in text, text[:500]
     assert "not uploaded by a user" in server.output()       # Gradio's own check refused them
     # The same request with a really uploaded file works (the request format is right).
     up = httpx.post(server.url + "gradio_api/upload", files={"files": ("p.png", outside.read_bytes(), "image/png")},
                     timeout=60)
     uploaded = up.json()[0]
-    text = _call(server, "detect", [_file(uploaded, "p.png"), 0.2, 0.5, 1.5, 960, "torch", False, "lines", True])
+    text = _call(server, "detect", [_file(uploaded, "p.png"), 0.2, 0.5, 1.5, 960, "torch", False, "lines", True, 1.25])
     assert "event: complete" in text and '"success": true' in text, text[:500]
 
 

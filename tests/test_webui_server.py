@@ -72,10 +72,12 @@ def test_granularity_reaches_the_detector_and_the_record(client, page):
 
 
 def test_the_mirror_setting_reaches_the_detector_and_the_record(client, page):
-    """Scene photos read twice by default (mirror_words); the API turns it off by name."""
-    assert client.predict(handle_file(str(page)), api_name="/detect")["params"]["mirror_words"] is True
-    once = client.predict(handle_file(str(page)), mirror_words=False, api_name="/detect")
-    assert once["success"] and once["params"]["mirror_words"] is False
+    """Scene photos are read enlarged, not mirrored, by default (zoom_words, mirror_words); the API
+    turns the mirror look on by name."""
+    default = client.predict(handle_file(str(page)), api_name="/detect")["params"]
+    assert default["mirror_words"] is False and default["zoom_words"] == 1.25
+    mirrored = client.predict(handle_file(str(page)), mirror_words=True, api_name="/detect")
+    assert mirrored["success"] and mirrored["params"]["mirror_words"] is True
 
 
 def test_non_image_gets_a_clear_error_and_the_server_keeps_serving(client, page, tmp_path):

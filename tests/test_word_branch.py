@@ -151,10 +151,10 @@ def test_pages_never_run_the_word_map_and_the_boxes_do_not_change(word_weights, 
     det.detect(page, granularity="lines")
     assert asked == []
     # granularity words with a map made to show text everywhere: the word map is asked for
-    on_demand = det.detect(page, granularity="words", thresh=0.0, box_thresh=0.0, mirror_words=False)
+    on_demand = det.detect(page, granularity="words", thresh=0.0, box_thresh=0.0, mirror_words=False, zoom_words=1.0)
     assert asked == [1] and on_demand.timings["inference"] > 0
     det.backend.word_map_on_demand = False
-    at_once = det.detect(page, granularity="words", thresh=0.0, box_thresh=0.0, mirror_words=False)
+    at_once = det.detect(page, granularity="words", thresh=0.0, box_thresh=0.0, mirror_words=False, zoom_words=1.0)
     assert np.array_equal(on_demand.boxes, at_once.boxes) and np.array_equal(on_demand.scores, at_once.scores)
 
 
@@ -170,7 +170,7 @@ def test_a_stream_that_mostly_wants_words_runs_both_maps_in_one_call(word_weight
         real = getattr(det.backend, name)
         monkeypatch.setattr(det.backend, name, lambda b, real=real, name=name: calls.append(name) or real(b))
     page = render_pages(1, seed=9, size=(S, S))[0].image
-    words = {"granularity": "words", "thresh": 0.0, "box_thresh": 0.0, "mirror_words": False}
+    words = {"granularity": "words", "thresh": 0.0, "box_thresh": 0.0, "mirror_words": False, "zoom_words": 1.0}
     apart = [det.detect(page, **words) for _ in range(WordShare.WORDS_NEEDED)]
     assert calls == ["run_lines"] * WordShare.WORDS_NEEDED
     whole = det.detect(page, **words)
@@ -192,11 +192,11 @@ def test_word_map_off_cuts_the_line_map_as_a_line_network_does(word_weights, mon
     real = WordMapOnDemand.__call__
     monkeypatch.setattr(WordMapOnDemand, "__call__", lambda self: asked.append(1) or real(self))
     page = render_pages(1, seed=9, size=(S, S))[0].image
-    off = det.detect(page, granularity="words", word_map=False, thresh=0.0, box_thresh=0.0, mirror_words=False)
+    off = det.detect(page, granularity="words", word_map=False, thresh=0.0, box_thresh=0.0, mirror_words=False, zoom_words=1.0)
     assert asked == []
     x, info = prepare(page, det.config)
     lines = det.backend.run(x[None])[0, 0]
-    cfg = det.config.with_overrides(granularity="words", thresh=0.0, box_thresh=0.0, mirror_words=False)
+    cfg = det.config.with_overrides(granularity="words", thresh=0.0, box_thresh=0.0, mirror_words=False, zoom_words=1.0)
     alone = DBPostProcess(cfg)(lines, info, None)
     assert len(off.boxes) == len(alone.quads)
 

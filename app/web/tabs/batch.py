@@ -25,7 +25,15 @@ from models.image_types import IMAGE_EXTS
 
 from . import annotate
 from .annotate import AnnotatePanel
-from .common import api_example, box_threshold_slider, granularity_radio, mirror_checkbox, overrides, threshold_slider
+from .common import (
+    api_example,
+    box_threshold_slider,
+    granularity_radio,
+    mirror_checkbox,
+    overrides,
+    threshold_slider,
+    zoom_slider,
+)
 
 
 @dataclass
@@ -37,6 +45,7 @@ class BatchTab:
     recognize: gr.Checkbox
     granularity: gr.Radio
     mirror: gr.Checkbox
+    zoom: gr.Slider
     run: gr.Button
     cancel: gr.Button
     summary: gr.Markdown
@@ -65,6 +74,7 @@ def render(ctx: WebContext) -> BatchTab:
             box_thresh = box_threshold_slider()
             recognize = gr.Checkbox(False, label=W.RECOGNIZE, info=W.RECOGNIZE_INFO, elem_id="batch-recognize")
             granularity = granularity_radio(elem_id="batch-granularity")
+            zoom = zoom_slider(elem_id="batch-zoom")
             mirror = mirror_checkbox(elem_id="batch-mirror")
             with gr.Row():
                 run = gr.Button(W.RUN_BATCH, variant="primary", elem_id="batch-run")
@@ -81,7 +91,8 @@ def render(ctx: WebContext) -> BatchTab:
             previous = gr.Button(W.PREVIOUS, size="sm", elem_id="batch-previous", scale=0, min_width=120)
             nxt = gr.Button(W.NEXT, size="sm", elem_id="batch-next", scale=0, min_width=120)
         correct = annotate.render(ctx, "batch")
-    return BatchTab(files, folder, thresh, box_thresh, recognize, granularity, mirror, run, cancel, summary, gallery, archive,
+    return BatchTab(files, folder, thresh, box_thresh, recognize, granularity, mirror, zoom, run, cancel, summary, gallery,
+                    archive,
                     correct_panel, results, pick, previous, nxt, correct)
 
 
@@ -190,9 +201,9 @@ def check_uploads(files: Sequence[str] | None, max_megapixels: float) -> str:
 def listen(ctx: WebContext, ui: BatchTab) -> None:
     @friendly_errors
     def run(files, folder, thresh, box_thresh, recognize=False, granularity=None, mirror_words=None,
-            request: gr.Request = None, progress=gr.Progress()):  # noqa: B008 (Gradio's way)
+            zoom_words=None, request: gr.Request = None, progress=gr.Progress()):  # noqa: B008 (Gradio's way)
         opts = overrides(thresh=thresh, box_thresh=box_thresh, granularity=granularity or None,
-                         mirror_words=mirror_words)
+                         mirror_words=mirror_words, zoom_words=zoom_words)
         detector = ctx.service.detector("auto")
         recognizer = ctx.service.recognizer() if recognize else None
         images, root, run_dir = _inputs(ctx, files, folder)
@@ -244,7 +255,7 @@ def listen(ctx: WebContext, ui: BatchTab) -> None:
                     outputs, concurrency_limit=None, **private)
     ui.folder.change(lambda: cleared(), None, outputs, queue=False, **private)
     ui.run.click(lambda: cleared(W.STARTING), None, outputs, queue=False, **private).then(
-        run, [ui.files, ui.folder, ui.thresh, ui.box_thresh, ui.recognize, ui.granularity, ui.mirror], outputs,
+        run, [ui.files, ui.folder, ui.thresh, ui.box_thresh, ui.recognize, ui.granularity, ui.mirror, ui.zoom], outputs,
         api_name="detect_batch",
         concurrency_id="detect", show_progress_on=[ui.summary]).success(
         offer_run, None, [ui.results, ui.pick], api_visibility="private", queue=False)

@@ -94,8 +94,13 @@ def granularity_radio(**kwargs: Any) -> gr.Radio:
                     info=W.GRANULARITY_INFO, **kwargs)
 
 
+def zoom_slider(**kwargs: Any) -> gr.Slider:
+    """Scene photos read a second time enlarged (DetectorConfig.zoom_words; 1 = once)."""
+    return slider(DetectorConfig, "zoom_words", W.ZOOM, W.ZOOM_INFO, **kwargs)
+
+
 def mirror_checkbox(**kwargs: Any) -> gr.Checkbox:
-    """Scene photos read twice, the second time mirrored (DetectorConfig.mirror_words)."""
+    """Scene photos also read mirrored (DetectorConfig.mirror_words)."""
     return checkbox(DetectorConfig, "mirror_words", W.MIRROR, W.MIRROR_INFO, **kwargs)
 
 

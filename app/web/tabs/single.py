@@ -31,6 +31,7 @@ from .common import (
     read_image_upload,
     slider,
     threshold_slider,
+    zoom_slider,
 )
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -64,13 +65,14 @@ class SingleTab:
     json_view: gr.Code        # what people read: the record, one box per line
     granularity: gr.Radio
     mirror: gr.Checkbox
+    zoom: gr.Slider
 
     @property
     def inputs(self) -> List[gr.components.Component]:
-        # recognize, granularity, then the mirror, last: API callers that pass the first six
-        # positionally keep working
+        # recognize, granularity, the mirror, then the zoom, last: API callers that pass the
+        # first six (or eight, or nine) positionally keep working
         return [self.image, self.thresh, self.box_thresh, self.unclip_ratio, self.limit_side, self.backend,
-                self.recognize, self.granularity, self.mirror]
+                self.recognize, self.granularity, self.mirror, self.zoom]
 
 
 def render(ctx: WebContext) -> SingleTab:
@@ -85,6 +87,7 @@ def render(ctx: WebContext) -> SingleTab:
                 box_thresh = box_threshold_slider()
                 unclip = slider(DetectorConfig, "unclip_ratio", W.UNCLIP, W.UNCLIP_INFO)
                 granularity = granularity_radio(elem_id="single-granularity")
+                zoom = zoom_slider(elem_id="single-zoom")
                 mirror = mirror_checkbox(elem_id="single-mirror")
                 limit = slider(DetectorConfig, "limit_side", W.SIZE_LIMIT, W.SIZE_LIMIT_INFO)
                 backend = gr.Radio([(W.BACKEND_AUTO, "auto"), ("PyTorch", "torch"), (W.BACKEND_ONNX_FILE, "onnx")], value="auto",
@@ -117,19 +120,20 @@ def render(ctx: WebContext) -> SingleTab:
     api_json = gr.JSON(label=W.LABEL_RESULT_JSON, visible=False)
     return SingleTab(image, thresh, box_thresh, unclip, limit, backend, recognize, run, annotated, table, json_out,
                      timing, json_file, image_file, csv_file, gr.State(None), examples, api_trigger, api_json,
-                     correct, json_view, granularity, mirror)
+                     correct, json_view, granularity, mirror, zoom)
 
 
 def detect_and_save(ctx: WebContext, image: str | None, thresh: float, box_thresh: float,
                     unclip_ratio: float, limit_side: float, backend: str,
                     recognize: bool = False, granularity: str | None = None,
-                    mirror_words: bool | None = None) -> Tuple[Dict[str, Any], Path, Path]:
+                    mirror_words: bool | None = None,
+                    zoom_words: float | None = None) -> Tuple[Dict[str, Any], Path, Path]:
     """Run one detection (and recognition when asked) under the time limit and save it;
     returns (record, json, picture)."""
     if not image:
         raise user_error(W.NO_IMAGE, W.TITLE_NO_IMAGE)
     opts = overrides(thresh=thresh, box_thresh=box_thresh, unclip_ratio=unclip_ratio, limit_side=limit_side,
-                     granularity=granularity or None, mirror_words=mirror_words)
+                     granularity=granularity or None, mirror_words=mirror_words, zoom_words=zoom_words)
     detector = ctx.service.detector(backend or "auto")
     recognizer = ctx.service.recognizer() if recognize else None
     name = Path(image).name
@@ -194,11 +198,11 @@ def listen(ctx: WebContext, ui: SingleTab) -> None:
     # numbers are checked by DetectorConfig (which names every bad value).
     @friendly_errors
     def detect_visual(image, thresh, box_thresh, unclip_ratio, limit_side, backend, recognize=False,
-                      granularity=None, mirror_words=None):
+                      granularity=None, mirror_words=None, zoom_words=None):
         image = read_image_upload(ui.image, image)
         record, json_path, vis_path = detect_and_save(ctx, image, thresh, box_thresh, unclip_ratio,
                                                       limit_side, backend, bool(recognize), granularity,
-                                                      mirror_words)
+                                                      mirror_words, zoom_words)
         csv_path = save_table_csv(json_path, record)
         table = gr.Dataframe(value=table_rows(record), headers=table_columns(record, TEXT_HEADERS))
         return (str(vis_path), table, record, _timing(record, json_path),
@@ -208,13 +212,14 @@ def listen(ctx: WebContext, ui: SingleTab) -> None:
 
     @friendly_errors
     def detect(image, thresh, box_thresh, unclip_ratio, limit_side, backend, recognize=False, granularity=None,
-               mirror_words=None):
+               mirror_words=None, zoom_words=None):
         """Detect text in one image; returns the per-image JSON (boxes, scores, inference_time...;
         with recognize, also texts and text_scores aligned with boxes; granularity: auto, lines
-        or words; mirror_words: scene photos also read mirrored, on by default)."""
+        or words; zoom_words: scene photos also read enlarged by this factor, 1.25 by default,
+        1 = once; mirror_words: scene photos also read mirrored, off by default)."""
         image = read_image_upload(ui.image, image)
         return detect_and_save(ctx, image, thresh, box_thresh, unclip_ratio, limit_side, backend,
-                               bool(recognize), granularity, mirror_words)[0]
+                               bool(recognize), granularity, mirror_words, zoom_words)[0]
 
     def on_new_image(image):
         """A new upload, paste or clear: the old result goes; an unreadable file is refused

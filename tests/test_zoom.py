@@ -1,0 +1,146 @@
+"""The zoom look (models.zoom, DetectorConfig.zoom_words): an image read by word is read again
+enlarged, its maps shrunk back and averaged with the first look's; pages read by line, models of
+one fixed shape and inputs already at the size cap run once."""
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pytest
+
+import models.postprocess as postprocess
+from models import TextDetector
+from models.config import DetectorConfig
+from models.mirror import average_looks, boxes_with_looks
+from models.postprocess import DBPostProcess
+from models.preprocess import ResizeInfo, normalize, resize_for_model
+from models.zoom import zoom_back, zoom_input, zoomed_size
+
+
+class _Guard:
+    def __init__(self, p: float = 0.0) -> None:
+        self.p = p
+
+    def cjk_probability(self, gray, quads):
+        return [self.p] * len(quads)
+
+
+@pytest.fixture(autouse=True)
+def _latin(monkeypatch):
+    monkeypatch.setattr(postprocess, "load_guard", lambda: _Guard(0.0))
+
+
+def _info(h: int, w: int) -> ResizeInfo:
+    return ResizeInfo(h, w, h, w, h, w)
+
+
+def _sign(bridge: float, h: int = 300, w: int = 500) -> np.ndarray:
+    """One line of two words, joined between them at ``bridge`` probability."""
+    prob = np.zeros((h, w), np.float32)
+    prob[130:160, 60:300] = bridge
+    prob[130:160, 60:160] = 0.9
+    prob[130:160, 200:300] = 0.9
+    return prob
+
+
+def _busy(h: int = 300, w: int = 500) -> np.ndarray:
+    small = np.random.default_rng(0).integers(0, 256, (h // 10, w // 10), dtype=np.uint8)
+    return cv2.resize(small, (w, h), interpolation=cv2.INTER_NEAREST)
+
+
+def test_the_zoomed_size_is_on_the_stride_and_under_the_cap():
+    assert zoomed_size(736, 1280, 1.25, 2048) == (928, 1600)
+    assert zoomed_size(736, 1280, 1.0, 2048) is None                    # off
+    assert zoomed_size(1536, 2048, 1.25, 2048) is None                  # already at the cap
+    assert zoomed_size(1280, 1760, 1.25, 2048) == (1504, 2048)          # enlarged only up to the cap
+    h, w = zoomed_size(96, 160, 1.5, 2048)
+    assert (h % 32, w % 32) == (0, 0) and (h, w) == (160, 256)     # 144 and 240 rounded half up
+
+
+def test_zoom_input_resizes_either_layout_alike():
+    """The float CHW input of a CPU and the uint8 HWC input of a GPU give the same image."""
+    cfg = DetectorConfig()
+    rgb = (np.random.default_rng(5).random((64, 96, 3)) * 255).astype(np.uint8)
+    chw = normalize(rgb, cfg)
+    big_chw = zoom_input(chw, (96, 128))
+    big_hwc = zoom_input(rgb, (96, 128), channels_last=True)
+    assert big_chw.shape == (3, 96, 128) and big_hwc.shape == (96, 128, 3) and big_chw.flags.c_contiguous
+    np.testing.assert_allclose(big_chw, normalize(big_hwc, cfg), atol=0.03)     # uint8 rounding only
+    with pytest.raises(ValueError, match="one image"):
+        zoom_input(chw[None], (96, 128))
+
+
+def test_zoomed_maps_shrink_back_onto_the_first_looks_pixels():
+    big = np.zeros((2, 80, 120), np.float32)
+    big[:, 40:60, 30:90] = 1.0                          # a word at rows 32-48, columns 24-72 of the first look
+    back = zoom_back(big, (64, 96))
+    assert back.shape == (2, 64, 96)
+    assert back[0, 40, 48] == pytest.approx(1.0) and back[1, 10, 10] == 0.0 and back[0, 40, 10] == 0.0
+    np.testing.assert_allclose(zoom_back(np.full((80, 120), 0.3, np.float32), (64, 96)), 0.3, atol=1e-6)
+    with pytest.raises(ValueError, match="do not match"):
+        average_looks(back, back[0])
+
+
+@pytest.mark.parametrize("granularity, zoom, zoomed", [
+    ("lines", 1.25, False), ("auto", 1.25, True), ("words", 1.25, True), ("words", 1.0, False)])
+def test_only_images_read_by_word_are_zoomed(granularity, zoom, zoomed):
+    calls = []
+    prob = _sign(0.5)
+    post = DBPostProcess(DetectorConfig(granularity=granularity, zoom_words=zoom, mirror_words=False))
+    boxes, ran = boxes_with_looks(post, prob, _info(*prob.shape), _busy(), None, None,
+                                  zoomed_maps=lambda with_words: calls.append(with_words) or prob)
+    assert ran is zoomed and calls == ([post.config.word_map] if zoomed else [])
+
+
+def test_an_image_with_a_cjk_line_is_still_zoomed(monkeypatch):
+    """Unlike the mirror image, the enlarged one is a script the network has seen."""
+    monkeypatch.setattr(postprocess, "load_guard", lambda: _Guard(0.9))
+    prob = _sign(0.5)
+    post = DBPostProcess(DetectorConfig(granularity="words", mirror_words=True))
+    mirrored = []
+    boxes, ran = boxes_with_looks(post, prob, _info(*prob.shape), _busy(), None,
+                                  lambda with_words, window: mirrored.append(1) or prob,
+                                  zoomed_maps=lambda with_words: prob)
+    assert ran and boxes.reading.cjk and mirrored == []
+
+
+def test_the_mean_of_the_zoom_look_parts_words_that_one_look_joins():
+    joined, parted = _sign(0.72), _sign(0.3)
+    post = DBPostProcess(DetectorConfig(granularity="words", mirror_words=False))
+    assert len(post(joined, _info(*joined.shape), _busy()).quads) == 1
+    boxes, ran = boxes_with_looks(post, joined, _info(*joined.shape), _busy(), None, None,
+                                  zoomed_maps=lambda with_words: parted)
+    assert ran and len(boxes.quads) == 2
+    # a backend or size that cannot zoom: the first look's boxes
+    boxes, ran = boxes_with_looks(post, joined, _info(*joined.shape), _busy(), None, None,
+                                  zoomed_maps=lambda with_words: None)
+    assert not ran and len(boxes.quads) == 1
+
+
+def test_the_detector_runs_the_enlarged_image_through_its_backend(random_weights, monkeypatch):
+    """A scene runs the backend twice, the second time on the input enlarged 1.25x, and its
+    boxes are those of the averaged maps; a page runs once, and so does a model of one fixed
+    shape, which cannot take the larger input."""
+    det = TextDetector(weights=random_weights, backend="torch", device="cpu")
+    inputs = []
+    real = det.backend.run
+    monkeypatch.setattr(det.backend, "run", lambda b: inputs.append(b.copy()) or real(b))
+    image = (np.random.default_rng(1).random((256, 320, 3)) * 255).astype(np.uint8)
+    everywhere = {"thresh": 0.0, "box_thresh": 0.0, "mirror_words": False}
+    det.detect(image, granularity="lines", **everywhere)
+    assert len(inputs) == 1
+    inputs.clear()
+    got = det.detect(image, granularity="words", **everywhere)
+    assert len(inputs) == 2 and inputs[0].shape[2:] == (512, 640) and inputs[1].shape[2:] == (640, 800)
+    padded, info = resize_for_model(image, det.config)
+    x = normalize(padded, det.config)
+    both = average_looks(real(x[None])[0], zoom_back(real(zoom_input(x, (640, 800))[None])[0], x.shape[1:]))
+    expected = DBPostProcess(det.config.with_overrides(granularity="words", **everywhere))(
+        both, info, cv2.cvtColor(padded, cv2.COLOR_RGB2GRAY))
+    assert np.array_equal(got.boxes, expected.quads)
+    inputs.clear()
+    det.detect(image, granularity="words", zoom_words=1.0, **everywhere)
+    assert len(inputs) == 1
+    inputs.clear()
+    monkeypatch.setattr(det.backend, "fixed_shape", (512, 640))
+    det.detect(image, granularity="words", **everywhere)
+    assert len(inputs) == 1
