@@ -14,40 +14,13 @@ from models import TextDetector
 from models.config import DetectorConfig
 from models.mirror import WINDOW_CUE, Window, all_maps, average_with_mirror, boxes_with_looks, mirror_input, mirror_window
 from models.postprocess import DBPostProcess
-from models.preprocess import ResizeInfo, normalize, resize_for_model
-
-
-class _Guard:
-    """The script guard, saying every line it is asked about is CJK with probability ``p``."""
-
-    def __init__(self, p: float = 0.0) -> None:
-        self.p = p
-
-    def cjk_probability(self, gray, quads):
-        return [self.p] * len(quads)
+from models.preprocess import normalize, resize_for_model
+from tests.scene_maps import FakeGuard, busy, info, sign
 
 
 @pytest.fixture(autouse=True)
 def _latin(monkeypatch):
-    monkeypatch.setattr(postprocess, "load_guard", lambda: _Guard(0.0))
-
-
-def _info(h: int, w: int) -> ResizeInfo:
-    return ResizeInfo(h, w, h, w, h, w)
-
-
-def _sign(bridge: float, h: int = 300, w: int = 500) -> np.ndarray:
-    """One line of two words, joined between them at ``bridge`` probability."""
-    prob = np.zeros((h, w), np.float32)
-    prob[130:160, 60:300] = bridge
-    prob[130:160, 60:160] = 0.9
-    prob[130:160, 200:300] = 0.9
-    return prob
-
-
-def _busy(h: int = 300, w: int = 500) -> np.ndarray:
-    small = np.random.default_rng(0).integers(0, 256, (h // 10, w // 10), dtype=np.uint8)
-    return cv2.resize(small, (w, h), interpolation=cv2.INTER_NEAREST)
+    monkeypatch.setattr(postprocess, "load_guard", lambda: FakeGuard(0.0))
 
 
 def test_mirror_input_flips_the_width_of_either_layout():
@@ -83,14 +56,14 @@ def test_all_maps_stacks_a_word_map_given_apart_or_on_demand():
 def test_only_images_read_by_word_are_mirrored(granularity, mirror, mirrored):
     """A page read by line, or mirror_words off, never runs the mirror image."""
     calls = []
-    prob = _sign(0.5)
+    prob = sign(0.5)
 
     def mirrored_maps(with_words: bool, window: Window) -> np.ndarray:
         calls.append(with_words)
         return window.crop(prob)[..., ::-1]
 
     post = DBPostProcess(DetectorConfig(granularity=granularity, mirror_words=mirror, zoom_words=1.0))
-    boxes, ran = boxes_with_looks(post, prob, _info(*prob.shape), _busy(), None, mirrored_maps)
+    boxes, ran = boxes_with_looks(post, prob, info(*prob.shape), busy(), None, mirrored_maps)
     assert ran is mirrored and calls == ([post.config.word_map] if mirrored else [])
     assert boxes.reading.words is (granularity != "lines")
 
@@ -99,11 +72,11 @@ def test_an_image_with_a_cjk_line_is_not_mirrored(monkeypatch):
     """Mirrored Chinese is no script the network ever saw (training never flips): it broke
     lines apart on the packaging renders, so an image whose guard keeps a CJK line whole runs
     once."""
-    monkeypatch.setattr(postprocess, "load_guard", lambda: _Guard(0.9))
+    monkeypatch.setattr(postprocess, "load_guard", lambda: FakeGuard(0.9))
     calls = []
-    prob = _sign(0.5)
+    prob = sign(0.5)
     post = DBPostProcess(DetectorConfig(granularity="words", mirror_words=True))
-    boxes, ran = boxes_with_looks(post, prob, _info(*prob.shape), _busy(), None,
+    boxes, ran = boxes_with_looks(post, prob, info(*prob.shape), busy(), None,
                                   lambda with_words, window: calls.append(1) or prob)
     assert boxes.reading.words and boxes.reading.cjk and len(boxes.quads) == 1
     assert not ran and calls == []
@@ -112,11 +85,11 @@ def test_an_image_with_a_cjk_line_is_not_mirrored(monkeypatch):
 def test_the_mean_of_two_looks_parts_words_that_one_look_joins():
     """The first look bridges the gap at 0.8 of the words' level (not cut, word_gap 0.8); the
     mirror image sees a clear gap (0.3): the mean, 0.51, is cut into two words."""
-    joined, parted = _sign(0.72), _sign(0.3)
+    joined, parted = sign(0.72), sign(0.3)
     post = DBPostProcess(DetectorConfig(granularity="words", mirror_words=False))
-    assert len(post(joined, _info(*joined.shape), _busy()).quads) == 1
+    assert len(post(joined, info(*joined.shape), busy()).quads) == 1
     mirror = DBPostProcess(DetectorConfig(granularity="words", mirror_words=True))
-    boxes, ran = boxes_with_looks(mirror, joined, _info(*joined.shape), _busy(), None,
+    boxes, ran = boxes_with_looks(mirror, joined, info(*joined.shape), busy(), None,
                                   lambda with_words, window: window.crop(parted)[..., ::-1])
     assert ran and len(boxes.quads) == 2
 
@@ -176,14 +149,14 @@ def test_the_mirror_window_holds_the_text_plus_its_margin_on_the_stride():
     maps[0, 100:130, 200:260] = 0.9           # a line
     maps[1, 140:150, 300:310] = WINDOW_CUE + 0.01   # a faint word, in the word map only
     maps[0, :, 470:] = 0.9                    # in the padding (the image is 470 wide): ignored
-    info = ResizeInfo(300, 470, 300, 470, 300, 470)
+    image = info(300, 470)
     # rows 100-150, columns 200-310: a quarter of the height (96) and of the width (128) hold them
-    assert mirror_window(maps, info, 0) == Window(64, 160, 192, 320)
+    assert mirror_window(maps, image, 0) == Window(64, 160, 192, 320)
     # 64 px wider: rows 36-214 (178) need three quarters of the height (256), columns 136-374
     # (238) half the width (256)
-    assert mirror_window(maps, info, 64) == Window(0, 256, 128, 384)
-    assert mirror_window(maps, info, 4096) == Window(0, 320, 0, 480)
-    assert mirror_window(maps * 0.1, info, 64) is None      # nothing above the cue: no second look
+    assert mirror_window(maps, image, 64) == Window(0, 256, 128, 384)
+    assert mirror_window(maps, image, 4096) == Window(0, 320, 0, 480)
+    assert mirror_window(maps * 0.1, image, 64) is None      # nothing above the cue: no second look
 
 
 def test_outside_the_window_the_first_look_stands_alone():
@@ -205,7 +178,7 @@ def test_no_second_look_when_nothing_passes_the_cue():
     prob = np.full((128, 160), WINDOW_CUE * 0.5, np.float32)
     post = DBPostProcess(DetectorConfig(granularity="words", mirror_words=True))
     calls = []
-    boxes, ran = boxes_with_looks(post, prob, _info(*prob.shape), _busy(128, 160), None,
+    boxes, ran = boxes_with_looks(post, prob, info(*prob.shape), busy(128, 160), None,
                                   lambda with_words, window: calls.append(window) or prob)
     assert not ran and calls == [] and len(boxes.quads) == 0
 

@@ -12,39 +12,14 @@ from models import TextDetector
 from models.config import DetectorConfig
 from models.mirror import average_looks, boxes_with_looks
 from models.postprocess import DBPostProcess
-from models.preprocess import ResizeInfo, normalize, resize_for_model
+from models.preprocess import normalize, resize_for_model
 from models.zoom import zoom_back, zoom_input, zoomed_size
-
-
-class _Guard:
-    def __init__(self, p: float = 0.0) -> None:
-        self.p = p
-
-    def cjk_probability(self, gray, quads):
-        return [self.p] * len(quads)
+from tests.scene_maps import FakeGuard, busy, info, sign
 
 
 @pytest.fixture(autouse=True)
 def _latin(monkeypatch):
-    monkeypatch.setattr(postprocess, "load_guard", lambda: _Guard(0.0))
-
-
-def _info(h: int, w: int) -> ResizeInfo:
-    return ResizeInfo(h, w, h, w, h, w)
-
-
-def _sign(bridge: float, h: int = 300, w: int = 500) -> np.ndarray:
-    """One line of two words, joined between them at ``bridge`` probability."""
-    prob = np.zeros((h, w), np.float32)
-    prob[130:160, 60:300] = bridge
-    prob[130:160, 60:160] = 0.9
-    prob[130:160, 200:300] = 0.9
-    return prob
-
-
-def _busy(h: int = 300, w: int = 500) -> np.ndarray:
-    small = np.random.default_rng(0).integers(0, 256, (h // 10, w // 10), dtype=np.uint8)
-    return cv2.resize(small, (w, h), interpolation=cv2.INTER_NEAREST)
+    monkeypatch.setattr(postprocess, "load_guard", lambda: FakeGuard(0.0))
 
 
 def test_the_zoomed_size_is_on_the_stride_and_under_the_cap():
@@ -84,34 +59,34 @@ def test_zoomed_maps_shrink_back_onto_the_first_looks_pixels():
     ("lines", 1.25, False), ("auto", 1.25, True), ("words", 1.25, True), ("words", 1.0, False)])
 def test_only_images_read_by_word_are_zoomed(granularity, zoom, zoomed):
     calls = []
-    prob = _sign(0.5)
+    prob = sign(0.5)
     post = DBPostProcess(DetectorConfig(granularity=granularity, zoom_words=zoom, mirror_words=False))
-    boxes, ran = boxes_with_looks(post, prob, _info(*prob.shape), _busy(), None, None,
+    boxes, ran = boxes_with_looks(post, prob, info(*prob.shape), busy(), None, None,
                                   zoomed_maps=lambda with_words: calls.append(with_words) or prob)
     assert ran is zoomed and calls == ([post.config.word_map] if zoomed else [])
 
 
 def test_an_image_with_a_cjk_line_is_still_zoomed(monkeypatch):
     """Unlike the mirror image, the enlarged one is a script the network has seen."""
-    monkeypatch.setattr(postprocess, "load_guard", lambda: _Guard(0.9))
-    prob = _sign(0.5)
+    monkeypatch.setattr(postprocess, "load_guard", lambda: FakeGuard(0.9))
+    prob = sign(0.5)
     post = DBPostProcess(DetectorConfig(granularity="words", mirror_words=True))
     mirrored = []
-    boxes, ran = boxes_with_looks(post, prob, _info(*prob.shape), _busy(), None,
+    boxes, ran = boxes_with_looks(post, prob, info(*prob.shape), busy(), None,
                                   lambda with_words, window: mirrored.append(1) or prob,
                                   zoomed_maps=lambda with_words: prob)
     assert ran and boxes.reading.cjk and mirrored == []
 
 
 def test_the_mean_of_the_zoom_look_parts_words_that_one_look_joins():
-    joined, parted = _sign(0.72), _sign(0.3)
+    joined, parted = sign(0.72), sign(0.3)
     post = DBPostProcess(DetectorConfig(granularity="words", mirror_words=False))
-    assert len(post(joined, _info(*joined.shape), _busy()).quads) == 1
-    boxes, ran = boxes_with_looks(post, joined, _info(*joined.shape), _busy(), None, None,
+    assert len(post(joined, info(*joined.shape), busy()).quads) == 1
+    boxes, ran = boxes_with_looks(post, joined, info(*joined.shape), busy(), None, None,
                                   zoomed_maps=lambda with_words: parted)
     assert ran and len(boxes.quads) == 2
     # a backend or size that cannot zoom: the first look's boxes
-    boxes, ran = boxes_with_looks(post, joined, _info(*joined.shape), _busy(), None, None,
+    boxes, ran = boxes_with_looks(post, joined, info(*joined.shape), busy(), None, None,
                                   zoomed_maps=lambda with_words: None)
     assert not ran and len(boxes.quads) == 1
 
