@@ -460,7 +460,9 @@ class Trainer:
     def evaluate(self, det_cfg: DetectorConfig | None = None) -> Dict[str, Any]:
         """P/R/hmean per source on the validation images (see :func:`evaluate_sources`), with
         word boxes when the run trains the word map. The rest are the detector's defaults, the
-        mirror look included: compare a run's street figure with a file's mirror-look figure."""
+        look at scene photos included (the zoom look since 2026-11-28, the mirror look from the
+        eighteenth stop until then): compare a run's street figure with a file's figure under
+        the same looks."""
         def stop_if_cancelled(*_: Any) -> None:
             if self.cancel.is_set():
                 raise TrainingCancelled
