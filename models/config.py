@@ -63,8 +63,9 @@ class DetectorConfig:
                                  "look's text (map > 0.2), this many pixels wider on every side, then a quarter to all "
                                  "of each side (the same boxes within noise, a street photo 13-24 % faster; a "
                                  "larger margin reads more of the image)", min=0, max=4096, step=32)
-    words_max_lines: int = setting(10, "auto: cut into words when the image has at most this many lines "
-                                   "(documents have more)", min=0)
+    words_max_lines: int = setting(15, "auto: cut into words when the image has at most this many lines "
+                                   "(documents have more; 15 since 2026-11-28, 10 before: web graphics +5 "
+                                   "points, weights/TRAINING_LOG.md, \"The zoom look\")", min=0)
     words_min_edges: float = setting(0.02, "auto: cut into words only when the background, outside the text, has "
                                      "at least this fraction of edge pixels (street scenes do; paper, screens and "
                                      "plain designs don't); 0 = any background", min=0.0, max=1.0, step=0.01)
