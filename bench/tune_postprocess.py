@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import itertools
+from functools import partial
 from pathlib import Path
 from typing import Dict, List, Tuple
 
@@ -31,7 +32,7 @@ from models.metrics import DetectionMetric
 from models.mirror import Window, all_maps, boxes_with_looks, mirror_input
 from models.postprocess import DBPostProcess
 from models.preprocess import normalize, resize_for_model
-from models.zoom import zoom_back, zoom_input, zoomed_size
+from models.zoom import zoomed_look
 
 
 def validation_sets(specs: List[str], split: str, limit: int) -> Dict[str, List[Sample]]:
@@ -64,17 +65,15 @@ class ZoomedMaps:
     look's shape: run the first time a setting asks for a factor, then kept for the grid."""
 
     def __init__(self, det: TextDetector, padded, cfg: DetectorConfig) -> None:
-        self.det, self.padded, self.cfg, self.factor, self.maps = det, padded, cfg, 1.0, {}
+        self.det, self.padded, self.cfg, self.maps = det, padded, cfg, {}
 
-    def __call__(self, with_words: bool):
-        if self.factor not in self.maps:   # the backend's maps hold the word map too
-            size = zoomed_size(*self.padded.shape[:2], self.factor, self.cfg.max_side)
-            if size is None:
-                return None
-            seen = zoom_input(self.padded, size, channels_last=True)
-            self.maps[self.factor] = zoom_back(all_maps(self.det.backend.run(normalize(seen, self.cfg)[None])[0]),
-                                               self.padded.shape[:2])
-        return self.maps[self.factor]
+    def __call__(self, factor: float, with_words: bool = True):
+        if factor not in self.maps:   # the backend's maps hold the word map too
+            self.maps[factor] = zoomed_look(self.padded, factor, self.cfg.max_side, self._run, channels_last=True)
+        return self.maps[factor]
+
+    def _run(self, seen):
+        return all_maps(self.det.backend.run(normalize(seen, self.cfg)[None])[0])
 
 
 def floats(text: str) -> List[float]:
@@ -140,8 +139,8 @@ def main() -> None:
             for name in names:
                 metric = DetectionMetric()
                 for prob, info, gray, s, mirrored, zoomed in cached[name]:
-                    zoomed.factor = zoom
-                    quads = boxes_with_looks(post, prob, info, gray, None, mirrored, zoomed_maps=zoomed)[0].quads
+                    quads = boxes_with_looks(post, prob, info, gray, None, mirrored,
+                                             zoomed_maps=partial(zoomed, zoom))[0].quads
                     metric.update(quads, s.polygons, s.ignore)
                     total.update(quads, s.polygons, s.ignore)
                 hmeans.append(metric.result()["hmean"])

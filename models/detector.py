@@ -27,7 +27,7 @@ from .mirror import Window, all_maps, boxes_with_looks, mirror_input
 from .postprocess import DBPostProcess
 from .preprocess import ImageDecodeError, ImageSource, ResizeInfo, load_image_for_detection, normalize, resize_for_model
 from .weights import DEFAULT_WEIGHTS, load_model, weights_id
-from .zoom import zoom_back, zoom_input, zoomed_size
+from .zoom import zoomed_look
 
 log = logging.getLogger(__name__)
 
@@ -287,13 +287,13 @@ class TextDetector:
 
         def zoomed_maps(with_words: bool) -> np.ndarray | None:
             nonlocal looks_s
-            first = item.tensor.shape[:2] if self._uint8_input else item.tensor.shape[1:]
-            size = zoomed_size(*first, post.config.zoom_words, post.config.max_side)
-            if size is None:
-                return None
             t = time.perf_counter()
-            probs, word_maps = self._run(zoom_input(item.tensor, size, self._uint8_input)[None], post.config)
-            maps = zoom_back(all_maps(probs[0], word_maps[0] if with_words else None), first)
+
+            def run(seen: np.ndarray) -> np.ndarray:
+                probs, word_maps = self._run(seen[None], post.config)
+                return all_maps(probs[0], word_maps[0] if with_words else None)
+
+            maps = zoomed_look(item.tensor, post.config.zoom_words, post.config.max_side, run, self._uint8_input)
             looks_s += time.perf_counter() - t
             return maps
 

@@ -13,6 +13,8 @@ Framework-free, like :mod:`models.mirror`: every backend and the tuning bench sh
 """
 from __future__ import annotations
 
+from typing import Callable
+
 import cv2
 import numpy as np
 
@@ -44,6 +46,18 @@ def zoom_input(tensor: np.ndarray, size: tuple[int, int], channels_last: bool = 
         return cv2.resize(np.ascontiguousarray(tensor), (cols, rows), interpolation=cv2.INTER_LINEAR)
     hwc = np.ascontiguousarray(tensor.transpose(1, 2, 0))
     return np.ascontiguousarray(cv2.resize(hwc, (cols, rows), interpolation=cv2.INTER_LINEAR).transpose(2, 0, 1))
+
+
+def zoomed_look(tensor: np.ndarray, factor: float, max_side: int, run: Callable[[np.ndarray], np.ndarray],
+                channels_last: bool = False) -> np.ndarray | None:
+    """The zoom look's maps of one prepared image (as :func:`zoom_input` takes it), shrunk back
+    to its shape: ``run`` gives the maps of one enlarged input. None where :func:`zoomed_size`
+    finds nothing larger to read (the detector and the tuning bench share this)."""
+    first = tensor.shape[:2] if channels_last else tensor.shape[1:]
+    size = zoomed_size(*first, factor, max_side)
+    if size is None:
+        return None
+    return zoom_back(run(zoom_input(tensor, size, channels_last)), first)
 
 
 def zoom_back(maps: np.ndarray, size: tuple[int, int]) -> np.ndarray:
