@@ -13,7 +13,9 @@ what the pipeline loses to decoding, post-processing and writing), and peak RSS.
 
 Systems: ``default`` (``TextDetector()`` as a user gets it: ``backend="auto"``), ``lines``
 (the same with ``granularity="lines"``: what the default's word/line choice costs), ``once``
-(the default with ``zoom_words=1``: scene photos run once, not also enlarged), ``mirror``
+(the default with ``zoom_words=1``: scene photos run once, not also enlarged), ``zoomall``
+(the default of 2026-11-28: the whole scene photo also read enlarged 1.25x, not a window of
+it 1.75x), ``mirror``
 (the default of 2026-11-27 to 2026-11-28: scene photos also mirrored in a window, not
 enlarged), ``zoommirror`` (both looks), ``mirrorall`` (the mirror look over the whole image
 instead of the zoom look, as before 2026-11-27's twentieth stop: ``mirror_margin`` at its
@@ -50,7 +52,7 @@ ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_FOLDERS = ("data_cache/val_release2/test_images/icdar2015",
                    "data_cache/val_release2/test_images/wildreceipt")
 PEER_PYTHON = ROOT / ".venv-peer" / "bin" / "python"
-SYSTEMS = ("default", "lines", "once", "mirror", "zoommirror", "mirrorall", "whole", "apart", "linecut", "torch", "int8", "int8all", "openvino",
+SYSTEMS = ("default", "lines", "once", "mirror", "zoommirror", "zoomall", "mirrorall", "whole", "apart", "linecut", "torch", "int8", "int8all", "openvino",
            "peer")
 
 
@@ -58,7 +60,7 @@ def _ours(system: str, files: List[str], weights: str | None = None) -> Dict[str
     from models import DetectorConfig, TextDetector
     from models.settings import meta_of
 
-    backend = {"default": "auto", "lines": "auto", "once": "auto", "mirror": "auto", "zoommirror": "auto", "mirrorall": "auto", "whole": "auto", "apart": "auto", "linecut": "auto", "torch": "torch",
+    backend = {"default": "auto", "lines": "auto", "once": "auto", "mirror": "auto", "zoommirror": "auto", "zoomall": "auto", "mirrorall": "auto", "whole": "auto", "apart": "auto", "linecut": "auto", "torch": "torch",
                "int8": "onnx", "int8all": "onnx", "openvino": "openvino"}[system]
     whole_mirror = DetectorConfig(mirror_words=True, zoom_words=1.0,
                                   mirror_margin=meta_of(DetectorConfig, "mirror_margin")["max"])
@@ -66,6 +68,7 @@ def _ours(system: str, files: List[str], weights: str | None = None) -> Dict[str
               "once": DetectorConfig(zoom_words=1.0, mirror_words=False),
               "mirror": DetectorConfig(zoom_words=1.0, mirror_words=True),
               "zoommirror": DetectorConfig(mirror_words=True),
+              "zoomall": DetectorConfig(zoom_words=1.25, zoom_margin=meta_of(DetectorConfig, "zoom_margin")["max"]),
               "mirrorall": whole_mirror, "int8all": whole_mirror}.get(system)
     model = None
     if system in ("int8", "int8all"):
@@ -103,6 +106,7 @@ def _ours(system: str, files: List[str], weights: str | None = None) -> Dict[str
         (", one look" if system == "once" else "") + \
         (", mirror look instead of zoom look" if system == "mirror" else "") + \
         (", zoom and mirror looks" if system == "zoommirror" else "") + \
+        (", the whole image enlarged 1.25x" if system == "zoomall" else "") + \
         (", the whole mirror image" if system in ("mirrorall", "int8all") else "")
     return {"label": label, "times": per_image, "folder_ips": folder,
             "raw_ips": len(files) / sum(inference), "rss_mb": peak_rss_mb()}

@@ -1,6 +1,6 @@
 """Choose post-processing defaults on labelled validation images: one forward pass per
 image and size policy (probability maps cached), then a grid over thresh / box_thresh /
-unclip_ratio (and granularity, the zoom look: ``--zoom 1,1.25``, and the mirror look:
+unclip_ratio (and granularity, the zoom look: ``--zoom 1,1.5 --zoom-margin 64,4096``, and the mirror look:
 ``--mirror off,on``; an image's zoomed and mirror maps are run the first time a setting reads
 it by word, then cached). Prints P/R/hmean per
 source and the mean over sources (the number the defaults are chosen by, so one large source
@@ -29,9 +29,10 @@ from models.backends.auto import BACKENDS
 from models.data.icdar import Sample, read_split
 from models.data.mix import load_sources, resolve_sources
 from models.metrics import DetectionMetric
-from models.mirror import Window, all_maps, boxes_with_looks, mirror_input
+from models.mirror import all_maps, boxes_with_looks, mirror_input
 from models.postprocess import DBPostProcess
 from models.preprocess import normalize, resize_for_model
+from models.window import Window
 from models.zoom import zoomed_look
 
 
@@ -61,16 +62,18 @@ class MirroredMaps:
 
 
 class ZoomedMaps:
-    """The zoom look's maps of one cached image (``zoom_words``), shrunk back to the first
-    look's shape: run the first time a setting asks for a factor, then kept for the grid."""
+    """The zoom look's maps of one cached image's window (``zoom_words``, ``zoom_margin``),
+    shrunk back to the window's shape: run the first time a setting asks for that factor and
+    window, then kept for the grid."""
 
     def __init__(self, det: TextDetector, padded, cfg: DetectorConfig) -> None:
         self.det, self.padded, self.cfg, self.maps = det, padded, cfg, {}
 
-    def __call__(self, factor: float, with_words: bool = True):
-        if factor not in self.maps:   # the backend's maps hold the word map too
-            self.maps[factor] = zoomed_look(self.padded, factor, self.cfg.max_side, self._run, channels_last=True)
-        return self.maps[factor]
+    def __call__(self, factor: float, with_words: bool, window: Window):
+        if (factor, window) not in self.maps:   # the backend's maps hold the word map too
+            self.maps[factor, window] = zoomed_look(self.padded, factor, self.cfg.max_side, self._run,
+                                                    channels_last=True, window=window)
+        return self.maps[factor, window]
 
     def _run(self, seen):
         return all_maps(self.det.backend.run(normalize(seen, self.cfg)[None])[0])
@@ -78,6 +81,10 @@ class ZoomedMaps:
 
 def floats(text: str) -> List[float]:
     return [float(v) for v in text.split(",")]
+
+
+def ints(text: str) -> List[int]:
+    return [int(v) for v in text.split(",")]
 
 
 def main() -> None:
@@ -93,6 +100,8 @@ def main() -> None:
                     help="mirror_words settings to compare, e.g. off,on (DetectorConfig.mirror_words)")
     ap.add_argument("--zoom", default=f"{DetectorConfig().zoom_words:g}",
                     help="zoom_words factors to compare, e.g. 1,1.25 (1 = off; DetectorConfig.zoom_words)")
+    ap.add_argument("--zoom-margin", default=f"{DetectorConfig().zoom_margin}",
+                    help="zoom_margin values to compare, e.g. 64,4096 (4096: the whole image; DetectorConfig.zoom_margin)")
     ap.add_argument("--granularity", default=DetectorConfig().granularity,
                     help="granularities to compare, e.g. lines,auto,words (DetectorConfig.granularity)")
     default = DetectorConfig()
@@ -111,8 +120,8 @@ def main() -> None:
     det = TextDetector(weights=args.weights, device="cpu", backend=args.backend, model=args.model)
     print(f"weights {det.model_id} ({det.backend_summary}); validation: " + ", ".join(f"{k} {len(v)}" for k, v in sets.items()) + "\n")
     names = list(sets)
-    print("| size | zoom | mirror | granularity | thresh | box_thresh | unclip | " + " | ".join(names) + " | mean hmean | P / R (all) |")
-    print("|---" * (len(names) + 9) + "|")
+    print("| size | zoom | zoom margin | mirror | granularity | thresh | box_thresh | unclip | " + " | ".join(names) + " | mean hmean | P / R (all) |")
+    print("|---" * (len(names) + 10) + "|")
     best: Tuple[float, str] | None = None
     for policy in args.sizes.split(","):
         # max:1280; max:1280:640 with a 640 px short-side floor; max:1280:640:1280:4 also enlarges
@@ -130,11 +139,12 @@ def main() -> None:
                 gray = cv2.cvtColor(padded, cv2.COLOR_RGB2GRAY)   # for granularity auto / words
                 maps = det.backend.run(normalize(padded, cfg)[None])[0]
                 cached[name].append((maps, info, gray, s, MirroredMaps(det, padded, cfg), ZoomedMaps(det, padded, cfg)))
-        for zoom, mirror, g, t, bt, u in itertools.product(floats(args.zoom), args.mirror.split(","),
+        for zoom, margin, mirror, g, t, bt, u in itertools.product(floats(args.zoom), ints(args.zoom_margin),
+                                                                   args.mirror.split(","),
                                                            args.granularity.split(","), floats(args.thresh),
                                                            floats(args.box_thresh), floats(args.unclip)):
             post = DBPostProcess(cfg.with_overrides(granularity=g, thresh=t, box_thresh=bt, unclip_ratio=u,
-                                                    mirror_words=mirror == "on", zoom_words=zoom))
+                                                    mirror_words=mirror == "on", zoom_words=zoom, zoom_margin=margin))
             total, hmeans = DetectionMetric(), []
             for name in names:
                 metric = DetectionMetric()
@@ -146,10 +156,10 @@ def main() -> None:
                 hmeans.append(metric.result()["hmean"])
             mean = sum(hmeans) / len(hmeans)
             r = total.result()
-            row = f"| {policy} | {zoom:g} | {mirror} | {g} | {t} | {bt} | {u} | " + " | ".join(f"{h:.3f}" for h in hmeans)
+            row = f"| {policy} | {zoom:g} | {margin} | {mirror} | {g} | {t} | {bt} | {u} | " + " | ".join(f"{h:.3f}" for h in hmeans)
             print(f"{row} | **{mean:.3f}** | {r['precision']:.3f} / {r['recall']:.3f} |", flush=True)
             if best is None or mean > best[0]:
-                best = (mean, f"size {policy}, zoom {zoom:g}, mirror {mirror}, granularity {g}, thresh {t}, box_thresh {bt}, unclip_ratio {u}")
+                best = (mean, f"size {policy}, zoom {zoom:g}, zoom_margin {margin}, mirror {mirror}, granularity {g}, thresh {t}, box_thresh {bt}, unclip_ratio {u}")
     print(f"\nbest mean hmean {best[0]:.3f} at {best[1]}")
 
 

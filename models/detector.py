@@ -23,10 +23,11 @@ from .backends.auto import BACKENDS, BackendChoice, choose_backend, openvino_cho
 from .backends.device import pick_device
 from .backends.torch import TorchBackend
 from .config import DetectorConfig
-from .mirror import Window, all_maps, boxes_with_looks, mirror_input
+from .mirror import all_maps, boxes_with_looks, mirror_input
 from .postprocess import DBPostProcess
 from .preprocess import ImageDecodeError, ImageSource, ResizeInfo, load_image_for_detection, normalize, resize_for_model
 from .weights import DEFAULT_WEIGHTS, load_model, weights_id
+from .window import Window
 from .zoom import zoomed_look
 
 log = logging.getLogger(__name__)
@@ -285,7 +286,7 @@ class TextDetector:
             looks_s += time.perf_counter() - t
             return maps
 
-        def zoomed_maps(with_words: bool) -> np.ndarray | None:
+        def zoomed_maps(with_words: bool, window: Window) -> np.ndarray | None:
             nonlocal looks_s
             t = time.perf_counter()
 
@@ -293,13 +294,13 @@ class TextDetector:
                 probs, word_maps = self._run(seen[None], post.config)
                 return all_maps(probs[0], word_maps[0] if with_words else None)
 
-            maps = zoomed_look(item.tensor, post.config.zoom_words, post.config.max_side, run, self._uint8_input)
+            maps = zoomed_look(item.tensor, post.config.zoom_words, post.config.max_side, run, self._uint8_input, window)
             looks_s += time.perf_counter() - t
             return maps
 
         # widens CUDA's float16 maps, in the worker thread; a scene photo is also read enlarged
         # (models.zoom; not by a model of one fixed shape) and, where asked, mirrored (models.mirror),
-        # in the window around its text unless the model takes one fixed shape only
+        # each in the window around its text (models.window) unless the model takes one fixed shape only
         fixed = self.backend.fixed_shape is not None
         boxes, _ = boxes_with_looks(post, prob, item.info, item.gray, words, mirrored_maps, whole=fixed,
                                     zoomed_maps=None if fixed else zoomed_maps)

@@ -15,11 +15,11 @@ CJK lines apart (0.741 -> 0.683), so an image whose script guard keeps a CJK lin
 runs once (the zoom look reads it still). Numbers per backend: the training log, "The mirror
 look" and "The zoom look".
 
-The mirror image is read only in a window (since the twentieth stop): the rectangle around
-every pixel where the first look's maps pass :data:`WINDOW_CUE`, ``DetectorConfig.mirror_margin``
-pixels wider, grown to a quarter, half, three quarters or all of each side (:func:`_span`);
-outside it the first look's maps stand alone (they are below the cue there, so no box can
-come from them). The validation boxes are those of the whole mirror image within 0.5 points
+The mirror image is read only in a window (since the twentieth stop; :mod:`models.window`):
+the rectangle around every pixel where the first look's maps pass its cue,
+``DetectorConfig.mirror_margin`` pixels wider, grown to a quarter, half, three quarters or all
+of each side; outside it the first look's maps stand alone (they are below the cue there, so
+no box can come from them). The validation boxes are those of the whole mirror image within 0.5 points
 on every path, and a folder of street photos runs 24 % (OpenVINO) to 36 % (ONNX Runtime)
 faster (training log, "The mirror look in a window"). A fixed-shape model reads the whole
 mirror image.
@@ -28,76 +28,16 @@ Framework-free, like :mod:`models.postprocess`: every backend, and the tuning be
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Callable
 
 import numpy as np
 
 from .postprocess import Boxes, DBPostProcess
-from .preprocess import STRIDE, ResizeInfo
+from .preprocess import ResizeInfo
+from .window import Window, average_in_window, text_window
 
 #: A word map given apart, or computed when called (a models.backends.WordMapOnDemand), or none.
 Words = np.ndarray | Callable[[], np.ndarray] | None
-
-#: The window of the mirror look holds every pixel where the first look's line or word map
-#: passes this: below the detection threshold (0.3), so what the mean could lift into a box is in.
-WINDOW_CUE = 0.2
-
-
-@dataclass(frozen=True)
-class Window:
-    """Rows ``y0:y1`` and columns ``x0:x1`` of the padded input (multiples of the stride, or
-    the input's own edges)."""
-
-    y0: int
-    y1: int
-    x0: int
-    x1: int
-
-    @classmethod
-    def whole(cls, shape: tuple) -> "Window":
-        return cls(0, int(shape[-2]), 0, int(shape[-1]))
-
-    def crop(self, tensor: np.ndarray, channels_last: bool = False) -> np.ndarray:
-        """This window of one prepared image, (3, H, W) or (H, W, 3) (``channels_last``)."""
-        if channels_last:
-            return tensor[self.y0:self.y1, self.x0:self.x1]
-        return tensor[..., self.y0:self.y1, self.x0:self.x1]
-
-
-def mirror_window(maps: np.ndarray, info: ResizeInfo, margin: int) -> Window | None:
-    """Where the mirror look reads: around every pixel of the image (not its padding) where
-    ``maps`` ((H, W) or (C, H, W), the first look's) pass :data:`WINDOW_CUE`, ``margin`` pixels
-    wider, in each direction a quarter, half, three quarters or all of the padded input
-    (:func:`_span`). None: nothing passes, no second look."""
-    maps = np.asarray(maps)
-    h, w = maps.shape[-2:]
-    content = maps[..., :info.resized_h, :info.resized_w]
-    hot = (content > WINDOW_CUE).any(axis=0) if content.ndim == 3 else content > WINDOW_CUE
-    rows, cols = np.flatnonzero(hot.any(axis=1)), np.flatnonzero(hot.any(axis=0))
-    if not len(rows):
-        return None
-    (y0, y1), (x0, x1) = _span(int(rows[0]), int(rows[-1]), h, margin), _span(int(cols[0]), int(cols[-1]), w, margin)
-    return Window(y0, y1, x0, x1)
-
-
-def _span(first: int, last: int, size: int, margin: int) -> tuple:
-    """``first``..``last`` widened by ``margin``, then grown to the smallest of a quarter, a half,
-    three quarters or all of ``size`` that holds it (centred, kept inside, edges on the stride).
-    Why so few sizes: OpenVINO compiles its kernels for every new input shape (60 ms for a
-    320 x 640 input here, which then runs in 15 ms), and a folder of photos of one size gives
-    at most 16 window shapes; ONNX Runtime has no such cost, and reads a few more pixels."""
-    s = STRIDE     # window edges on the network's stride, as every input's size is
-    lo, hi = max(0, first - margin), min(size, last + 1 + margin)
-    for quarters in (1, 2, 3):
-        length = -(-size * quarters // (4 * s)) * s
-        earliest, latest = -(-max(0, hi - length) // s) * s, min(lo // s * s, size - length)
-        if length < size and earliest <= latest:       # an aligned start that holds lo..hi
-            centred = (lo - (length - (hi - lo)) // 2) // s * s
-            start = min(max(centred, earliest), latest)
-            return start, start + length
-    return 0, size
-
 
 def mirror_input(tensor: np.ndarray, channels_last: bool = False) -> np.ndarray:
     """One prepared image, (3, H, W) normalised or (H, W, 3) uint8 (``channels_last``),
@@ -121,28 +61,21 @@ def all_maps(lines: np.ndarray, words: Words = None) -> np.ndarray:
 def average_with_mirror(first: np.ndarray, mirrored: np.ndarray, window: Window | None = None) -> np.ndarray:
     """The first look's maps, averaged inside ``window`` (default: everywhere) with the maps
     of the mirrored window, flipped back; ``mirrored`` has the window's shape."""
-    first = np.asarray(first, dtype=np.float32)
-    mirrored = np.asarray(mirrored, dtype=np.float32)
-    window = window or Window.whole(first.shape)
-    inside = window.crop(first)
-    if inside.shape != mirrored.shape:
-        raise ValueError(f"the mirror image's maps {mirrored.shape} do not match the first look's {inside.shape}")
-    out = first.copy()
-    window.crop(out)[...] = (inside + mirrored[..., ::-1]) * np.float32(0.5)
-    return out
+    return average_in_window(first, np.asarray(mirrored)[..., ::-1], window)
 
 
 def boxes_with_looks(post: DBPostProcess, lines: np.ndarray, info: ResizeInfo, gray: np.ndarray | None,
                      words: Words, mirrored_maps: Callable[[bool, Window], np.ndarray],
                      whole: bool = False,
-                     zoomed_maps: Callable[[bool], np.ndarray | None] | None = None) -> tuple[Boxes, bool]:
+                     zoomed_maps: Callable[[bool, Window], np.ndarray | None] | None = None) -> tuple[Boxes, bool]:
     """The boxes of one image; where the image was read by word, those of its maps averaged
     with more looks at it: the zoom look (``zoom_words`` above 1; :mod:`models.zoom`), then
-    the mirror look (``mirror_words``, not for an image with a line kept whole as CJK) in
-    :func:`mirror_window` (``whole``: everywhere, for fixed-shape models).
-    ``zoomed_maps(with_words)`` gives :func:`all_maps` of the enlarged input shrunk back to
-    the first look's shape (None: this backend or size cannot zoom); ``mirrored_maps(with_words,
-    window)`` gives them for that window of the input, mirrored, not flipped back. The word map
+    the mirror look (``mirror_words``, not for an image with a line kept whole as CJK), each in
+    the :func:`~models.window.text_window` of the maps so far (``zoom_margin``, ``mirror_margin``;
+    ``whole``: everywhere, for fixed-shape models). ``zoomed_maps(with_words, window)`` gives
+    :func:`all_maps` of that window of the input, enlarged, shrunk back to the window's shape
+    (None: this backend or size cannot zoom); ``mirrored_maps(with_words, window)`` gives them
+    for that window of the input, mirrored, not flipped back. The word map
     is in them where ``with_words`` (the post-processing reads it: ``word_map`` on). Each is
     called only for the images that get that look. Returns the boxes and whether another look ran."""
     boxes = post(lines, info, gray, words=words)
@@ -157,21 +90,14 @@ def boxes_with_looks(post: DBPostProcess, lines: np.ndarray, info: ResizeInfo, g
     maps = all_maps(lines, words if with_words else None)
     looked = False
     if zoom:
-        zoomed = zoomed_maps(with_words)
+        window = Window.whole(maps.shape) if whole else text_window(maps, info, cfg.zoom_margin)
+        zoomed = zoomed_maps(with_words, window) if window is not None else None
         if zoomed is not None:
-            maps = average_looks(maps, zoomed)
+            maps = average_in_window(maps, zoomed, window)
             looked = True
     if mirror:
-        window = Window.whole(maps.shape) if whole else mirror_window(maps, info, cfg.mirror_margin)
+        window = Window.whole(maps.shape) if whole else text_window(maps, info, cfg.mirror_margin)
         if window is not None:
             maps = average_with_mirror(maps, mirrored_maps(with_words, window), window)
             looked = True
     return (post(maps, info, gray), True) if looked else (boxes, False)
-
-
-def average_looks(first: np.ndarray, other: np.ndarray) -> np.ndarray:
-    """The mean of two looks' maps of the same shape."""
-    first, other = np.asarray(first, dtype=np.float32), np.asarray(other, dtype=np.float32)
-    if first.shape != other.shape:
-        raise ValueError(f"the other look's maps {other.shape} do not match the first look's {first.shape}")
-    return (first + other) * np.float32(0.5)

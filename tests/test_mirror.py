@@ -8,13 +8,14 @@ import cv2
 import numpy as np
 import pytest
 
-import models.mirror as mirror_module
 import models.postprocess as postprocess
+import models.window as window_module
 from models import TextDetector
 from models.config import DetectorConfig
-from models.mirror import WINDOW_CUE, Window, all_maps, average_with_mirror, boxes_with_looks, mirror_input, mirror_window
+from models.mirror import all_maps, average_with_mirror, boxes_with_looks, mirror_input
 from models.postprocess import DBPostProcess
 from models.preprocess import normalize, resize_for_model
+from models.window import WINDOW_CUE, Window
 from tests.scene_maps import FakeGuard, busy, info, sign
 
 
@@ -98,7 +99,7 @@ def test_the_detector_runs_the_mirror_image_through_its_backend(random_weights, 
     """Scenes (here granularity words) run the backend twice, the second time on the mirrored
     input, and their boxes are those of the averaged maps; pages run it once."""
     det = TextDetector(weights=random_weights, backend="torch", device="cpu")
-    monkeypatch.setattr(mirror_module, "WINDOW_CUE", -1.0)   # a random network's faint map: all of it counts
+    monkeypatch.setattr(window_module, "WINDOW_CUE", -1.0)   # a random network's faint map: all of it counts
     inputs = []
     real = det.backend.run
     monkeypatch.setattr(det.backend, "run", lambda b: inputs.append(b.copy()) or real(b))
@@ -125,7 +126,7 @@ def test_the_uint8_input_of_a_gpu_is_mirrored_along_its_width(random_weights, mo
     """On CUDA the detector hands the backend padded uint8 HxWx3 images (run_uint8): the mirror
     image must flip their width, not their channels, and give the float path's boxes."""
     det = TextDetector(weights=random_weights, backend="torch", device="cpu")
-    monkeypatch.setattr(mirror_module, "WINDOW_CUE", -1.0)
+    monkeypatch.setattr(window_module, "WINDOW_CUE", -1.0)
     image = (np.random.default_rng(2).random((224, 288, 3)) * 255).astype(np.uint8)
     everywhere = {"granularity": "words", "thresh": 0.0, "box_thresh": 0.0, "mirror_margin": 4096,
                   "mirror_words": True, "zoom_words": 1.0}
@@ -138,39 +139,6 @@ def test_the_uint8_input_of_a_gpu_is_mirrored_along_its_width(random_weights, mo
     assert len(inputs) == 2 and inputs[0].dtype == np.uint8
     assert np.array_equal(inputs[1][0], inputs[0][0][:, ::-1])
     assert np.array_equal(as_uint8.boxes, as_floats.boxes)
-
-
-def test_the_mirror_window_holds_the_text_plus_its_margin_on_the_stride():
-    """The second look reads a rectangle around every pixel of either map above the cue,
-    widened by the margin, a quarter, half, three quarters or all of the input in each
-    direction (few shapes: OpenVINO compiles for each new one), edges on the stride, inside
-    the input; padding never counts."""
-    maps = np.zeros((2, 320, 480), np.float32)
-    maps[0, 100:130, 200:260] = 0.9           # a line
-    maps[1, 140:150, 300:310] = WINDOW_CUE + 0.01   # a faint word, in the word map only
-    maps[0, :, 470:] = 0.9                    # in the padding (the image is 470 wide): ignored
-    image = info(300, 470)
-    # rows 100-150, columns 200-310: a quarter of the height (96) and of the width (128) hold them
-    assert mirror_window(maps, image, 0) == Window(64, 160, 192, 320)
-    # 64 px wider: rows 36-214 (178) need three quarters of the height (256), columns 136-374
-    # (238) half the width (256)
-    assert mirror_window(maps, image, 64) == Window(0, 256, 128, 384)
-    assert mirror_window(maps, image, 4096) == Window(0, 320, 0, 480)
-    assert mirror_window(maps * 0.1, image, 64) is None      # nothing above the cue: no second look
-
-
-def test_outside_the_window_the_first_look_stands_alone():
-    first = np.full((2, 64, 96), 0.4, np.float32)
-    window = Window(32, 64, 32, 96)
-    seen = np.zeros((2, 32, 64), np.float32)
-    seen[..., :, :32] = 1.0                   # the mirrored window's left half: the window's right half
-    both = average_with_mirror(first, seen, window)
-    np.testing.assert_allclose(both[..., :32, :], 0.4)
-    np.testing.assert_allclose(both[..., 32:, :32], 0.4)
-    np.testing.assert_allclose(both[..., 32:, 32:64], 0.2)
-    np.testing.assert_allclose(both[..., 32:, 64:], 0.7)
-    with pytest.raises(ValueError, match="do not match"):
-        average_with_mirror(first, seen[..., :16], window)
 
 
 def test_no_second_look_when_nothing_passes_the_cue():

@@ -67,24 +67,29 @@ def test_a_scanned_page_never_runs_the_word_map(released, monkeypatch):
 
 def test_a_scene_is_read_twice_and_its_words_are_found(released, monkeypatch):
     """A rendered street scene ("9929", "Hair", "Bus" on a busy background) is read by word, so
-    it also runs enlarged 1.25x (models.zoom), and every word gets its own box at IoU 0.5; a
+    the window around its text also runs enlarged 1.75x (models.zoom), and every word gets its own box at IoU 0.5; a
     page is read by line and runs once."""
+    import models.mirror as looks
     from models.metrics import DetectionMetric
     from models.synth.render import render_sample
     from models.synth.types import SynthConfig
     from models.zoom import zoomed_size
 
-    calls = []
+    calls, windows = [], []
     for name in ("run", "run_lines"):
         real = getattr(released.backend, name)
         monkeypatch.setattr(released.backend, name, lambda b, real=real: calls.append(b.shape) or real(b))
+    real_window = looks.text_window
+    monkeypatch.setattr(looks, "text_window", lambda *a: windows.append(real_window(*a)) or windows[-1])
     # procedural background: with Debian's wallpaper packages installed the renderer would paste
     # a real photo instead (models.synth.photos), so the scene would depend on the machine
     scene = render_sample(0, SynthConfig(seed=0, mix=(("scene", 1.0),), real_photo_prob=0.0))
     res = released.detect(scene.image)
-    # the second look reads the input enlarged 1.25x, on the stride (models.zoom.zoomed_size)
-    assert len(calls) == 2 and calls[0][:2] == calls[1][:2]
-    assert tuple(calls[1][2:]) == zoomed_size(*calls[0][2:], released.config.zoom_words, released.config.max_side)
+    # the second look reads the window around the text enlarged 1.75x, on the stride
+    # (models.window.text_window, models.zoom.zoomed_size)
+    assert len(calls) == 2 and calls[0][:2] == calls[1][:2] and len(windows) == 1
+    w = windows[0]
+    assert tuple(calls[1][2:]) == zoomed_size(w.y1 - w.y0, w.x1 - w.x0, released.config.zoom_words, released.config.max_side)
     metric = DetectionMetric()
     metric.update(res.boxes, [it.quad for it in scene.items], [False] * len(scene.items))
     assert len(scene.items) == 3 and metric.result()["hmean"] == 1.0, metric.result()

@@ -114,21 +114,21 @@ def test_single_tab_boxes_per_word_reach_the_result(page, tmp_path):
 
 
 def test_single_tab_zoom_look_reaches_the_result(page, tmp_path):
-    """The zoom slider (under Advanced) starts at the default, 1.25, and what it is set to is
+    """The zoom slider (under Advanced) starts at the default, 1.75, and what it is set to is
     what the detection ran with: 1 reads scene photos once."""
     image = write_page(tmp_path / "zoom.png", seed=11)
     page.get_by_role("tab", name="单图检测 Single image").click()
     zoom = page.locator("#single-zoom input[type=number]")
     if not zoom.is_visible():
         page.get_by_text("高级设置").first.click()
-    assert float(zoom.input_value()) == 1.25
+    assert float(zoom.input_value()) == 1.75
     zoom.fill("1")
     zoom.press("Enter")
     page.locator("#single-image input[type=file]").set_input_files(str(image))
     page.locator("#single-run").click()
     page.locator("#single-json").get_by_text("zoom.png").wait_for()
     assert '"zoom_words": 1,' in page.locator("#single-json").inner_text()     # the view writes 1.0 as 1
-    zoom.fill("1.25")
+    zoom.fill("1.75")
     zoom.press("Enter")
 
 

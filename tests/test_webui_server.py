@@ -75,7 +75,7 @@ def test_the_mirror_setting_reaches_the_detector_and_the_record(client, page):
     """Scene photos are read enlarged, not mirrored, by default (zoom_words, mirror_words); the API
     turns the mirror look on by name."""
     default = client.predict(handle_file(str(page)), api_name="/detect")["params"]
-    assert default["mirror_words"] is False and default["zoom_words"] == 1.25
+    assert default["mirror_words"] is False and default["zoom_words"] == 1.75
     mirrored = client.predict(handle_file(str(page)), mirror_words=True, api_name="/detect")
     assert mirrored["success"] and mirrored["params"]["mirror_words"] is True
 

@@ -8,11 +8,13 @@ import numpy as np
 import pytest
 
 import models.postprocess as postprocess
+import models.window as window_module
 from models import TextDetector
 from models.config import DetectorConfig
-from models.mirror import average_looks, boxes_with_looks
+from models.mirror import boxes_with_looks
 from models.postprocess import DBPostProcess
 from models.preprocess import normalize, resize_for_model
+from models.window import average_in_window
 from models.zoom import zoom_back, zoom_input, zoomed_size
 from tests.scene_maps import FakeGuard, busy, info, sign
 
@@ -52,7 +54,7 @@ def test_zoomed_maps_shrink_back_onto_the_first_looks_pixels():
     assert back[0, 40, 48] == pytest.approx(1.0) and back[1, 10, 10] == 0.0 and back[0, 40, 10] == 0.0
     np.testing.assert_allclose(zoom_back(np.full((80, 120), 0.3, np.float32), (64, 96)), 0.3, atol=1e-6)
     with pytest.raises(ValueError, match="do not match"):
-        average_looks(back, back[0])
+        average_in_window(back, back[0])
 
 
 @pytest.mark.parametrize("granularity, zoom, zoomed", [
@@ -62,7 +64,7 @@ def test_only_images_read_by_word_are_zoomed(granularity, zoom, zoomed):
     prob = sign(0.5)
     post = DBPostProcess(DetectorConfig(granularity=granularity, zoom_words=zoom, mirror_words=False))
     boxes, ran = boxes_with_looks(post, prob, info(*prob.shape), busy(), None, None,
-                                  zoomed_maps=lambda with_words: calls.append(with_words) or prob)
+                                  zoomed_maps=lambda with_words, window: calls.append(with_words) or window.crop(prob))
     assert ran is zoomed and calls == ([post.config.word_map] if zoomed else [])
 
 
@@ -74,7 +76,7 @@ def test_an_image_with_a_cjk_line_is_still_zoomed(monkeypatch):
     mirrored = []
     boxes, ran = boxes_with_looks(post, prob, info(*prob.shape), busy(), None,
                                   lambda with_words, window: mirrored.append(1) or prob,
-                                  zoomed_maps=lambda with_words: prob)
+                                  zoomed_maps=lambda with_words, window: window.crop(prob))
     assert ran and boxes.reading.cjk and mirrored == []
 
 
@@ -83,11 +85,11 @@ def test_the_mean_of_the_zoom_look_parts_words_that_one_look_joins():
     post = DBPostProcess(DetectorConfig(granularity="words", mirror_words=False))
     assert len(post(joined, info(*joined.shape), busy()).quads) == 1
     boxes, ran = boxes_with_looks(post, joined, info(*joined.shape), busy(), None, None,
-                                  zoomed_maps=lambda with_words: parted)
+                                  zoomed_maps=lambda with_words, window: window.crop(parted))
     assert ran and len(boxes.quads) == 2
     # a backend or size that cannot zoom: the first look's boxes
     boxes, ran = boxes_with_looks(post, joined, info(*joined.shape), busy(), None, None,
-                                  zoomed_maps=lambda with_words: None)
+                                  zoomed_maps=lambda with_words, window: None)
     assert not ran and len(boxes.quads) == 1
 
 
@@ -96,11 +98,13 @@ def test_the_detector_runs_the_enlarged_image_through_its_backend(random_weights
     boxes are those of the averaged maps; a page runs once, and so does a model of one fixed
     shape, which cannot take the larger input."""
     det = TextDetector(weights=random_weights, backend="torch", device="cpu")
+    monkeypatch.setattr(window_module, "WINDOW_CUE", -1.0)   # a random network's faint map: all of it counts
     inputs = []
     real = det.backend.run
     monkeypatch.setattr(det.backend, "run", lambda b: inputs.append(b.copy()) or real(b))
     image = (np.random.default_rng(1).random((256, 320, 3)) * 255).astype(np.uint8)
-    everywhere = {"thresh": 0.0, "box_thresh": 0.0, "mirror_words": False}
+    everywhere = {"thresh": 0.0, "box_thresh": 0.0, "mirror_words": False, "zoom_words": 1.25,
+                  "zoom_margin": 4096}       # the whole image enlarged
     det.detect(image, granularity="lines", **everywhere)
     assert len(inputs) == 1
     inputs.clear()
@@ -108,14 +112,45 @@ def test_the_detector_runs_the_enlarged_image_through_its_backend(random_weights
     assert len(inputs) == 2 and inputs[0].shape[2:] == (512, 640) and inputs[1].shape[2:] == (640, 800)
     padded, info = resize_for_model(image, det.config)
     x = normalize(padded, det.config)
-    both = average_looks(real(x[None])[0], zoom_back(real(zoom_input(x, (640, 800))[None])[0], x.shape[1:]))
+    both = average_in_window(real(x[None])[0], zoom_back(real(zoom_input(x, (640, 800))[None])[0], x.shape[1:]))
     expected = DBPostProcess(det.config.with_overrides(granularity="words", **everywhere))(
         both, info, cv2.cvtColor(padded, cv2.COLOR_RGB2GRAY))
     assert np.array_equal(got.boxes, expected.quads)
     inputs.clear()
-    det.detect(image, granularity="words", zoom_words=1.0, **everywhere)
+    det.detect(image, granularity="words", **{**everywhere, "zoom_words": 1.0})
     assert len(inputs) == 1
     inputs.clear()
     monkeypatch.setattr(det.backend, "fixed_shape", (512, 640))
     det.detect(image, granularity="words", **everywhere)
+    assert len(inputs) == 1
+
+
+def test_the_detector_enlarges_only_the_window_around_the_text(random_weights, monkeypatch):
+    """The backend's second input is the window around what the first look found (the 256 x 320
+    image enlarged to a 512 x 640 input; its text at rows 100-130, columns 40-200, 64 px wider:
+    half of each side, 256 x 320), enlarged 1.75x on the stride (448 x 576); outside the window
+    the first look's maps stand alone, and an image whose first look finds nothing runs once."""
+    det = TextDetector(weights=random_weights, backend="torch", device="cpu")
+    inputs, first = [], np.zeros((512, 640), np.float32)
+    first[100:130, 40:200] = 0.9                 # the first look: one line of text
+
+    def fake_run(batch):
+        inputs.append(batch.copy())
+        return first[None] if len(inputs) == 1 else np.full((1,) + batch.shape[2:], 0.5, np.float32)
+
+    monkeypatch.setattr(det.backend, "run", fake_run)
+    image = (np.random.default_rng(3).random((256, 320, 3)) * 255).astype(np.uint8)
+    looks = {"granularity": "words", "words_min_edges": 0.0, "mirror_words": False, "zoom_words": 1.75}
+    seen = []
+    real_post = DBPostProcess.__call__
+    monkeypatch.setattr(DBPostProcess, "__call__", lambda self, maps, *a, **k: seen.append(np.array(maps)) or real_post(self, maps, *a, **k))
+    det.detect(image, **looks)
+    assert len(inputs) == 2 and inputs[0].shape[2:] == (512, 640) and inputs[1].shape[2:] == (448, 576)
+    np.testing.assert_allclose(inputs[1][0], zoom_input(inputs[0][0][:, 0:256, 0:320], (448, 576)), atol=1e-6)
+    averaged = seen[-1]
+    assert averaged[200, 100] == pytest.approx(0.25) and averaged[110, 100] == pytest.approx(0.7)   # inside
+    assert averaged[300, 100] == 0.0 and averaged[110, 400] == 0.0                                   # outside
+    inputs.clear()
+    first[:] = 0.0
+    det.detect(image, **looks)
     assert len(inputs) == 1

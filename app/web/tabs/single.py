@@ -215,7 +215,7 @@ def listen(ctx: WebContext, ui: SingleTab) -> None:
                mirror_words=None, zoom_words=None):
         """Detect text in one image; returns the per-image JSON (boxes, scores, inference_time...;
         with recognize, also texts and text_scores aligned with boxes; granularity: auto, lines
-        or words; zoom_words: scene photos also read enlarged by this factor, 1.25 by default,
+        or words; zoom_words: scene photos also read enlarged by this factor, 1.75 by default,
         1 = once; mirror_words: scene photos also read mirrored, off by default)."""
         image = read_image_upload(ui.image, image)
         return detect_and_save(ctx, image, thresh, box_thresh, unclip_ratio, limit_side, backend,
