@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import argparse
 import itertools
-from functools import partial
 from pathlib import Path
 from typing import Dict, List, Tuple
 
@@ -69,7 +68,7 @@ class ZoomedMaps:
     def __init__(self, det: TextDetector, padded, cfg: DetectorConfig) -> None:
         self.det, self.padded, self.cfg, self.maps = det, padded, cfg, {}
 
-    def __call__(self, factor: float, with_words: bool, window: Window):
+    def __call__(self, with_words: bool, window: Window, factor: float):
         if (factor, window) not in self.maps:   # the backend's maps hold the word map too
             self.maps[factor, window] = zoomed_look(self.padded, factor, self.cfg.max_side, self._run,
                                                     channels_last=True, window=window)
@@ -150,7 +149,7 @@ def main() -> None:
                 metric = DetectionMetric()
                 for prob, info, gray, s, mirrored, zoomed in cached[name]:
                     quads = boxes_with_looks(post, prob, info, gray, None, mirrored,
-                                             zoomed_maps=partial(zoomed, zoom))[0].quads
+                                             zoomed_maps=zoomed)[0].quads
                     metric.update(quads, s.polygons, s.ignore)
                     total.update(quads, s.polygons, s.ignore)
                 hmeans.append(metric.result()["hmean"])

@@ -59,6 +59,11 @@ class DetectorConfig:
                                "enlarged, this many pixels wider on every side, then a quarter to all of each side "
                                "(on street photos about 55 % of the input, the same hmean within noise; a larger "
                                "margin reads more of the image)", min=0, max=4096, step=32)
+    zoom_cjk: float = setting(1.25, "zoom look for an image with a line the script guard keeps whole as CJK "
+                              "(Chinese, Japanese, Korean): the whole image, enlarged at most this much (1 = once); "
+                              "larger looks cut mixed Chinese and Latin lines into words (rendered packaging 0.748 "
+                              "at 1.25, 0.689 at 1.75 in a window: weights/TRAINING_LOG.md, \"The zoom look in a "
+                              "window\")", min=1.0, max=2.0, step=0.05)
     mirror_words: bool = setting(False, "an image read by word (under auto: a scene photo) without a line kept "
                                  "whole as CJK is also run mirrored left to right and the maps averaged "
                                  "(models/mirror.py): the default from 2026-11-27 to 2026-11-28, when 399 more "

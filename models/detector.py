@@ -286,7 +286,7 @@ class TextDetector:
             looks_s += time.perf_counter() - t
             return maps
 
-        def zoomed_maps(with_words: bool, window: Window) -> np.ndarray | None:
+        def zoomed_maps(with_words: bool, window: Window, factor: float) -> np.ndarray | None:
             nonlocal looks_s
             t = time.perf_counter()
 
@@ -294,7 +294,7 @@ class TextDetector:
                 probs, word_maps = self._run(seen[None], post.config)
                 return all_maps(probs[0], word_maps[0] if with_words else None)
 
-            maps = zoomed_look(item.tensor, post.config.zoom_words, post.config.max_side, run, self._uint8_input, window)
+            maps = zoomed_look(item.tensor, factor, post.config.max_side, run, self._uint8_input, window)
             looks_s += time.perf_counter() - t
             return maps
 

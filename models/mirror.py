@@ -67,14 +67,15 @@ def average_with_mirror(first: np.ndarray, mirrored: np.ndarray, window: Window 
 def boxes_with_looks(post: DBPostProcess, lines: np.ndarray, info: ResizeInfo, gray: np.ndarray | None,
                      words: Words, mirrored_maps: Callable[[bool, Window], np.ndarray],
                      whole: bool = False,
-                     zoomed_maps: Callable[[bool, Window], np.ndarray | None] | None = None) -> tuple[Boxes, bool]:
+                     zoomed_maps: Callable[[bool, Window, float], np.ndarray | None] | None = None) -> tuple[Boxes, bool]:
     """The boxes of one image; where the image was read by word, those of its maps averaged
     with more looks at it: the zoom look (``zoom_words`` above 1; :mod:`models.zoom`), then
     the mirror look (``mirror_words``, not for an image with a line kept whole as CJK), each in
     the :func:`~models.window.text_window` of the maps so far (``zoom_margin``, ``mirror_margin``;
-    ``whole``: everywhere, for fixed-shape models). ``zoomed_maps(with_words, window)`` gives
-    :func:`all_maps` of that window of the input, enlarged, shrunk back to the window's shape
-    (None: this backend or size cannot zoom); ``mirrored_maps(with_words, window)`` gives them
+    ``whole``: everywhere, for fixed-shape models; an image with a CJK line: everywhere, at most
+    ``zoom_cjk``). ``zoomed_maps(with_words, window, factor)`` gives :func:`all_maps` of that
+    window of the input, enlarged ``factor`` times, shrunk back to the window's shape (None: this
+    backend or size cannot zoom); ``mirrored_maps(with_words, window)`` gives them
     for that window of the input, mirrored, not flipped back. The word map
     is in them where ``with_words`` (the post-processing reads it: ``word_map`` on). Each is
     called only for the images that get that look. Returns the boxes and whether another look ran."""
@@ -90,8 +91,12 @@ def boxes_with_looks(post: DBPostProcess, lines: np.ndarray, info: ResizeInfo, g
     maps = all_maps(lines, words if with_words else None)
     looked = False
     if zoom:
-        window = Window.whole(maps.shape) if whole else text_window(maps, info, cfg.zoom_margin)
-        zoomed = zoomed_maps(with_words, window) if window is not None else None
+        # an image with a line kept whole as CJK is read as before 2026-11-28's twenty-fifth stop,
+        # the whole of it at most 1.25x (zoom_cjk): larger looks cut mixed Chinese and Latin lines
+        cjk = boxes.reading.cjk
+        factor = min(cfg.zoom_words, cfg.zoom_cjk) if cjk else cfg.zoom_words
+        window = Window.whole(maps.shape) if whole or cjk else text_window(maps, info, cfg.zoom_margin)
+        zoomed = zoomed_maps(with_words, window, factor) if window is not None and factor > 1.0 else None
         if zoomed is not None:
             maps = average_in_window(maps, zoomed, window)
             looked = True

@@ -14,7 +14,7 @@ from models.config import DetectorConfig
 from models.mirror import boxes_with_looks
 from models.postprocess import DBPostProcess
 from models.preprocess import normalize, resize_for_model
-from models.window import average_in_window
+from models.window import Window, average_in_window
 from models.zoom import zoom_back, zoom_input, zoomed_size
 from tests.scene_maps import FakeGuard, busy, info, sign
 
@@ -64,20 +64,37 @@ def test_only_images_read_by_word_are_zoomed(granularity, zoom, zoomed):
     prob = sign(0.5)
     post = DBPostProcess(DetectorConfig(granularity=granularity, zoom_words=zoom, mirror_words=False))
     boxes, ran = boxes_with_looks(post, prob, info(*prob.shape), busy(), None, None,
-                                  zoomed_maps=lambda with_words, window: calls.append(with_words) or window.crop(prob))
+                                  zoomed_maps=lambda with_words, window, factor: calls.append(with_words) or window.crop(prob))
     assert ran is zoomed and calls == ([post.config.word_map] if zoomed else [])
 
 
-def test_an_image_with_a_cjk_line_is_still_zoomed(monkeypatch):
-    """Unlike the mirror image, the enlarged one is a script the network has seen."""
-    monkeypatch.setattr(postprocess, "load_guard", lambda: FakeGuard(0.9))
+def test_an_image_with_a_cjk_line_is_still_zoomed_as_a_whole_at_most_zoom_cjk(monkeypatch):
+    """Unlike the mirror image, the enlarged one is a script the network has seen; but a look
+    larger than ``zoom_cjk`` cuts mixed Chinese and Latin lines, so such an image is read whole,
+    at most that much enlarged (1: once). A Latin scene gets the window and the full factor."""
     prob = sign(0.5)
-    post = DBPostProcess(DetectorConfig(granularity="words", mirror_words=True))
-    mirrored = []
-    boxes, ran = boxes_with_looks(post, prob, info(*prob.shape), busy(), None,
-                                  lambda with_words, window: mirrored.append(1) or prob,
-                                  zoomed_maps=lambda with_words, window: window.crop(prob))
-    assert ran and boxes.reading.cjk and mirrored == []
+    asked, mirrored = [], []
+
+    def zoomed(with_words, window, factor):
+        asked.append((window, factor))
+        return window.crop(prob)
+
+    for guard, zoom, cjk_zoom, expected in ((0.9, 1.75, 1.25, 1.25), (0.9, 1.1, 1.25, 1.1), (0.0, 1.75, 1.25, 1.75)):
+        monkeypatch.setattr(postprocess, "load_guard", lambda g=guard: FakeGuard(g))
+        post = DBPostProcess(DetectorConfig(granularity="words", mirror_words=True, zoom_words=zoom, zoom_cjk=cjk_zoom))
+        mirrored[:], asked[:] = [], []
+        boxes, ran = boxes_with_looks(post, prob, info(*prob.shape), busy(), None,
+                                      lambda with_words, window: mirrored.append(1) or window.crop(prob)[..., ::-1],
+                                      zoomed_maps=zoomed)
+        assert ran and boxes.reading.cjk is (guard > 0.5) and len(asked) == 1
+        window, factor = asked[0]
+        assert factor == expected
+        assert (window == Window.whole(prob.shape)) is (guard > 0.5) and mirrored == ([] if guard > 0.5 else [1])
+    monkeypatch.setattr(postprocess, "load_guard", lambda: FakeGuard(0.9))
+    post = DBPostProcess(DetectorConfig(granularity="words", mirror_words=False, zoom_cjk=1.0))
+    asked[:] = []
+    assert boxes_with_looks(post, prob, info(*prob.shape), busy(), None, None, zoomed_maps=zoomed)[1] is False
+    assert asked == []
 
 
 def test_the_mean_of_the_zoom_look_parts_words_that_one_look_joins():
@@ -85,11 +102,11 @@ def test_the_mean_of_the_zoom_look_parts_words_that_one_look_joins():
     post = DBPostProcess(DetectorConfig(granularity="words", mirror_words=False))
     assert len(post(joined, info(*joined.shape), busy()).quads) == 1
     boxes, ran = boxes_with_looks(post, joined, info(*joined.shape), busy(), None, None,
-                                  zoomed_maps=lambda with_words, window: window.crop(parted))
+                                  zoomed_maps=lambda with_words, window, factor: window.crop(parted))
     assert ran and len(boxes.quads) == 2
     # a backend or size that cannot zoom: the first look's boxes
     boxes, ran = boxes_with_looks(post, joined, info(*joined.shape), busy(), None, None,
-                                  zoomed_maps=lambda with_words, window: None)
+                                  zoomed_maps=lambda with_words, window, factor: None)
     assert not ran and len(boxes.quads) == 1
 
 
