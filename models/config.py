@@ -51,8 +51,8 @@ class DetectorConfig:
                                         "fold across a word: weights/TRAINING_LOG.md)", min=0.0, max=5.0, step=0.05)
     zoom_words: float = setting(1.75, "an image read by word (under auto: a scene photo) is read a second time "
                                 "enlarged by this factor, in the window around its text (zoom_margin), and the two "
-                                "maps averaged (models/zoom.py): on 499 street photos 0.532 -> 0.582 hmean for about "
-                                "2.7x its time (1.5: 0.571, 2.2x); documents, read by line, run once either way; 1 = off; "
+                                "maps averaged (models/zoom.py): on 499 street photos 0.532 -> 0.579 hmean for about "
+                                "2.5x its time (1.5: 0.571, a smaller second look); documents, read by line, run once either way; 1 = off; "
                                 "the GPU folder stream (--engine gpu) reads every image once (weights/TRAINING_LOG.md, "
                                 "\"The zoom look in a window\")", min=1.0, max=2.0, step=0.05)
     zoom_margin: int = setting(64, "zoom look: only the window around the first look's text (map > 0.2) is read "

@@ -109,9 +109,10 @@ GRANULARITY_INFO = ("自动: 街景按词, 文档和中文按行 auto: words on 
                     "词: 在词间空隙切开 (中文仍按行) words: Latin lines cut at the gaps between words")
 GRANULARITY_CHOICES = [("自动 auto", "auto"), ("行 lines", "lines"), ("词 words", "words")]
 ZOOM = "街景放大再读一次 Read scene photos again, enlarged"
-ZOOM_INFO = ("按词读的图片 (街景) 放大此倍数再推理一次并取平均: 词框更准, 耗时约 2.5 倍; 1 = 只读一次; 文档不受影响 "
-             "An image read by word (a scene photo) also runs enlarged by this factor and the two maps are "
-             "averaged: better word boxes for about 2.5 times its time; 1 = once; documents run once")
+ZOOM_INFO = ("按词读的图片 (街景): 文字周围的区域放大此倍数再推理一次并取平均: 词框更准, 耗时约 2.6 倍; 1 = 只读一次; "
+             "文档不受影响 An image read by word (a scene photo): the window around its text also runs enlarged "
+             "by this factor and the two maps are averaged there: better word boxes for about 2.6 times its "
+             "time; 1 = once; documents run once")
 MIRROR = "街景镜像再读一次 Also read scene photos mirrored"
 MIRROR_INFO = ("按词读的图片 (街景) 再镜像推理一次并取平均; 默认关闭: 在 499 张街景上平均不比一次好 "
                "An image read by word (a scene photo) also runs mirrored and the maps are averaged; "
