@@ -27,7 +27,7 @@ class Reading:
     """How the post-processing read one image; :mod:`models.mirror` decides by it.
 
     ``words``: read by word (``granularity`` words, or ``auto`` judged it a scene photo;
-    without a word map, with ``zoom_words`` and ``mirror_words`` off, known only where some
+    without a word map, with ``zoom_words``, ``mirror_words`` and ``lines_shift`` off, known only where some
     line was cut);
     ``cjk``: the script guard kept some line whole as Chinese, Japanese or Korean."""
 
@@ -151,6 +151,11 @@ class DBPostProcess:
             regions = self._words_from_map(prob, words_map, lines, gray, reading)
         else:
             regions = self._words_or_lines(prob, lines, gray, reading)
+        if not reading.words and self.config.lines_shift > 0:
+            # read by line: the lines again, cut a little higher (DetectorConfig.lines_shift)
+            shift = self.config.lines_shift
+            regions = self._regions(prob, thresh=min(self.thresh + shift, 1.0),
+                                    box_thresh=min(self.box_thresh + shift, 1.0))
         quads, scores, polys = [], [], []
         for _, outline, quad, score in regions:
             if self.box_type == "poly":
@@ -168,10 +173,16 @@ class DBPostProcess:
         return Boxes(quads_arr[order], np.asarray(scores, np.float32)[order],
                      [polys[i] for i in order] if polys else [], reading)
 
-    def _regions(self, prob: np.ndarray, bitmap: np.ndarray | None = None) -> list:
+    def _regions(self, prob: np.ndarray, bitmap: np.ndarray | None = None, thresh: float | None = None,
+                 box_thresh: float | None = None) -> list:
         """The text regions of one unpadded map: (kernel box, its outline, grown quad, score)
-        for every connected area above ``thresh`` whose mean probability reaches ``box_thresh``."""
-        if bitmap is None:
+        for every connected area above ``thresh`` whose mean probability reaches ``box_thresh``
+        (both the configured ones unless given; ``bitmap``, the map above the configured
+        ``thresh``, is used only then)."""
+        box_thresh = self.box_thresh if box_thresh is None else box_thresh
+        if thresh is not None:
+            bitmap = (prob > thresh).astype(np.uint8)
+        elif bitmap is None:
             bitmap = (prob > self.thresh).astype(np.uint8)
         else:
             bitmap = np.ascontiguousarray(bitmap[:prob.shape[0], :prob.shape[1]], dtype=np.uint8)
@@ -189,7 +200,7 @@ class DBPostProcess:
             if short < self.min_size:
                 continue
             score = box_score_fast(prob, box) if self.score_mode == "fast" else box_score_slow(prob, contour)
-            if score < self.box_thresh:
+            if score < box_thresh:
                 continue
             quad = self._grow(box)
             if quad is not None:
@@ -260,15 +271,16 @@ class DBPostProcess:
         (``models.word_split``) into words that are scored and grown like lines, a word below
         ``box_thresh`` dropped. A line the script guard finds CJK (``gray`` given) stays
         whole. The costlier questions (auto's background cue, the guard) are asked only
-        when some line has a gap to cut at, or (``zoom_words``, ``mirror_words``) to tell
-        ``reading`` whether the image is read by word."""
+        when some line has a gap to cut at, or (``zoom_words``, ``mirror_words``,
+        ``lines_shift``) to tell ``reading`` whether the image is read by word."""
         cfg = self.config
         if not lines or self._lines_only(lines):
             return lines
         prob = np.ascontiguousarray(prob)   # the unpadded view is strided: copy it once, not per line
         cut = [split_words(prob, box, cfg.word_gap, cfg.word_gap_width) for box, *_ in lines]
         if all(len(pieces) == 1 for pieces in cut):
-            reading.words = (cfg.mirror_words or cfg.zoom_words > 1.0) and wants_words(cfg, len(lines), gray, prob)
+            reading.words = (cfg.mirror_words or cfg.zoom_words > 1.0 or cfg.lines_shift > 0) and \
+                wants_words(cfg, len(lines), gray, prob)
             return lines
         if not wants_words(cfg, len(lines), gray, prob):
             return lines

@@ -105,3 +105,23 @@ def test_unclip_grows_by_db_distance():
 def test_empty_map_gives_no_boxes():
     boxes = DBPostProcess()(np.zeros((64, 64), np.float32), _info(64, 64))
     assert boxes.quads.shape == (0, 4, 2) and boxes.scores.shape == (0,)
+
+
+def test_images_read_by_line_are_cut_lines_shift_higher():
+    """A page (read by line) is binarised at thresh + lines_shift and keeps boxes from box_thresh
+    + lines_shift: two lines joined at 0.32 come apart at 0.35, and a faint region (mean 0.42)
+    is dropped below 0.45. A scene photo, read by word, keeps thresh and box_thresh."""
+    from tests.scene_maps import busy, sign
+
+    joined = sign(0.32)
+    faint = np.zeros((300, 500), np.float32)
+    faint[130:160, 60:300] = 0.42
+    lines = {"granularity": "lines", "zoom_words": 1.0}
+    assert len(DBPostProcess(DetectorConfig(**lines))(joined, _info(300, 500)).quads) == 2
+    assert len(DBPostProcess(DetectorConfig(**lines, lines_shift=0.0))(joined, _info(300, 500)).quads) == 1
+    assert len(DBPostProcess(DetectorConfig(**lines))(faint, _info(300, 500)).quads) == 0
+    assert len(DBPostProcess(DetectorConfig(**lines, lines_shift=0.0))(faint, _info(300, 500)).quads) == 1
+    words = DBPostProcess(DetectorConfig(granularity="words", zoom_words=1.0, cjk_guard=1.0))(faint, _info(300, 500), busy())
+    assert words.reading.words and len(words.quads) == 1
+    # the user's threshold moves both: a page at thresh 0.25 is cut at 0.3
+    assert len(DBPostProcess(DetectorConfig(**lines, thresh=0.25))(sign(0.32), _info(300, 500)).quads) == 1

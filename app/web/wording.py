@@ -84,8 +84,9 @@ BATCH_UPLOAD_CHECKED = "已上传 {n} 个文件，均可读取 {n} file(s) uploa
 BATCH_UPLOAD_BAD = ("**⚠️ {bad} / {n} 个文件无法读取 of the uploaded files are not readable images** "
                     "(它们会记为失败 they will be reported as failed; remove them or upload again):")
 THRESHOLD = "检测阈值 Detection threshold"
-THRESHOLD_INFO = ("像素概率高于此值算作文字；太低时相邻文字会连成一片 A pixel counts as text above this "
-                  "probability; too low and neighbouring words merge into one region")
+THRESHOLD_INFO = ("像素概率高于此值算作文字；太低时相邻文字会连成一片；按行读的文档略高一点 (lines_shift) "
+                  "A pixel counts as text above this probability; too low and neighbouring words merge into one "
+                  "region; pages read by line are cut a little higher (lines_shift)")
 BOX_THRESHOLD = "框阈值 Box threshold"
 BOX_THRESHOLD_INFO = ("区域平均概率低于此值的框被丢弃；降低可找回淡的文字 A region whose mean probability is "
                       "below this is dropped; lower it to keep faint text")
