@@ -176,19 +176,22 @@ class GpuStream:
         batch = batch.half() if self.half else batch
         maps = self.net(batch.contiguous(memory_format=torch.channels_last))
         words = maps[:, 1] if self.word_map and gray is not None else None   # only auto and words use it
-        return self._pack_maps(maps[:, 0], gray, cfg.thresh, words)
+        return self._pack_maps(maps[:, 0], gray, cfg.thresh, words, min(cfg.thresh + cfg.lines_shift, 1.0))
 
     @staticmethod
     def _pack_maps(prob: torch.Tensor, gray: torch.Tensor | None, thresh: float,
-                   words: torch.Tensor | None = None) -> torch.Tensor:
-        """(N, H, W) probabilities -> (N, bytes): uint8 map, bitmap 8 pixels a byte, grey, uint8
-        word map (:func:`models.stream_worker.maps_bytes`)."""
+                   words: torch.Tensor | None = None, line_thresh: float | None = None) -> torch.Tensor:
+        """(N, H, W) probabilities -> (N, bytes): uint8 map, bitmaps above ``thresh`` and above
+        ``line_thresh`` (``thresh + lines_shift``: for images read by line; default ``thresh``)
+        8 pixels a byte, grey, uint8 word map (:func:`models.stream_worker.maps_bytes`)."""
         n, h, w = prob.shape
         p8 = (prob.float() * 255.0).round_().clamp_(0, 255).to(torch.uint8).reshape(n, -1)
-        bits = (prob.float() > thresh).to(torch.uint8).reshape(n, h, w // 8, 8)   # float32, as the CPU path compares
         order = torch.tensor([128, 64, 32, 16, 8, 4, 2, 1], dtype=torch.uint8, device=prob.device)
-        packed = (bits * order).sum(-1, dtype=torch.uint8).reshape(n, -1)
-        parts = [p8, packed] + ([gray.reshape(n, -1)] if gray is not None else [])
+        packed = []
+        for cut in (thresh, thresh if line_thresh is None else line_thresh):
+            bits = (prob.float() > cut).to(torch.uint8).reshape(n, h, w // 8, 8)   # float32, as the CPU path compares
+            packed.append((bits * order).sum(-1, dtype=torch.uint8).reshape(n, -1))
+        parts = [p8, *packed] + ([gray.reshape(n, -1)] if gray is not None else [])
         if words is not None:
             parts.append((words.float() * 255.0).round_().clamp_(0, 255).to(torch.uint8).reshape(n, -1))
         return torch.cat(parts, dim=1)

@@ -124,13 +124,15 @@ class DBPostProcess:
 
     def __call__(self, prob: np.ndarray, info: ResizeInfo, gray: np.ndarray | None = None,
                  bitmap: np.ndarray | None = None,
-                 words: np.ndarray | Callable[[], np.ndarray] | None = None) -> Boxes:
+                 words: np.ndarray | Callable[[], np.ndarray] | None = None,
+                 line_bitmap: np.ndarray | None = None) -> Boxes:
         """``prob``: the (input_h, input_w) probability map of one padded image, or (2, input_h,
         input_w) for a network with a word map (lines, then words: ``DBNetConfig.word_head``);
         ``gray``: that image in grey, the same size (padded or not), for ``auto``'s background
         cue and the CJK guard of ``auto`` and ``words`` (without it, every line may be cut);
         ``bitmap``: the line map ``> thresh`` as uint8, when the GPU thresholded the exact map
-        and ``prob`` is a uint8 copy of it (:mod:`models.gpu_stream`); ``words``: the word map
+        and ``prob`` is a uint8 copy of it (:mod:`models.gpu_stream`), and ``line_bitmap`` the
+        map ``> thresh + lines_shift`` for an image read by line; ``words``: the word map
         apart, (input_h, input_w), or a callable that computes it, called only if this image
         wants words (:class:`models.backends.WordMapOnDemand`: a page never runs the word map)."""
         prob = np.asarray(prob, dtype=np.float32)
@@ -154,7 +156,7 @@ class DBPostProcess:
         if not reading.words and self.config.lines_shift > 0:
             # read by line: the lines again, cut a little higher (DetectorConfig.lines_shift)
             shift = self.config.lines_shift
-            regions = self._regions(prob, thresh=min(self.thresh + shift, 1.0),
+            regions = self._regions(prob, line_bitmap, thresh=min(self.thresh + shift, 1.0),
                                     box_thresh=min(self.box_thresh + shift, 1.0))
         quads, scores, polys = [], [], []
         for _, outline, quad, score in regions:
@@ -177,13 +179,11 @@ class DBPostProcess:
                  box_thresh: float | None = None) -> list:
         """The text regions of one unpadded map: (kernel box, its outline, grown quad, score)
         for every connected area above ``thresh`` whose mean probability reaches ``box_thresh``
-        (both the configured ones unless given; ``bitmap``, the map above the configured
-        ``thresh``, is used only then)."""
+        (the configured ones unless given); ``bitmap``: the map above that ``thresh``, when the
+        device thresholded the exact map."""
         box_thresh = self.box_thresh if box_thresh is None else box_thresh
-        if thresh is not None:
-            bitmap = (prob > thresh).astype(np.uint8)
-        elif bitmap is None:
-            bitmap = (prob > self.thresh).astype(np.uint8)
+        if bitmap is None:
+            bitmap = (prob > (self.thresh if thresh is None else thresh)).astype(np.uint8)
         else:
             bitmap = np.ascontiguousarray(bitmap[:prob.shape[0], :prob.shape[1]], dtype=np.uint8)
         if self.dilation_kernel is not None:

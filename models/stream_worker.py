@@ -19,27 +19,29 @@ READY = ("ready",)
 
 
 def maps_bytes(h: int, w: int, with_gray: bool, with_words: bool = False) -> int:
-    """Bytes of one image's maps at padded size ``h`` x ``w``: the uint8 probability map, the
-    bitmap packed eight pixels a byte (``w`` is a multiple of 32) and, for ``auto`` and
-    ``words``, the uint8 grey image and (a network with a word map) the uint8 word map."""
-    return h * w + h * (w // 8) + (h * w if with_gray else 0) + (h * w if with_words else 0)
+    """Bytes of one image's maps at padded size ``h`` x ``w``: the uint8 probability map, two
+    bitmaps packed eight pixels a byte (``w`` is a multiple of 32; above ``thresh``, and above
+    ``thresh + lines_shift`` for an image read by line) and, for ``auto`` and ``words``, the
+    uint8 grey image and (a network with a word map) the uint8 word map."""
+    return h * w + 2 * h * (w // 8) + (h * w if with_gray else 0) + (h * w if with_words else 0)
 
 
 def unpack_maps(flat: np.ndarray, h: int, w: int, content: Tuple[int, int], with_gray: bool,
                 with_words: bool = False):
-    """The probability map (float32, 0..1; (2, h, w) with the word map), bitmap and grey image
-    of one image from its packed bytes; only the ``content`` (height, width) part, without the
-    padding."""
+    """The probability map (float32, 0..1; (2, h, w) with the word map), the two bitmaps (above
+    ``thresh``, above ``thresh + lines_shift``) and the grey image of one image from its packed
+    bytes; only the ``content`` (height, width) part, without the padding."""
     rh, rw = content
     n, nb = h * w, h * (w // 8)
     prob = flat[:n].reshape(h, w)[:rh, :rw].astype(np.float32)
     if with_words:
-        start = 2 * n + nb if with_gray else n + nb
+        start = 2 * n + 2 * nb if with_gray else n + 2 * nb
         prob = np.stack([prob, flat[start:start + n].reshape(h, w)[:rh, :rw].astype(np.float32)])
     prob *= np.float32(1.0 / 255.0)
-    bitmap = np.unpackbits(flat[n:n + nb].reshape(h, w // 8)[:rh], axis=1)[:, :rw]
-    gray = flat[n + nb:2 * n + nb].reshape(h, w)[:rh, :rw] if with_gray else None
-    return prob, bitmap, gray
+    bitmap, line_bitmap = (np.unpackbits(flat[n + k * nb:n + (k + 1) * nb].reshape(h, w // 8)[:rh], axis=1)[:, :rw]
+                           for k in (0, 1))
+    gray = flat[n + 2 * nb:2 * n + 2 * nb].reshape(h, w)[:rh, :rw] if with_gray else None
+    return prob, bitmap, line_bitmap, gray
 
 
 def run(shm_name: str | None, slot_bytes: int, jobs: Any, results: Any) -> None:
@@ -72,8 +74,9 @@ def run(shm_name: str | None, slot_bytes: int, jobs: Any, results: Any) -> None:
                     runs[run_blob] = (DBPostProcess(DetectorConfig(**settings)), sink)
                 post, sink = runs[run_blob]
                 flat = view[slot] if slot is not None else payload
-                prob, bitmap, gray = unpack_maps(flat, h, w, (info.resized_h, info.resized_w), *layers)
-                boxes = post(prob, info, gray, bitmap=bitmap)   # its crop to the content is a no-op now
+                prob, bitmap, line_bitmap, gray = unpack_maps(flat, h, w, (info.resized_h, info.resized_w), *layers)
+                # their crop to the content is a no-op now
+                boxes = post(prob, info, gray, bitmap=bitmap, line_bitmap=line_bitmap)
             except Exception as exc:   # one image's failure must not lose the others, nor the run
                 results.put((index, slot, None, None, None, time.perf_counter() - t0,
                              f"post-processing failed ({type(exc).__name__}: {exc})", None))

@@ -48,11 +48,12 @@ def test_packed_maps_round_trip(with_words):
     prob = torch.rand(2, h, w)
     words = torch.rand(2, h, w) if with_words else None
     gray = torch.randint(0, 256, (2, h, w), dtype=torch.uint8)
-    packed = GpuStream._pack_maps(prob, gray, 0.3, words).numpy()
+    packed = GpuStream._pack_maps(prob, gray, 0.3, words, 0.35).numpy()
     assert packed.shape == (2, maps_bytes(h, w, True, with_words))
     for k in range(2):
-        p, bits, g = unpack_maps(packed[k], h, w, (rh, rw), True, with_words)
-        assert bits.shape == g.shape == (rh, rw)
+        p, bits, line_bits, g = unpack_maps(packed[k], h, w, (rh, rw), True, with_words)
+        assert bits.shape == line_bits.shape == g.shape == (rh, rw)
+        assert np.array_equal(line_bits, (prob[k, :rh, :rw] > 0.35).numpy().astype(np.uint8))
         if with_words:
             assert p.shape == (2, rh, rw)
             np.testing.assert_allclose(p[1], words[k, :rh, :rw].numpy(), atol=0.5 / 255 + 1e-6)
@@ -64,13 +65,17 @@ def test_packed_maps_round_trip(with_words):
 
 
 def test_a_given_bitmap_is_used_as_is():
-    """DBPostProcess takes the device's exact bitmap instead of thresholding the uint8 copy."""
+    """DBPostProcess takes the device's exact bitmaps instead of thresholding the uint8 copy:
+    ``line_bitmap`` (above ``thresh + lines_shift``) for an image read by line."""
     prob = np.zeros((64, 64), np.float32)
     prob[20:40, 10:50] = 0.9
     info = ResizeInfo(64, 64, 64, 64, 64, 64)
-    post = DBPostProcess(DetectorConfig(granularity="lines"))
+    post = DBPostProcess(DetectorConfig(granularity="lines", lines_shift=0.0))
     assert len(post(prob, info).quads) == 1
     assert len(post(prob, info, bitmap=np.zeros((64, 64), np.uint8)).quads) == 0
+    shifted = DBPostProcess(DetectorConfig(granularity="lines"))
+    assert len(shifted(prob, info, bitmap=np.zeros((64, 64), np.uint8)).quads) == 1     # from the copy
+    assert len(shifted(prob, info, bitmap=np.zeros((64, 64), np.uint8), line_bitmap=np.zeros((64, 64), np.uint8)).quads) == 0
 
 
 @pytest.fixture(scope="module")
@@ -110,7 +115,7 @@ def test_the_stream_gives_detect_many_s_boxes_and_errors_in_order(files):
         assert abs(len(res.boxes) - len(ref.boxes)) <= 1
     assert sum(len(r.boxes) for r in cut) > sum(len(r.boxes) for r in got)     # words: more boxes
     assert [r.image_path for r in got] == [str(f) for f in files]
-    assert sum(len(r.boxes) for r in reference) > 10
+    assert sum(len(r.boxes) for r in reference) > 5
     for ref, res in zip(reference, got):
         assert res.success == ref.success, (res.error, ref.error)
         if not ref.success:
@@ -120,7 +125,9 @@ def test_the_stream_gives_detect_many_s_boxes_and_errors_in_order(files):
         assert len(res.boxes) == len(ref.boxes)
         if len(ref.boxes):
             np.testing.assert_allclose(res.boxes, ref.boxes, atol=2)
-            np.testing.assert_allclose(res.scores, ref.scores, atol=1e-2)   # a uint8 map: within 1/255 and an edge
+            # a uint8 map of a resampled image: within 1/255 and an edge (at the page's higher cut,
+            # lines_shift, one box of these moves a pixel: 0.011)
+            np.testing.assert_allclose(res.scores, ref.scores, atol=1.5e-2)
         assert set(res.timings) >= {"decode", "inference", "postprocess", "total"}
     assert [len(r.boxes) for r in again] == [len(r.boxes) for r in got[:3]]
     errors = {Path(r.image_path).name: r.error for r in got if not r.success}
