@@ -126,6 +126,12 @@ class DetectorConfig:
         d["mean"], d["std"] = list(self.mean), list(self.std)
         return d
 
+    @property
+    def line_cut(self) -> Tuple[float, float]:
+        """(thresh, box_thresh) for an image read by line: each ``lines_shift`` higher, at most 1
+        (the CPU post-processing and the GPU stream's bitmap share this)."""
+        return min(self.thresh + self.lines_shift, 1.0), min(self.box_thresh + self.lines_shift, 1.0)
+
     def params(self) -> Dict[str, Any]:
         """The settings recorded in each result's JSON (``params`` key); resuming compares them."""
         return {f.name: getattr(self, f.name) for f in fields(self) if f.metadata.get("in_params", True)}

@@ -176,7 +176,7 @@ class GpuStream:
         batch = batch.half() if self.half else batch
         maps = self.net(batch.contiguous(memory_format=torch.channels_last))
         words = maps[:, 1] if self.word_map and gray is not None else None   # only auto and words use it
-        return self._pack_maps(maps[:, 0], gray, cfg.thresh, words, min(cfg.thresh + cfg.lines_shift, 1.0))
+        return self._pack_maps(maps[:, 0], gray, cfg.thresh, words, cfg.line_cut[0])
 
     @staticmethod
     def _pack_maps(prob: torch.Tensor, gray: torch.Tensor | None, thresh: float,

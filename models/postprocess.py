@@ -155,9 +155,8 @@ class DBPostProcess:
             regions = self._words_or_lines(prob, lines, gray, reading)
         if not reading.words and self.config.lines_shift > 0:
             # read by line: the lines again, cut a little higher (DetectorConfig.lines_shift)
-            shift = self.config.lines_shift
-            regions = self._regions(prob, line_bitmap, thresh=min(self.thresh + shift, 1.0),
-                                    box_thresh=min(self.box_thresh + shift, 1.0))
+            thresh, box_thresh = self.config.line_cut
+            regions = self._regions(prob, line_bitmap, thresh=thresh, box_thresh=box_thresh)
         quads, scores, polys = [], [], []
         for _, outline, quad, score in regions:
             if self.box_type == "poly":
