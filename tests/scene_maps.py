@@ -1,5 +1,6 @@
 """Shared pieces of the tests of the looks at scene photos (models.mirror, models.zoom): a made-up
-script guard, a probability map of one two-word sign, a busy background and a ResizeInfo."""
+script guard, a probability map of one two-word sign, a busy background, a ResizeInfo and a
+detector whose backend records what it runs."""
 from __future__ import annotations
 
 import cv2
@@ -36,3 +37,17 @@ def busy(h: int = 300, w: int = 500) -> np.ndarray:
     """A grey background full of edges, so that ``auto`` reads the image by word."""
     small = np.random.default_rng(0).integers(0, 256, (h // 10, w // 10), dtype=np.uint8)
     return cv2.resize(small, (w, h), interpolation=cv2.INTER_NEAREST)
+
+
+def recording_detector(weights, monkeypatch):
+    """A PyTorch detector on (random) ``weights`` whose backend records a copy of every input it
+    runs, with the second looks' window cue lowered so that a random network's faint map counts
+    everywhere. Returns the detector, the list of inputs and the backend's own ``run``."""
+    import models.window as window_module
+    from models import TextDetector
+
+    det = TextDetector(weights=weights, backend="torch", device="cpu")
+    monkeypatch.setattr(window_module, "WINDOW_CUE", -1.0)
+    inputs, real = [], det.backend.run
+    monkeypatch.setattr(det.backend, "run", lambda b: inputs.append(b.copy()) or real(b))
+    return det, inputs, real

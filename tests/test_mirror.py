@@ -16,7 +16,7 @@ from models.mirror import all_maps, average_with_mirror, boxes_with_looks, mirro
 from models.postprocess import DBPostProcess
 from models.preprocess import normalize, resize_for_model
 from models.window import WINDOW_CUE, Window
-from tests.scene_maps import FakeGuard, busy, info, sign
+from tests.scene_maps import FakeGuard, busy, info, recording_detector, sign
 
 
 @pytest.fixture(autouse=True)
@@ -98,11 +98,7 @@ def test_the_mean_of_two_looks_parts_words_that_one_look_joins():
 def test_the_detector_runs_the_mirror_image_through_its_backend(random_weights, monkeypatch):
     """Scenes (here granularity words) run the backend twice, the second time on the mirrored
     input, and their boxes are those of the averaged maps; pages run it once."""
-    det = TextDetector(weights=random_weights, backend="torch", device="cpu")
-    monkeypatch.setattr(window_module, "WINDOW_CUE", -1.0)   # a random network's faint map: all of it counts
-    inputs = []
-    real = det.backend.run
-    monkeypatch.setattr(det.backend, "run", lambda b: inputs.append(b.copy()) or real(b))
+    det, inputs, real = recording_detector(random_weights, monkeypatch)
     image = (np.random.default_rng(1).random((256, 320, 3)) * 255).astype(np.uint8)
     everywhere = {"thresh": 0.0, "box_thresh": 0.0, "mirror_margin": 4096,   # the whole image mirrored
                   "mirror_words": True, "zoom_words": 1.0}

@@ -8,7 +8,6 @@ import numpy as np
 import pytest
 
 import models.postprocess as postprocess
-import models.window as window_module
 from models import TextDetector
 from models.config import DetectorConfig
 from models.mirror import boxes_with_looks
@@ -16,7 +15,7 @@ from models.postprocess import DBPostProcess
 from models.preprocess import normalize, resize_for_model
 from models.window import Window, average_in_window
 from models.zoom import zoom_back, zoom_input, zoomed_size
-from tests.scene_maps import FakeGuard, busy, info, sign
+from tests.scene_maps import FakeGuard, busy, info, recording_detector, sign
 
 
 @pytest.fixture(autouse=True)
@@ -114,11 +113,7 @@ def test_the_detector_runs_the_enlarged_image_through_its_backend(random_weights
     """A scene runs the backend twice, the second time on the input enlarged 1.25x, and its
     boxes are those of the averaged maps; a page runs once, and so does a model of one fixed
     shape, which cannot take the larger input."""
-    det = TextDetector(weights=random_weights, backend="torch", device="cpu")
-    monkeypatch.setattr(window_module, "WINDOW_CUE", -1.0)   # a random network's faint map: all of it counts
-    inputs = []
-    real = det.backend.run
-    monkeypatch.setattr(det.backend, "run", lambda b: inputs.append(b.copy()) or real(b))
+    det, inputs, real = recording_detector(random_weights, monkeypatch)
     image = (np.random.default_rng(1).random((256, 320, 3)) * 255).astype(np.uint8)
     everywhere = {"thresh": 0.0, "box_thresh": 0.0, "mirror_words": False, "zoom_words": 1.25,
                   "zoom_margin": 4096}       # the whole image enlarged
