@@ -124,13 +124,14 @@ class ScriptGuard:
         return out
 
 
-def torch_network():
-    """The same network in ``torch.nn`` (for training; ``scripts/train_script_guard.py``)."""
+def torch_network(channels: Sequence[int] = CHANNELS):
+    """The same network in ``torch.nn`` (for training; ``scripts/train_script_guard.py``); the
+    widths are read back from the arrays, so a guard trained wider loads as it is."""
     import torch.nn as nn
     layers, c_in = [], 1
-    for i, c in enumerate(CHANNELS):
+    for i, c in enumerate(channels):
         layers += [nn.Conv2d(c_in, c, 3, padding=1), nn.ReLU()]
-        if i < len(CHANNELS) - 1:
+        if i < len(channels) - 1:
             layers.append(nn.MaxPool2d(2))
         c_in = c
     return nn.Sequential(*layers, nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(c_in, 1))

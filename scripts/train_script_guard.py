@@ -11,8 +11,13 @@ larger than the labels), straightened and standardised exactly as at run time.
         --mix scripts/mixes/release2.toml --extra data_cache/synth_v2_idcard_scene \
         --output weights/script_guard.npz
 
+Since the twenty-sixth stop it also draws ``--synthetic`` single lines of its own
+(``models/synth/script_strips.py``: the renderer's strings, fonts and backgrounds, many of
+them short, large, stylised or widely spaced), half of them CJK; a tenth of them is held out
+like every source.
+
 Reproducible from its seed; prints the held-out accuracy per source and writes the
-weights as numpy arrays (the product runs the network in numpy, no torch needed).
+weights as numpy arrays (the product runs the network in ONNX Runtime, no torch needed).
 """
 from __future__ import annotations
 
@@ -21,7 +26,7 @@ import re
 import sys
 import time
 from pathlib import Path
-from typing import List, Tuple
+from typing import Dict, List, Tuple
 
 import cv2
 import numpy as np
@@ -32,7 +37,8 @@ from models.config import DetectorConfig
 from models.data.icdar import read_split
 from models.data.mix import load_sources, read_mix_file
 from models.preprocess import resize_for_model
-from models.script_guard import MIN_STRIP_WIDTH, STRIP_HEIGHT, line_strip, network_arrays, torch_network
+from models.script_guard import CHANNELS, MIN_STRIP_WIDTH, STRIP_HEIGHT, line_strip, network_arrays, torch_network
+from models.synth.script_strips import script_strips
 from models.word_split import MIN_ASPECT
 
 CJK = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af]")
@@ -93,6 +99,17 @@ def batchify(strips: List[np.ndarray], width: int, rng: np.random.Generator) -> 
     return out
 
 
+def report(title: str, guard, held: Dict[str, Tuple[List[np.ndarray], List[int]]]) -> None:
+    """Held-out accuracy per source of ``guard`` (the shipped ONNX graph, full strips)."""
+    print(f"held-out strips, {title}: accuracy, CJK found, Latin kept Latin")
+    for name, (xs, ys) in held.items():
+        p = np.array([guard.strip_probability(s) for s in xs]) >= 0.5
+        t = np.asarray(ys, bool)
+        cjk = f"{(p & t).sum() / t.sum():.3f}" if t.any() else "-"
+        lat = f"{(~p & ~t).sum() / (~t).sum():.3f}" if (~t).any() else "-"
+        print(f"  {name}: {len(ys)} strips, accuracy {(p == t).mean():.3f}, CJK found {cjk}, Latin kept Latin {lat}")
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--mix", default="scripts/mixes/release2.toml", help="mix file: its training parts are used")
@@ -103,8 +120,14 @@ def main(argv=None) -> int:
     ap.add_argument("--repeat", nargs="*", default=["icdar2015=3"], metavar="SOURCE=K",
                     help="train on a source's lines K times, each with new random margins (the street photos: "
                          "real Latin in real light is the rarest kind of strip)")
+    ap.add_argument("--synthetic", type=int, default=40000,
+                    help="single lines drawn for the guard (half CJK; 0 = none), a tenth held out")
+    ap.add_argument("--channels", default=",".join(map(str, CHANNELS)),
+                    help="convolution widths of the four stages (the run-time cost grows with them)")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--output", default="weights/script_guard.npz")
+    ap.add_argument("--compare", nargs="*", default=[], metavar="NPZ",
+                    help="guards to score on the same held-out strips (e.g. the shipped one, copied aside first)")
     args = ap.parse_args(argv)
 
     import torch
@@ -131,9 +154,16 @@ def main(argv=None) -> int:
             train_x += more_x[cut:]
             train_y += more_y[cut:]
         print(f"{name}: {len(xs)} strips, {sum(ys)} CJK", flush=True)
+    if args.synthetic:
+        xs, ys = script_strips(args.synthetic, args.seed + 1)
+        cut = max(1, len(xs) // 10)
+        held["synthetic lines"] = (xs[:cut], ys[:cut])
+        train_x += xs[cut:]
+        train_y += ys[cut:]
+        print(f"synthetic lines: {len(xs)} strips, {sum(ys)} CJK", flush=True)
     y = np.asarray(train_y, np.float32)
     pos_weight = torch.tensor((len(y) - y.sum()) / max(y.sum(), 1.0))
-    net = torch_network()
+    net = torch_network(tuple(int(c) for c in args.channels.split(",")))
     opt = torch.optim.AdamW(net.parameters(), lr=2e-3, weight_decay=1e-4)
     steps = args.epochs * (len(train_x) // 64)
     sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=2e-3, total_steps=steps)
@@ -157,14 +187,9 @@ def main(argv=None) -> int:
     np.savez_compressed(args.output, **weights)
 
     from models.script_guard import ScriptGuard
-    guard = ScriptGuard(weights)
-    print("held-out strips (the shipped guard graph, full strips): accuracy, CJK recall, Latin kept")
-    for name, (xs, ys) in held.items():
-        p = np.array([guard.strip_probability(s) for s in xs]) >= 0.5
-        t = np.asarray(ys, bool)
-        cjk = f"{(p & t).sum() / t.sum():.3f}" if t.any() else "-"
-        lat = f"{(~p & ~t).sum() / (~t).sum():.3f}" if (~t).any() else "-"
-        print(f"  {name}: {len(ys)} strips, accuracy {(p == t).mean():.3f}, CJK found {cjk}, Latin kept Latin {lat}")
+    report("the new guard", ScriptGuard(weights), held)
+    for path in args.compare:
+        report(path, ScriptGuard.load(path), held)
     print(f"wrote {args.output}")
     return 0
 

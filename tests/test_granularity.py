@@ -212,3 +212,19 @@ def test_a_cjk_line_that_the_word_map_splits_stays_whole(monkeypatch, p, boxes):
     if p > 0.5:   # the line, as the line map drew it
         line = DBPostProcess(DetectorConfig(granularity="lines"))(maps[0], _info(*maps.shape[1:]))
         assert any(np.array_equal(q, line.quads[0]) for q in got.quads)
+
+
+def test_drawn_guard_lines_are_reproducible_and_labelled_by_their_script():
+    """scripts/train_script_guard.py --synthetic: lines drawn one at a time, half CJK, each read
+    as the guard reads a detected line, and the same again from the same seed."""
+    from models.synth.script_strips import CJK, script_strip, script_strips
+    from models.synth.text_sources import TextSource
+    xs, ys = script_strips(12, seed=3)
+    again, _ = script_strips(12, seed=3)
+    assert ys == [1, 0] * 6
+    assert all(s.shape[0] == 32 and s.shape[1] >= 128 for s in xs)
+    assert all(np.array_equal(a, b) for a, b in zip(xs, again))
+    rng, src = np.random.default_rng(5), TextSource(5)
+    for want in (True, False) * 4:
+        made = script_strip(rng, src, cjk=want)
+        assert made is not None and made[1] == int(want) and bool(CJK.search(made[2])) == want, made[2]
