@@ -92,8 +92,8 @@ def main() -> None:
     ap.add_argument("--split", default="test", help="split of a plain folder")
     ap.add_argument("--weights")
     ap.add_argument("--limit", type=int, default=0, help="images per source (0 = all)")
-    ap.add_argument("--thresh", default="0.2,0.3")
-    ap.add_argument("--box-thresh", default="0.3,0.4,0.5,0.6")
+    ap.add_argument("--thresh", default="0.25,0.3,0.35")
+    ap.add_argument("--box-thresh", default="0.35,0.4,0.45,0.5")
     ap.add_argument("--unclip", default="1.4,1.6,1.8")
     ap.add_argument("--mirror", default="on" if DetectorConfig().mirror_words else "off",
                     help="mirror_words settings to compare, e.g. off,on (DetectorConfig.mirror_words)")

@@ -8,9 +8,10 @@ measured dead end, weights/TRAINING_LOG.md). So before a line is cut, this class
 at its pixels, and a CJK line stays whole.
 
 The network (``STRIP_HEIGHT`` x width grey strip -> probability of CJK) is four 3x3
-convolutions with ReLU and 2x2 max-pooling, global average pooling and one logit; its
-weights (``weights/script_guard.npz``, 76 kB of numpy arrays) come from
-``scripts/train_script_guard.py`` (renders, whose text is known, and real Latin photos);
+convolutions (16-96 channels) with ReLU and 2x2 max-pooling, global average pooling and one
+logit; its weights (``weights/script_guard.npz``, 295 kB of numpy arrays) come from
+``scripts/train_script_guard.py`` (renders, whose text is known, real Latin photos and
+single lines drawn for it);
 here they become a small ONNX graph run by ONNX Runtime on one thread: a few strips per
 image, a fraction of a millisecond each.
 """
@@ -29,7 +30,7 @@ MAX_STRIP_WIDTH = 256
 #: Shorter strips are padded with the mean (zero) to this width, as in training.
 MIN_STRIP_WIDTH = 128
 #: Convolution widths of the four stages.
-CHANNELS = (8, 16, 32, 48)
+CHANNELS = (16, 32, 64, 96)
 DEFAULT_WEIGHTS = Path(__file__).resolve().parent.parent / "weights" / "script_guard.npz"
 
 

@@ -73,7 +73,7 @@ def test_a_given_bitmap_is_used_as_is():
     post = DBPostProcess(DetectorConfig(granularity="lines", lines_shift=0.0))
     assert len(post(prob, info).quads) == 1
     assert len(post(prob, info, bitmap=np.zeros((64, 64), np.uint8)).quads) == 0
-    shifted = DBPostProcess(DetectorConfig(granularity="lines"))
+    shifted = DBPostProcess(DetectorConfig(granularity="lines", lines_shift=0.05))
     assert len(shifted(prob, info, bitmap=np.zeros((64, 64), np.uint8)).quads) == 1     # from the copy
     assert len(shifted(prob, info, bitmap=np.zeros((64, 64), np.uint8), line_bitmap=np.zeros((64, 64), np.uint8)).quads) == 0
 

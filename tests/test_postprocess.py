@@ -116,12 +116,13 @@ def test_images_read_by_line_are_cut_lines_shift_higher():
     joined = sign(0.32)
     faint = np.zeros((300, 500), np.float32)
     faint[130:160, 60:300] = 0.42
-    lines = {"granularity": "lines", "zoom_words": 1.0}
+    lines = {"granularity": "lines", "zoom_words": 1.0, "thresh": 0.3, "box_thresh": 0.4, "lines_shift": 0.05}
     assert len(DBPostProcess(DetectorConfig(**lines))(joined, _info(300, 500)).quads) == 2
-    assert len(DBPostProcess(DetectorConfig(**lines, lines_shift=0.0))(joined, _info(300, 500)).quads) == 1
+    assert len(DBPostProcess(DetectorConfig(**{**lines, "lines_shift": 0.0}))(joined, _info(300, 500)).quads) == 1
     assert len(DBPostProcess(DetectorConfig(**lines))(faint, _info(300, 500)).quads) == 0
-    assert len(DBPostProcess(DetectorConfig(**lines, lines_shift=0.0))(faint, _info(300, 500)).quads) == 1
-    words = DBPostProcess(DetectorConfig(granularity="words", zoom_words=1.0, cjk_guard=1.0))(faint, _info(300, 500), busy())
+    assert len(DBPostProcess(DetectorConfig(**{**lines, "lines_shift": 0.0}))(faint, _info(300, 500)).quads) == 1
+    words = DBPostProcess(DetectorConfig(granularity="words", zoom_words=1.0, cjk_guard=1.0, thresh=0.3, box_thresh=0.4,
+                                         lines_shift=0.05))(faint, _info(300, 500), busy())
     assert words.reading.words and len(words.quads) == 1
     # the user's threshold moves both: a page at thresh 0.25 is cut at 0.3
-    assert len(DBPostProcess(DetectorConfig(**lines, thresh=0.25))(sign(0.32), _info(300, 500)).quads) == 1
+    assert len(DBPostProcess(DetectorConfig(**{**lines, "thresh": 0.25}))(sign(0.32), _info(300, 500)).quads) == 1

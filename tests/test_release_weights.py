@@ -39,7 +39,12 @@ def test_default_backend_on_cpu_is_the_verified_int8_model():
     assert det.metadata.get("weights_id") == det.model_id.split(f"-{det.backend_name}-")[0]
     verdict = cached_verdict(det.choice.model)
     assert verdict is not None and verdict.runtime == det.backend_name and verdict.agreement is not None
-    assert verdict.onnx_ms > 0 and verdict.openvino_ms > 0, verdict.reason
+    if "failed verification" in verdict.reason:
+        # OpenVINO's int8 boxes missed the agreement gate with the shipped defaults on this
+        # machine (0.947 against 0.95 on a 2-core EPYC at 0.35 / 0.45): never raced, never served
+        assert verdict.runtime == "onnx" and verdict.onnx_ms is None and verdict.agreement < 1.0, verdict
+    else:
+        assert verdict.onnx_ms > 0 and verdict.openvino_ms > 0, verdict.reason
 
 
 def test_finds_the_lines_of_a_real_scanned_page(released):

@@ -255,12 +255,12 @@ def test_a_rerun_with_new_settings_redoes_the_images_and_the_summary_counts_the_
     assert (same.skipped, same.summary["images"], same.summary["redone"]) == (2, 0, 0)
     assert same.summary["folder"]["images"] == 2, "the summary counts what the folder holds"
     assert same.summary["folder"]["mean_seconds"] > 0
-    changed = run_batch(random_detector, files, root, out, overrides={"thresh": 0.35})
+    changed = run_batch(random_detector, files, root, out, overrides={"thresh": 0.4})
     assert (changed.skipped, changed.summary["images"], changed.summary["redone"]) == (0, 2, 2)
     for f in files:
         record = json.loads(ResultWriter(out).json_path(f.stem).read_text())
-        assert record["params"]["thresh"] == 0.35
+        assert record["params"]["thresh"] == 0.4
     summary = json.loads((out / "summary.json").read_text())
     assert summary["folder"]["images"] == 2 and summary["redone"] == 2
-    back = run_batch(random_detector, files, root, out, overrides={"thresh": 0.35})
+    back = run_batch(random_detector, files, root, out, overrides={"thresh": 0.4})
     assert back.skipped == 2

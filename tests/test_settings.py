@@ -114,7 +114,7 @@ def test_a_yes_no_setting_takes_only_a_boolean(value):
 def test_detector_defaults_and_params_are_the_shipped_ones():
     cfg = DetectorConfig()
     assert (cfg.thresh, cfg.box_thresh, cfg.unclip_ratio, cfg.lines_shift, cfg.limit_side, cfg.limit_type,
-            cfg.max_candidates) == (0.3, 0.4, 1.4, 0.05, 1280, "max", 1000)
+            cfg.max_candidates) == (0.35, 0.45, 1.4, 0.0, 1280, "max", 1000)
     # The keys every result JSON records (resuming compares them): unchanged by the metadata.
     assert (cfg.granularity, cfg.word_gap, cfg.word_gap_width, cfg.word_map_gap_width, cfg.zoom_words, cfg.zoom_margin,
             cfg.zoom_cjk, cfg.mirror_words, cfg.mirror_margin, cfg.words_max_lines, cfg.words_min_edges, cfg.cjk_guard) == \
@@ -275,7 +275,7 @@ def test_webui_widgets_take_range_step_and_default_from_the_settings():
         height = number(ExportConfig, "height", "H", bounded=False)
         precision = radio(ExportConfig, "precision", "P")
         dynamic = checkbox(ExportConfig, "dynamic", "D")
-    assert (thresh.minimum, thresh.maximum, thresh.step, thresh.value) == (0.0, 1.0, 0.01, 0.3)
+    assert (thresh.minimum, thresh.maximum, thresh.step, thresh.value) == (0.0, 1.0, 0.01, 0.35)
     assert (limit.minimum, limit.maximum, limit.step, limit.value) == (256, 2048, 32, 1280)   # ui_min/ui_max
     assert (epochs.minimum, epochs.maximum, epochs.value) == (1, 100, 5)
     assert (lr.minimum, lr.maximum, lr.value) == (1e-6, 1.0, 0.007)

@@ -11,6 +11,7 @@ import pytest
 from gradio_client import Client, handle_file
 from gradio_client.exceptions import AppError
 
+from models.config import DetectorConfig
 from webui_server import ROOT, running_server, write_page
 
 SEED_KEYS = {"image_path", "boxes", "scores", "success", "inference_time"}
@@ -42,7 +43,7 @@ def test_detect_endpoint_returns_the_json(client, server, page):
     assert SEED_KEYS | {"width", "height", "params", "model"} <= set(record)
     assert record["success"] is True and record["image_path"] == page.name
     assert (record["width"], record["height"]) == (320, 240)
-    assert record["params"]["thresh"] == pytest.approx(0.3)
+    assert record["params"]["thresh"] == pytest.approx(DetectorConfig().thresh)
     assert all(len(b) == 8 for b in record["boxes"]) and len(record["scores"]) == len(record["boxes"])
     # Saved under outputs/outputs_YYYYMMDDHHMMSS/{json,visualization}/
     saved = sorted(server.output_dir.glob("outputs_*/json/*.json"))
@@ -51,8 +52,8 @@ def test_detect_endpoint_returns_the_json(client, server, page):
 
 
 def test_threshold_and_visual_endpoint(client, page):
-    record = client.predict(handle_file(str(page)), 0.35, api_name="/detect")
-    assert record["params"]["thresh"] == pytest.approx(0.35)
+    record = client.predict(handle_file(str(page)), 0.4, api_name="/detect")
+    assert record["params"]["thresh"] == pytest.approx(0.4)
     picture, table, record2, timing, json_file, pic_file, csv_file = client.predict(handle_file(str(page)),
                                                                                     api_name="/detect_visual")
     assert Path(picture).is_file() and table["headers"][:2] == ["#", "score"]

@@ -84,9 +84,9 @@ BATCH_UPLOAD_CHECKED = "已上传 {n} 个文件，均可读取 {n} file(s) uploa
 BATCH_UPLOAD_BAD = ("**⚠️ {bad} / {n} 个文件无法读取 of the uploaded files are not readable images** "
                     "(它们会记为失败 they will be reported as failed; remove them or upload again):")
 THRESHOLD = "检测阈值 Detection threshold"
-THRESHOLD_INFO = ("像素概率高于此值算作文字；太低时相邻文字会连成一片；按行读的文档略高一点 (lines_shift) "
+THRESHOLD_INFO = ("像素概率高于此值算作文字；太低时相邻文字会连成一片 "
                   "A pixel counts as text above this probability; too low and neighbouring words merge into one "
-                  "region; pages read by line are cut a little higher (lines_shift)")
+                  "region")
 BOX_THRESHOLD = "框阈值 Box threshold"
 BOX_THRESHOLD_INFO = ("区域平均概率低于此值的框被丢弃；降低可找回淡的文字 A region whose mean probability is "
                       "below this is dropped; lower it to keep faint text")
@@ -95,7 +95,7 @@ RECOGNIZE_INFO = ("用 PP-OCRv4 读出每个框里的文字（离线，较慢）
                   "(offline; adds time per box): the JSON gets texts and text_scores")
 NO_BOXES_HINT = ("\n\n**没有找到文字 No text found.** 可尝试 Try: 检测阈值 detection threshold 0.2 或 or 0.4 "
                  "(过低会把文字连成被丢弃的大块，过高会漏掉淡的文字 too low merges words into large regions "
-                 "that are then dropped, too high misses faint text), 框阈值 box threshold 0.25-0.3 "
+                 "that are then dropped, too high misses faint text), 框阈值 box threshold 0.3-0.35 "
                  "(保留淡的文字 keeps faint text), 尺寸上限 size limit 1600-2048 (小字 small text).")
 
 # ---------------------------------------------------------------------------- single image tab

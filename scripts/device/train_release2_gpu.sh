@@ -48,6 +48,11 @@
 # STEPS=3500): web graphics up to +6 points, street photos 0.48-0.50 with one look as before, the
 # grafts worse (the neck moved): not shipped (training log, "GPU stage 7"). More steps of this recipe
 # on the same street photos are not the lever; more word-labelled scene photos or capacity are.
+# GPU stage 8 (twenty-sixth stop) added DBNet++'s adaptive scale fusion to that recipe:
+#   RUN=a1 EXTRA="--word-joint --asf" LR=1e-4 WARMUP=50 TRAIN_S=525 STEPS=7000 bash scripts/device/train_release2_gpu.sh
+# street photos +1.3 (int8) to +3.3 (PyTorch), web graphics +6.7, but rendered packaging 0.684 (release 1
+# 0.759): not shipped (training log, "GPU stage 8"). Next: ASF on a word neck of its own (not built yet), or the renders
+# weighted up, so that the line map stays as shipped.
 #
 # TRAIN_S: seconds of training (SIGTERM saves a checkpoint); STEPS: the schedule's length
 # (poly decay to 0 at STEPS: pick it so that it ends inside TRAIN_S). The weights come back
