@@ -3,7 +3,7 @@ noise, JPEG. The text quads follow the geometry."""
 from __future__ import annotations
 
 import math
-from typing import List
+from typing import List, Tuple
 
 import cv2
 import numpy as np
@@ -43,12 +43,20 @@ def photographic(rng: np.random.Generator, img: np.ndarray, items: List[TextItem
     if rng.random() < 0.3:   # paper fold: a thin dark/bright line across
         x = int(rng.uniform(0.2, 0.8) * w)
         cv2.line(img, (x, 0), (x + int(rng.uniform(-0.1, 0.1) * w), h), (float(rng.uniform(-30, 30)),) * 3, 2)
-    if rng.random() < 0.5:
-        img = cv2.GaussianBlur(img, (0, 0), rng.uniform(0.3, 1.3))
-    if rng.random() < 0.6:
+    return blur_noise_jpeg(rng, img, blur=(0.5, 1.3), noise=0.6, jpeg=0.7)
+
+
+def blur_noise_jpeg(rng: np.random.Generator, img: np.ndarray, blur: Tuple[float, float], noise: float,
+                    jpeg: float) -> np.ndarray:
+    """What every camera and scanner adds last: a Gaussian blur (with probability ``blur[0]``,
+    sigma 0.3 to ``blur[1]``), sensor noise (probability ``noise``) and JPEG compression at
+    quality 35-94 (probability ``jpeg``). ``img`` is float32 (changed in place); returns uint8."""
+    if rng.random() < blur[0]:
+        img = cv2.GaussianBlur(img, (0, 0), rng.uniform(0.3, blur[1]))
+    if rng.random() < noise:
         img += rng.normal(0, rng.uniform(1, 8), img.shape)
     img = np.clip(img, 0, 255).astype(np.uint8)
-    if rng.random() < 0.7:
+    if rng.random() < jpeg:
         ok, buf = cv2.imencode(".jpg", img, [cv2.IMWRITE_JPEG_QUALITY, int(rng.integers(35, 95))])
         img = cv2.imdecode(buf, cv2.IMREAD_UNCHANGED)
     return img

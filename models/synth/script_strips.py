@@ -20,6 +20,7 @@ from PIL import Image, ImageDraw
 from models.script_guard import line_strip
 
 from .canvas import ink_color, paper_color, size_for, texture
+from .degrade import blur_noise_jpeg
 from .fonts import FontBank, font_bank, load_font
 from .photos import random_photo_crop
 from .text_sources import GOODS_EN, GOODS_ZH, LABELS_ZH, SCENE_EN, SCENE_ZH, UI_EN, UI_ZH, TextSource
@@ -126,16 +127,7 @@ def degrade(rng: np.random.Generator, img: np.ndarray, quad: np.ndarray, text_px
     if scale < 1.0:
         img = cv2.resize(img, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
         quad = quad * scale
-    img = img.astype(np.float32)
-    if rng.random() < 0.4:
-        img = cv2.GaussianBlur(img, (0, 0), rng.uniform(0.3, 1.2))
-    if rng.random() < 0.5:
-        img += rng.normal(0, rng.uniform(1, 8), img.shape)
-    img = np.clip(img, 0, 255).astype(np.uint8)
-    if rng.random() < 0.6:
-        ok, buf = cv2.imencode(".jpg", img, [cv2.IMWRITE_JPEG_QUALITY, int(rng.integers(35, 95))])
-        img = cv2.imdecode(buf, cv2.IMREAD_UNCHANGED)
-    return img, quad
+    return blur_noise_jpeg(rng, img.astype(np.float32), blur=(0.4, 1.2), noise=0.5, jpeg=0.6), quad
 
 
 def grown_quad(rng: np.random.Generator, quad: np.ndarray) -> np.ndarray:
