@@ -99,6 +99,9 @@ def main() -> None:
                     help="mirror_words settings to compare, e.g. off,on (DetectorConfig.mirror_words)")
     ap.add_argument("--zoom", default=f"{DetectorConfig().zoom_words:g}",
                     help="zoom_words factors to compare, e.g. 1,1.25 (1 = off; DetectorConfig.zoom_words)")
+    ap.add_argument("--cjk-guard", default=f"{DetectorConfig().cjk_guard:g}",
+                    help="cjk_guard values to compare, e.g. 0.5,0.7 (a line the script guard finds CJK at this "
+                         "probability stays whole; DetectorConfig.cjk_guard)")
     ap.add_argument("--lines-shift", default=f"{DetectorConfig().lines_shift:g}",
                     help="lines_shift values to compare, e.g. 0,0.05 (images read by line cut this much higher; "
                          "DetectorConfig.lines_shift)")
@@ -122,8 +125,8 @@ def main() -> None:
     det = TextDetector(weights=args.weights, device="cpu", backend=args.backend, model=args.model)
     print(f"weights {det.model_id} ({det.backend_summary}); validation: " + ", ".join(f"{k} {len(v)}" for k, v in sets.items()) + "\n")
     names = list(sets)
-    print("| size | zoom | zoom margin | lines shift | mirror | granularity | thresh | box_thresh | unclip | " + " | ".join(names) + " | mean hmean | P / R (all) |")
-    print("|---" * (len(names) + 11) + "|")
+    print("| size | zoom | zoom margin | lines shift | mirror | granularity | cjk guard | thresh | box_thresh | unclip | " + " | ".join(names) + " | mean hmean | P / R (all) |")
+    print("|---" * (len(names) + 12) + "|")
     best: Tuple[float, str] | None = None
     for policy in args.sizes.split(","):
         # max:1280; max:1280:640 with a 640 px short-side floor; max:1280:640:1280:4 also enlarges
@@ -141,12 +144,13 @@ def main() -> None:
                 gray = cv2.cvtColor(padded, cv2.COLOR_RGB2GRAY)   # for granularity auto / words
                 maps = det.backend.run(normalize(padded, cfg)[None])[0]
                 cached[name].append((maps, info, gray, s, MirroredMaps(det, padded, cfg), ZoomedMaps(det, padded, cfg)))
-        for zoom, margin, shift, mirror, g, t, bt, u in itertools.product(
+        for zoom, margin, shift, mirror, g, guard, t, bt, u in itertools.product(
                 floats(args.zoom), ints(args.zoom_margin), floats(args.lines_shift), args.mirror.split(","),
-                args.granularity.split(","), floats(args.thresh), floats(args.box_thresh), floats(args.unclip)):
+                args.granularity.split(","), floats(args.cjk_guard), floats(args.thresh), floats(args.box_thresh),
+                floats(args.unclip)):
             post = DBPostProcess(cfg.with_overrides(granularity=g, thresh=t, box_thresh=bt, unclip_ratio=u,
                                                     mirror_words=mirror == "on", zoom_words=zoom, zoom_margin=margin,
-                                                    lines_shift=shift))
+                                                    lines_shift=shift, cjk_guard=guard))
             total, hmeans = DetectionMetric(), []
             for name in names:
                 metric = DetectionMetric()
@@ -158,10 +162,10 @@ def main() -> None:
                 hmeans.append(metric.result()["hmean"])
             mean = sum(hmeans) / len(hmeans)
             r = total.result()
-            row = f"| {policy} | {zoom:g} | {margin} | {shift:g} | {mirror} | {g} | {t} | {bt} | {u} | " + " | ".join(f"{h:.3f}" for h in hmeans)
+            row = f"| {policy} | {zoom:g} | {margin} | {shift:g} | {mirror} | {g} | {guard:g} | {t} | {bt} | {u} | " + " | ".join(f"{h:.3f}" for h in hmeans)
             print(f"{row} | **{mean:.3f}** | {r['precision']:.3f} / {r['recall']:.3f} |", flush=True)
             if best is None or mean > best[0]:
-                best = (mean, f"size {policy}, zoom {zoom:g}, zoom_margin {margin}, lines_shift {shift:g}, mirror {mirror}, granularity {g}, thresh {t}, box_thresh {bt}, unclip_ratio {u}")
+                best = (mean, f"size {policy}, zoom {zoom:g}, zoom_margin {margin}, lines_shift {shift:g}, mirror {mirror}, granularity {g}, cjk_guard {guard:g}, thresh {t}, box_thresh {bt}, unclip_ratio {u}")
     print(f"\nbest mean hmean {best[0]:.3f} at {best[1]}")
 
 

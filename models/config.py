@@ -84,9 +84,10 @@ class DetectorConfig:
     words_min_edges: float = setting(0.02, "auto: cut into words only when the background, outside the text, has "
                                      "at least this fraction of edge pixels (street scenes do; paper, screens and "
                                      "plain designs don't); 0 = any background", min=0.0, max=1.0, step=0.01)
-    cjk_guard: float = setting(0.5, "auto and words: a line that the script guard finds Chinese, Japanese or "
+    cjk_guard: float = setting(0.7, "auto and words: a line that the script guard finds Chinese, Japanese or "
                                "Korean with at least this probability stays one box (CJK is read by line); "
-                               "1 = cut every line", min=0.0, max=1.0, step=0.05)
+                               "1 = cut every line (0.7 since the guard learned the detector's own boxes: "
+                               "weights/TRAINING_LOG.md, \"A wider script guard\")", min=0.0, max=1.0, step=0.05)
     use_dilation: bool = setting(False, "2x2 dilation of the bitmap (joins broken strokes)", in_params=False)
     limit_side: int = setting(1280, "size limit in pixels (see --limit-type; 1280: small receipt text survives)",
                               min=32, max=4096, step=32, ui_min=256, ui_max=2048)

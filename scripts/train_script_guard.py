@@ -22,6 +22,7 @@ weights as numpy arrays (the product runs the network in ONNX Runtime, no torch 
 from __future__ import annotations
 
 import argparse
+import json
 import re
 import sys
 import time
@@ -88,6 +89,66 @@ def strips_of(samples, rng: np.random.Generator, limit: int) -> Tuple[List[np.nd
     return xs, ys
 
 
+def _covered_by(quad: np.ndarray, gt: np.ndarray) -> float:
+    """The share of ``quad``'s area inside ``gt`` (both 4x2, convex)."""
+    area = cv2.contourArea(quad.astype(np.float32))
+    if area <= 0:
+        return 0.0
+    inter, _ = cv2.intersectConvexConvex(quad.astype(np.float32), gt.astype(np.float32))
+    return float(inter) / area
+
+
+def detected_strips(samples, limit: int) -> Tuple[List[np.ndarray], List[int]]:
+    """Strips of the lines the detector itself draws and asks the guard about (PyTorch, every
+    image read by word so that every cuttable line is asked), each labelled by the script of
+    the ground-truth line that holds most of it (at least half; else skipped). Why: the guard
+    learned from ground-truth lines grown by random margins, but at run time it reads the
+    detector's boxes, which can end mid-line or take in a neighbour; these are the strips it
+    actually sees."""
+    from models import postprocess
+    from models.detector import TextDetector
+    from models.script_guard import load_guard
+
+    asked: List[Tuple[np.ndarray, List[np.ndarray]]] = []
+
+    class Recorder:
+        def cjk_probability(self, gray, quads):
+            asked.append((gray, [np.asarray(q, np.float32).reshape(4, 2) for q in quads]))
+            return load_guard().cjk_probability(gray, quads)
+
+    cfg = DetectorConfig(granularity="words", zoom_words=1.0)
+    detector = TextDetector(config=cfg, backend="torch", device="cpu")
+    real = postprocess.load_guard
+    postprocess.load_guard = Recorder
+    xs, ys = [], []
+    try:
+        for s in samples:
+            bgr = cv2.imread(str(s.image_path))
+            if bgr is None:
+                continue
+            _, info = resize_for_model(cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB), cfg)
+            gts = [(np.asarray(r.points, np.float32).reshape(4, 2) * [info.scale_x, info.scale_y],
+                    bool(CJK.search(r.text))) for r in s.regions
+                   if not r.ignore and len(r.points) == 4 and r.text.strip()]
+            asked.clear()
+            detector.detect(bgr[:, :, ::-1].copy())
+            for gray, quads in asked[:1]:          # the first look: the image as the detector sizes it
+                if gray.shape[:2] != (info.resized_h, info.resized_w):
+                    continue
+                for q in quads:
+                    cover = [(_covered_by(q, g), cjk) for g, cjk in gts]
+                    best = max(cover, default=(0.0, False))
+                    strip = line_strip(gray, q)
+                    if best[0] >= 0.5 and strip is not None:
+                        xs.append(strip)
+                        ys.append(int(best[1]))
+            if len(xs) >= limit:
+                break
+    finally:
+        postprocess.load_guard = real
+    return xs, ys
+
+
 def batchify(strips: List[np.ndarray], width: int, rng: np.random.Generator) -> np.ndarray:
     """Random ``width`` crops (zero-padded when shorter), inverted half the time (light on dark)."""
     out = np.zeros((len(strips), 1, STRIP_HEIGHT, width), np.float32)
@@ -122,6 +183,12 @@ def main(argv=None) -> int:
                          "real Latin in real light is the rarest kind of strip)")
     ap.add_argument("--synthetic", type=int, default=40000,
                     help="single lines drawn for the guard (half CJK; 0 = none), a tenth held out")
+    ap.add_argument("--detected", nargs="*", default=[], metavar="SOURCE[:CATEGORIES]",
+                    help="also the lines the detector draws on these sources' training images (a mix source's "
+                         "name, with the render categories to take, e.g. renders:packaging,scene,id_card icdar2015)")
+    ap.add_argument("--detected-limit", type=int, default=3000, help="detected strips per source, at most")
+    ap.add_argument("--detected-repeat", type=int, default=5,
+                    help="train on each detected strip this many times (they are few: a line or two per image)")
     ap.add_argument("--channels", default=",".join(map(str, CHANNELS)),
                     help="convolution widths of the four stages (the run-time cost grows with them)")
     ap.add_argument("--seed", type=int, default=0)
@@ -154,6 +221,22 @@ def main(argv=None) -> int:
             train_x += more_x[cut:]
             train_y += more_y[cut:]
         print(f"{name}: {len(xs)} strips, {sum(ys)} CJK", flush=True)
+    for spec in args.detected:
+        name, _, cats = spec.partition(":")
+        samples = dict(named).get(name)
+        if samples is None:
+            ap.error(f"--detected {spec}: no source {name!r} in {args.mix} or --extra")
+        if cats:
+            root = Path(samples[0].image_path).parent.parent
+            categories = json.loads((root / "train_categories.json").read_text(encoding="utf-8"))
+            samples = [x for x in samples if categories.get(x.image_path.stem) in cats.split(",")]
+        order = rng.permutation(len(samples))
+        xs, ys = detected_strips([samples[i] for i in order], args.detected_limit)
+        cut = max(1, len(xs) // 10)
+        held[f"{spec} (detected)"] = (xs[:cut], ys[:cut])
+        train_x += xs[cut:] * args.detected_repeat
+        train_y += ys[cut:] * args.detected_repeat
+        print(f"{spec} (detected): {len(xs)} strips, {sum(ys)} CJK", flush=True)
     if args.synthetic:
         xs, ys = script_strips(args.synthetic, args.seed + 1)
         cut = max(1, len(xs) // 10)

@@ -118,7 +118,7 @@ def test_detector_defaults_and_params_are_the_shipped_ones():
     # The keys every result JSON records (resuming compares them): unchanged by the metadata.
     assert (cfg.granularity, cfg.word_gap, cfg.word_gap_width, cfg.word_map_gap_width, cfg.zoom_words, cfg.zoom_margin,
             cfg.zoom_cjk, cfg.mirror_words, cfg.mirror_margin, cfg.words_max_lines, cfg.words_min_edges, cfg.cjk_guard) == \
-        ("auto", 0.8, 0.3, 1.0, 1.75, 64, 1.25, False, 64, 15, 0.02, 0.5)
+        ("auto", 0.8, 0.3, 1.0, 1.75, 64, 1.25, False, 64, 15, 0.02, 0.7)
     assert list(cfg.params()) == ["thresh", "box_thresh", "unclip_ratio", "lines_shift", "max_candidates", "min_size",
                                   "score_mode", "box_type", "granularity", "word_gap", "word_gap_width", "word_map", "word_map_gap_width",
                                   "zoom_words", "zoom_margin", "zoom_cjk", "mirror_words", "mirror_margin", "words_max_lines", "words_min_edges", "cjk_guard", "limit_side", "limit_type", "min_short_ratio", "min_long_ratio",
