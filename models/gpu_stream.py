@@ -187,11 +187,16 @@ class GpuStream:
         n, h, w = prob.shape
         p8 = (prob.float() * 255.0).round_().clamp_(0, 255).to(torch.uint8).reshape(n, -1)
         order = torch.tensor([128, 64, 32, 16, 8, 4, 2, 1], dtype=torch.uint8, device=prob.device)
-        packed = []
-        for cut in (thresh, thresh if line_thresh is None else line_thresh):
-            bits = (prob.float() > cut).to(torch.uint8).reshape(n, h, w // 8, 8)   # float32, as the CPU path compares
-            packed.append((bits * order).sum(-1, dtype=torch.uint8).reshape(n, -1))
-        parts = [p8, *packed] + ([gray.reshape(n, -1)] if gray is not None else [])
+        exact = prob.float()                                      # float32, as the CPU path compares
+
+        def packed(cut: float) -> torch.Tensor:
+            bits = (exact > cut).to(torch.uint8).reshape(n, h, w // 8, 8)
+            return (bits * order).sum(-1, dtype=torch.uint8).reshape(n, -1)
+
+        above = packed(thresh)
+        # the second bitmap is the first where no lines_shift raises the cut (the default)
+        lines = above if line_thresh is None or line_thresh == thresh else packed(line_thresh)
+        parts = [p8, above, lines] + ([gray.reshape(n, -1)] if gray is not None else [])
         if words is not None:
             parts.append((words.float() * 255.0).round_().clamp_(0, 255).to(torch.uint8).reshape(n, -1))
         return torch.cat(parts, dim=1)
