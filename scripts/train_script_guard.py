@@ -203,6 +203,12 @@ def main(argv=None) -> int:
         repeats = {k: int(v) for k, v in (r.split("=", 1) for r in args.repeat)}
     except ValueError:
         ap.error("--repeat takes SOURCE=K, e.g. icdar2015=3")
+    try:
+        channels = tuple(int(c) for c in args.channels.split(","))
+    except ValueError:
+        channels = ()
+    if not channels or min(channels) < 1:
+        ap.error(f"--channels takes positive convolution widths, e.g. 16,32,64,96 (got {args.channels!r})")
     rng = np.random.default_rng(args.seed)
     sources, seed = read_mix_file(args.mix)
     named = [(ls.source.label, ls.train) for ls in load_sources(sources, seed)]
@@ -227,8 +233,10 @@ def main(argv=None) -> int:
         if samples is None:
             ap.error(f"--detected {spec}: no source {name!r} in {args.mix} or --extra")
         if cats:
-            root = Path(samples[0].image_path).parent.parent
-            categories = json.loads((root / "train_categories.json").read_text(encoding="utf-8"))
+            listing = Path(samples[0].image_path).parent.parent / "train_categories.json" if samples else None
+            if listing is None or not listing.is_file():
+                ap.error(f"--detected {spec}: {name} lists no categories (train_categories.json: renders have one)")
+            categories = json.loads(listing.read_text(encoding="utf-8"))
             samples = [x for x in samples if categories.get(x.image_path.stem) in cats.split(",")]
         order = rng.permutation(len(samples))
         xs, ys = detected_strips([samples[i] for i in order], args.detected_limit)
@@ -246,7 +254,7 @@ def main(argv=None) -> int:
         print(f"synthetic lines: {len(xs)} strips, {sum(ys)} CJK", flush=True)
     y = np.asarray(train_y, np.float32)
     pos_weight = torch.tensor((len(y) - y.sum()) / max(y.sum(), 1.0))
-    net = torch_network(tuple(int(c) for c in args.channels.split(",")))
+    net = torch_network(channels)
     opt = torch.optim.AdamW(net.parameters(), lr=2e-3, weight_decay=1e-4)
     steps = args.epochs * (len(train_x) // 64)
     sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=2e-3, total_steps=steps)
